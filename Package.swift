@@ -1,0 +1,73 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Helios",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "helios", targets: ["helios"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+    ],
+    targets: [
+        // C libraries, as Debian ships them.
+        .systemLibrary(name: "CZooKeeper", path: "Sources/CZooKeeper"),
+        .systemLibrary(name: "CGit2", path: "Sources/CGit2", pkgConfig: "libgit2",
+                       providers: [.apt(["libgit2-dev"])]),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "CCurlShims", dependencies: ["CCurl"]),
+
+        // Wrappers: Swift APIs over the C libraries; they know nothing of Helios.
+        .target(name: "BlockingIO"),
+        .target(name: "ZooKeeper", dependencies: ["CZooKeeper"]),
+        .target(name: "Git", dependencies: ["CGit2", "BlockingIO"]),
+        .target(name: "DockerEngine", dependencies: ["CCurl", "CCurlShims", "BlockingIO"]),
+
+        // Helios.
+        .target(name: "HeliosModel"),
+        .target(name: "HeliosManifests", dependencies: [
+            "HeliosModel", "Git", .product(name: "Yams", package: "Yams"),
+        ]),
+        .target(name: "HeliosPlanner", dependencies: ["HeliosModel"]),
+        .target(name: "HeliosStore", dependencies: [
+            "HeliosModel", "ZooKeeper", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "HeliosAgent", dependencies: [
+            "HeliosStore", "DockerEngine",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .target(name: "HeliosMaster", dependencies: [
+            "HeliosStore", "HeliosPlanner", "HeliosManifests", "Git",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
+        .executableTarget(name: "helios", dependencies: [
+            "HeliosModel", "HeliosManifests", "HeliosPlanner", "HeliosStore",
+            "HeliosAgent", "HeliosMaster",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
+        // Tests: one target per module, plus the system tests that run the real binary.
+        .target(name: "HeliosTestSupport", path: "Tests/HeliosTestSupport"),
+        .testTarget(name: "ZooKeeperTests", dependencies: ["ZooKeeper", "HeliosTestSupport"]),
+        .testTarget(name: "GitTests", dependencies: ["Git", "HeliosTestSupport"]),
+        .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "HeliosTestSupport"]),
+        .testTarget(name: "HeliosModelTests", dependencies: ["HeliosModel"]),
+        .testTarget(name: "HeliosManifestsTests", dependencies: ["HeliosManifests", "HeliosTestSupport"]),
+        .testTarget(name: "HeliosPlannerTests", dependencies: ["HeliosPlanner"]),
+        .testTarget(name: "HeliosStoreTests", dependencies: ["HeliosStore", "HeliosTestSupport"]),
+        .testTarget(name: "HeliosAgentTests", dependencies: ["HeliosAgent", "HeliosTestSupport"]),
+        .testTarget(name: "HeliosMasterTests", dependencies: ["HeliosMaster", "HeliosTestSupport"]),
+        .testTarget(name: "SystemTests", dependencies: ["helios", "HeliosTestSupport"]),
+    ]
+)

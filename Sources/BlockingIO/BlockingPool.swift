@@ -1,0 +1,43 @@
+import Foundation
+import Synchronization
+
+/// A small pool of dedicated threads for blocking C calls (curl_easy_perform, git fetch).
+///
+/// Swift's cooperative pool has one thread per core; a blocking call there stalls every
+/// task scheduled behind it. Work submitted here runs on threads of its own.
+public final class BlockingPool: Sendable {
+    /// The pool shared by the wrapper modules.
+    public static let shared = BlockingPool(threads: 8)
+
+    private let queue: Mutex<[@Sendable () -> Void]> = Mutex([])
+    private let wakeup = DispatchSemaphore(value: 0)
+
+    /// Starts `threads` worker threads that live as long as the process.
+    public init(threads: Int) {
+        for index in 0..<threads {
+            let thread = Thread { [self] in self.work() }
+            thread.name = "blocking-io-\(index)"
+            thread.start()
+        }
+    }
+
+    /// Runs `body` on a pool thread and returns its result to the calling task.
+    public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            submit { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    private func submit(_ job: @escaping @Sendable () -> Void) {
+        queue.withLock { $0.append(job) }
+        wakeup.signal()
+    }
+
+    private func work() {
+        while true {
+            wakeup.wait()
+            let job = queue.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+            job?()
+        }
+    }
+}

@@ -1,0 +1,194 @@
+internal import CZooKeeper
+import Foundation
+
+extension ZooKeeperSession {
+    /// Creates a node and returns its path (with the sequence number for sequential modes).
+    @discardableResult
+    public func create(_ path: String, data: Data = Data(), mode: CreateMode = .persistent) async throws -> String {
+        try await withCompletion(operation: "create", path: path) { (box: CompletionBox<String>) in
+            data.withUnsafeBytes { bytes in
+                zoo_acreate(handle.pointer, path, bytes.baseAddress?.assumingMemoryBound(to: CChar.self),
+                            Int32(bytes.count), OpenACL.pointer, mode.flags, stringCompletion, box.retained())
+            }
+        }
+    }
+
+    /// Creates `path` and each missing ancestor as empty persistent nodes; existing ones are kept.
+    public func createPath(_ path: String) async throws {
+        var prefix = ""
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            do {
+                try await create(prefix)
+            } catch let error as ZooKeeperError where error.code == .nodeExists {
+                continue
+            }
+        }
+    }
+
+    /// Reads a node's data and stat; `watch` arms a data watch on it.
+    public func get(_ path: String, watch: Bool = false) async throws -> (data: Data, stat: NodeStat) {
+        try await withCompletion(operation: "get", path: path) { (box: CompletionBox<(Data, NodeStat)>) in
+            zoo_aget(handle.pointer, path, watch ? 1 : 0, dataCompletion, box.retained())
+        }
+    }
+
+    /// Replaces a node's data; with `version`, only if the node is still at that version.
+    @discardableResult
+    public func set(_ path: String, data: Data, version: Int32? = nil) async throws -> NodeStat {
+        try await withCompletion(operation: "set", path: path) { (box: CompletionBox<NodeStat>) in
+            data.withUnsafeBytes { bytes in
+                zoo_aset(handle.pointer, path, bytes.baseAddress?.assumingMemoryBound(to: CChar.self),
+                         Int32(bytes.count), version ?? -1, statCompletion, box.retained())
+            }
+        }
+    }
+
+    /// Deletes a node; with `version`, only if the node is still at that version.
+    public func delete(_ path: String, version: Int32? = nil) async throws {
+        try await withCompletion(operation: "delete", path: path) { (box: CompletionBox<Void>) in
+            zoo_adelete(handle.pointer, path, version ?? -1, voidCompletion, box.retained())
+        }
+    }
+
+    /// The node's stat, or nil when it does not exist; `watch` arms a watch for its
+    /// creation, deletion or change.
+    public func exists(_ path: String, watch: Bool = false) async throws -> NodeStat? {
+        do {
+            return try await withCompletion(operation: "exists", path: path) { (box: CompletionBox<NodeStat>) in
+                zoo_aexists(handle.pointer, path, watch ? 1 : 0, statCompletion, box.retained())
+            }
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            return nil
+        }
+    }
+
+    /// The names of a node's children, sorted; `watch` arms a child watch.
+    public func children(_ path: String, watch: Bool = false) async throws -> [String] {
+        let names = try await withCompletion(operation: "children", path: path) { (box: CompletionBox<[String]>) in
+            zoo_aget_children(handle.pointer, path, watch ? 1 : 0, stringsCompletion, box.retained())
+        }
+        return names.sorted()
+    }
+
+    /// Sends a request whose completion resumes `box`. When the C call itself fails, the
+    /// completion never runs: the retained box is released here instead.
+    func withCompletion<T>(
+        operation: String, path: String?,
+        _ submit: (CompletionBox<T>) -> Int32
+    ) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let box = CompletionBox<T>(operation: operation, path: path, continuation: continuation)
+            let rc = submit(box)
+            if rc != ZOK.rawValue {
+                box.releaseUnused()
+                continuation.resume(throwing: ZooKeeperError(code: .init(rawValue: rc), operation: operation, path: path))
+            }
+        }
+    }
+}
+
+extension CreateMode {
+    var flags: Int32 {
+        switch self {
+        case .persistent: ZOO_PERSISTENT
+        case .ephemeral: ZOO_EPHEMERAL
+        case .persistentSequential: ZOO_PERSISTENT_SEQUENTIAL
+        case .ephemeralSequential: ZOO_EPHEMERAL_SEQUENTIAL
+        }
+    }
+}
+
+extension NodeStat {
+    init(_ stat: Stat) {
+        self.init(createdZxid: stat.czxid, modifiedZxid: stat.mzxid, createdTime: stat.ctime,
+                  modifiedTime: stat.mtime, version: stat.version, childVersion: stat.cversion,
+                  aclVersion: stat.aversion, ephemeralOwner: stat.ephemeralOwner,
+                  dataLength: stat.dataLength, numberOfChildren: stat.numChildren)
+    }
+}
+
+/// The continuation of one request, passed to the C client as the completion's `data`.
+/// Retained when the request is sent, released exactly once: by the completion, or by
+/// `releaseUnused()` when the request was never sent.
+final class CompletionBox<T>: @unchecked Sendable {
+    // @unchecked: the continuation is touched once, by whichever of the completion thread
+    // or the submitting task ends the request.
+    let operation: String
+    let path: String?
+    let continuation: CheckedContinuation<T, any Error>
+
+    init(operation: String, path: String?, continuation: CheckedContinuation<T, any Error>) {
+        self.operation = operation
+        self.path = path
+        self.continuation = continuation
+    }
+
+    func retained() -> UnsafeRawPointer {
+        UnsafeRawPointer(Unmanaged.passRetained(self).toOpaque())
+    }
+
+    func releaseUnused() {
+        Unmanaged.passUnretained(self).release()
+    }
+
+    static func take(_ data: UnsafeRawPointer?) -> CompletionBox<T> {
+        Unmanaged<CompletionBox<T>>.fromOpaque(data!).takeRetainedValue()
+    }
+
+    func complete(_ rc: Int32, _ value: @autoclosure () -> T) {
+        if rc == ZOK.rawValue {
+            continuation.resume(returning: value())
+        } else {
+            continuation.resume(throwing: ZooKeeperError(code: .init(rawValue: rc), operation: operation, path: path))
+        }
+    }
+}
+
+private let stringCompletion: string_completion_t = { rc, value, data in
+    CompletionBox<String>.take(data).complete(rc, value.map { String(cString: $0) } ?? "")
+}
+
+private let dataCompletion: data_completion_t = { rc, value, length, stat, data in
+    let bytes = (value != nil && length > 0) ? Data(bytes: value!, count: Int(length)) : Data()
+    let nodeStat = stat.map { NodeStat($0.pointee) }
+    CompletionBox<(Data, NodeStat)>.take(data).complete(rc, (bytes, nodeStat!))
+}
+
+private let statCompletion: stat_completion_t = { rc, stat, data in
+    let nodeStat = stat.map { NodeStat($0.pointee) }
+    CompletionBox<NodeStat>.take(data).complete(rc, nodeStat!)
+}
+
+private let voidCompletion: void_completion_t = { rc, data in
+    CompletionBox<Void>.take(data).complete(rc, ())
+}
+
+private let stringsCompletion: strings_completion_t = { rc, strings, data in
+    var names: [String] = []
+    if let strings {
+        for index in 0..<Int(strings.pointee.count) {
+            if let name = strings.pointee.data[index] { names.append(String(cString: name)) }
+        }
+    }
+    CompletionBox<[String]>.take(data).complete(rc, names)
+}
+
+/// The world:anyone ACL with every permission. `ZOO_OPEN_ACL_UNSAFE` is a mutable C global
+/// that Swift 6 rejects, so the same vector is built here once and never freed.
+enum OpenACL {
+    private struct Vector: @unchecked Sendable {
+        // @unchecked: written once at initialisation, then only read by the C client.
+        let pointer: UnsafeMutablePointer<ACL_vector>
+    }
+
+    private static let vector: Vector = {
+        let acl = UnsafeMutablePointer<ACL>.allocate(capacity: 1)
+        acl.initialize(to: ACL(perms: ZOO_PERM_ALL, id: Id(scheme: strdup("world"), id: strdup("anyone"))))
+        let vector = UnsafeMutablePointer<ACL_vector>.allocate(capacity: 1)
+        vector.initialize(to: ACL_vector(count: 1, data: acl))
+        return Vector(pointer: vector)
+    }()
+
+    static var pointer: UnsafeMutablePointer<ACL_vector> { vector.pointer }
+}

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Starts (up) or stops (down) the services Helios' tests and demo need: a ZooKeeper
+# server and a Docker engine. A service that already answers is reused and never
+# stopped; only what this script started is stopped by `down`.
+#
+# `up` writes $HELIOS_SERVICES_DIR/env, to be sourced: HELIOS_TEST_ZK, DOCKER_HOST.
+set -euo pipefail
+
+dir=${HELIOS_SERVICES_DIR:-/tmp/helios-services-$(printf %s "$PWD" | md5sum | cut -c1-8)}
+mkdir -p "$dir"
+
+zk_answers() { # host:port
+    local reply
+    reply=$(python3 - "$1" <<'PY' 2>/dev/null || true
+import socket, sys
+host, port = sys.argv[1].rsplit(":", 1)
+try:
+    with socket.create_connection((host, int(port)), timeout=2) as s:
+        s.sendall(b"ruok"); print(s.recv(16).decode())
+except OSError:
+    pass
+PY
+)
+    [ "$reply" = imok ]
+}
+
+docker_answers() { # unix socket path
+    [ -S "$1" ] && curl -sf --max-time 3 --unix-socket "$1" http://localhost/_ping >/dev/null 2>&1
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+zookeeper_up() {
+    if [ -n "${HELIOS_TEST_ZK:-}" ] && zk_answers "$HELIOS_TEST_ZK"; then
+        echo "zookeeper: reusing $HELIOS_TEST_ZK"; zk=$HELIOS_TEST_ZK; return
+    fi
+    if [ -f "$dir/zk.address" ] && zk_answers "$(cat "$dir/zk.address")"; then
+        zk=$(cat "$dir/zk.address"); echo "zookeeper: reusing $zk (started earlier)"; return
+    fi
+    local port; port=$(free_port)
+    mkdir -p "$dir/zk/data"
+    cat > "$dir/zk/zoo.cfg" <<CFG
+tickTime=2000
+dataDir=$dir/zk/data
+clientPort=$port
+clientPortAddress=127.0.0.1
+admin.enableServer=false
+4lw.commands.whitelist=*
+maxSessionTimeout=60000
+CFG
+    nohup java -Dzookeeper.log.dir="$dir/zk" -cp "/usr/share/java/*:/etc/zookeeper/conf" \
+        org.apache.zookeeper.server.ZooKeeperServerMain "$dir/zk/zoo.cfg" \
+        > "$dir/zk/server.log" 2>&1 &
+    echo $! > "$dir/zk.pid"
+    echo "127.0.0.1:$port" > "$dir/zk.address"
+    zk=127.0.0.1:$port
+    for _ in $(seq 1 120); do
+        zk_answers "$zk" && { echo "zookeeper: started on $zk"; return; }
+        sleep 0.5
+    done
+    echo "zookeeper did not start; see $dir/zk/server.log" >&2; exit 1
+}
+
+docker_up() {
+    local socket=""
+    case "${DOCKER_HOST:-}" in unix://*) socket=${DOCKER_HOST#unix://} ;; esac
+    for candidate in "$socket" /var/run/docker.sock "$dir/docker/docker.sock"; do
+        if [ -n "$candidate" ] && docker_answers "$candidate"; then
+            docker_socket=$candidate; echo "docker: reusing $candidate"; return
+        fi
+    done
+    mkdir -p "$dir/docker"
+    docker_socket=$dir/docker/docker.sock
+    nohup dockerd --storage-driver=vfs --data-root "$dir/docker/data" --exec-root "$dir/docker/exec" \
+        --pidfile "$dir/docker/dockerd.pid" -H "unix://$docker_socket" \
+        > "$dir/docker/dockerd.log" 2>&1 &
+    echo $! > "$dir/docker.pid"
+    for _ in $(seq 1 120); do
+        docker_answers "$docker_socket" && { echo "docker: started on $docker_socket"; return; }
+        sleep 0.5
+    done
+    echo "dockerd did not start; see $dir/docker/dockerd.log" >&2; exit 1
+}
+
+stop_pid_file() { # file name
+    local file=$1
+    [ -f "$file" ] || return 0
+    local pid; pid=$(cat "$file")
+    if kill -0 "$pid" 2>/dev/null; then
+        kill "$pid"
+        for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+        kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$file"
+}
+
+case "${1:-}" in
+up)
+    zookeeper_up
+    docker_up
+    cat > "$dir/env" <<ENV
+export HELIOS_TEST_ZK=$zk
+export DOCKER_HOST=unix://$docker_socket
+export HELIOS_SERVICES_DIR=$dir
+ENV
+    ;;
+down)
+    if [ -f "$dir/docker.pid" ]; then
+        # Containers of a private engine go with it.
+        DOCKER_HOST=unix://$dir/docker/docker.sock docker rm -f $(DOCKER_HOST=unix://$dir/docker/docker.sock docker ps -aq) >/dev/null 2>&1 || true
+    fi
+    stop_pid_file "$dir/docker.pid"
+    stop_pid_file "$dir/zk.pid"
+    rm -f "$dir/env" "$dir/zk.address"
+    echo "services: stopped what was started here"
+    ;;
+env)
+    cat "$dir/env"
+    ;;
+*)
+    echo "usage: $0 up|down|env" >&2; exit 2 ;;
+esac
