@@ -1,0 +1,92 @@
+import Foundation
+import Synchronization
+
+/// A client of the Docker Engine API over its unix socket.
+///
+/// The API version is negotiated on first use from `GET /version`: the engine's own
+/// version, capped at the newest this client speaks, never a hard-coded newer prefix.
+public final class DockerClient: Sendable {
+    /// The newest API version this client speaks.
+    public static let newestAPIVersion = "1.41"
+
+    private let transport: HTTPTransport
+    private let negotiated = Mutex<String?>(nil)
+
+    /// A client of the engine listening on `socketPath`.
+    public init(socketPath: String = "/var/run/docker.sock") {
+        transport = HTTPTransport(socketPath: socketPath)
+    }
+
+    /// The socket path from `DOCKER_HOST=unix://…`, else Docker's default.
+    public static var defaultSocketPath: String {
+        if let host = ProcessInfo.processInfo.environment["DOCKER_HOST"], host.hasPrefix("unix://") {
+            return String(host.dropFirst("unix://".count))
+        }
+        return "/var/run/docker.sock"
+    }
+
+    /// The API version in use, negotiated with the engine.
+    public func apiVersion() async throws -> String {
+        if let version = negotiated.withLock({ $0 }) { return version }
+        let response = try await transport.send(method: "GET", path: "/version", body: nil, timeout: .seconds(10))
+        guard response.status == 200 else { throw error(response, "version") }
+        let engine = try JSONDecoder().decode(EngineVersion.self, from: response.body)
+        let version = Self.older(engine.apiVersion, Self.newestAPIVersion)
+        negotiated.withLock { $0 = version }
+        return version
+    }
+
+    static func older(_ a: String, _ b: String) -> String {
+        let parse = { (v: String) in v.split(separator: ".").map { Int($0) ?? 0 } }
+        return parse(a).lexicographicallyPrecedes(parse(b)) ? a : b
+    }
+
+    // MARK: Requests
+
+    struct Reply {
+        let status: Int
+        let body: Data
+    }
+
+    func call(_ method: String, _ path: String, body: Data? = nil,
+              timeout: Duration = .seconds(60)) async throws -> Reply {
+        let version = try await apiVersion()
+        let response = try await transport.send(method: method, path: "/v\(version)" + path, body: body, timeout: timeout)
+        return Reply(status: response.status, body: response.body)
+    }
+
+    func error(_ response: HTTPTransport.Response, _ operation: String) -> DockerError {
+        error(status: response.status, body: response.body, operation)
+    }
+
+    func error(_ reply: Reply, _ operation: String) -> DockerError {
+        error(status: reply.status, body: reply.body, operation)
+    }
+
+    private func error(status: Int, body: Data, _ operation: String) -> DockerError {
+        let message = (try? JSONDecoder().decode(EngineMessage.self, from: body))?.message
+            ?? String(decoding: body, as: UTF8.self)
+        return DockerError(status: status, operation: operation, message: message)
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, _ reply: Reply, _ operation: String) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: reply.body)
+        } catch {
+            throw DockerError(status: reply.status, operation: operation, message: "unreadable reply: \(error)")
+        }
+    }
+
+    static func escape(_ component: String) -> String {
+        component.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? component
+    }
+}
+
+private struct EngineVersion: Decodable {
+    let apiVersion: String
+    enum CodingKeys: String, CodingKey { case apiVersion = "ApiVersion" }
+}
+
+private struct EngineMessage: Decodable {
+    let message: String
+}

@@ -1,0 +1,171 @@
+internal import CGit2
+import BlockingIO
+import Foundation
+import Synchronization
+
+/// A file in a commit's tree.
+public struct TreeFile: Sendable, Equatable {
+    /// The path from the tree's root, `/`-separated.
+    public let path: String
+    /// The blob holding the file's content: equal ids mean equal content.
+    public let blob: ObjectID
+}
+
+/// A git repository opened with libgit2.
+///
+/// libgit2 objects must not be used from two threads at once: every call takes the
+/// repository's lock, and network calls run on the blocking pool, never on a cooperative thread.
+public final class GitRepository: Sendable {
+    private let repository: Mutex<Pointer>
+    /// Where the repository lives on disk.
+    public let path: String
+
+    /// The `git_repository*`; only touched under the lock.
+    private struct Pointer: @unchecked Sendable {
+        let raw: OpaquePointer
+    }
+
+    private init(raw: OpaquePointer, path: String) {
+        repository = Mutex(Pointer(raw: raw))
+        self.path = path
+    }
+
+    deinit {
+        repository.withLock { git_repository_free($0.raw) }
+    }
+
+    /// Opens an existing repository (bare or not).
+    public static func open(at path: String) throws -> GitRepository {
+        Libgit2.initialize()
+        var raw: OpaquePointer?
+        try check("open \(path)") { git_repository_open(&raw, path) }
+        return GitRepository(raw: raw!, path: path)
+    }
+
+    /// Opens the bare mirror at `path` whose `origin` is `remoteURL`, creating it when missing.
+    /// The master keeps one such mirror and fetches into it; it never checks anything out.
+    public static func mirror(of remoteURL: String, at path: String) throws -> GitRepository {
+        Libgit2.initialize()
+        var raw: OpaquePointer?
+        if git_repository_open_bare(&raw, path) < 0 {
+            try check("init \(path)") { git_repository_init(&raw, path, 1) }
+        }
+        let repository = GitRepository(raw: raw!, path: path)
+        try repository.repository.withLock { pointer in
+            var remote: OpaquePointer?
+            if git_remote_lookup(&remote, pointer.raw, "origin") == 0 {
+                defer { git_remote_free(remote) }
+                if String(cString: git_remote_url(remote)) != remoteURL {
+                    try check("set origin to \(remoteURL)") { git_remote_set_url(pointer.raw, "origin", remoteURL) }
+                }
+            } else {
+                try check("add origin \(remoteURL)") { git_remote_create(&remote, pointer.raw, "origin", remoteURL) }
+                git_remote_free(remote)
+            }
+        }
+        return repository
+    }
+
+    /// Fetches `branch` from `origin` and returns the commit it points at.
+    public func fetch(branch: String) async throws -> ObjectID {
+        try await BlockingPool.shared.run { [self] in
+            try repository.withLock { pointer in
+                var remote: OpaquePointer?
+                try check("find origin") { git_remote_lookup(&remote, pointer.raw, "origin") }
+                defer { git_remote_free(remote) }
+                var options = git_fetch_options()
+                try check("fetch options") { git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)) }
+                options.prune = GIT_FETCH_PRUNE
+                let refspec = "+refs/heads/\(branch):refs/remotes/origin/\(branch)"
+                try withStringArray([refspec]) { refspecs in
+                    try check("fetch origin \(branch)") { git_remote_fetch(remote, refspecs, &options, "fetch") }
+                }
+                return try resolveLocked(pointer.raw, "refs/remotes/origin/\(branch)")
+            }
+        }
+    }
+
+    /// The commit a revision names (`HEAD`, a branch, `origin/main`, an id, `HEAD~1`).
+    public func resolve(_ revision: String) throws -> ObjectID {
+        try repository.withLock { try resolveLocked($0.raw, revision) }
+    }
+
+    private func resolveLocked(_ raw: OpaquePointer, _ revision: String) throws -> ObjectID {
+        var object: OpaquePointer?
+        try check("resolve \(revision)") { git_revparse_single(&object, raw, revision) }
+        defer { git_object_free(object) }
+        var commit: OpaquePointer?
+        try check("resolve \(revision) to a commit") { git_object_peel(&commit, object, GIT_OBJECT_COMMIT) }
+        defer { git_object_free(commit) }
+        return ObjectID(git_object_id(commit).pointee)
+    }
+
+    /// Every file of the commit's tree, recursively, in path order.
+    public func files(at commit: ObjectID) throws -> [TreeFile] {
+        try repository.withLock { pointer in
+            var oid = commit.oid
+            var commitObject: OpaquePointer?
+            try check("read commit \(commit.short)") { git_commit_lookup(&commitObject, pointer.raw, &oid) }
+            defer { git_commit_free(commitObject) }
+            var tree: OpaquePointer?
+            try check("read tree of \(commit.short)") { git_commit_tree(&tree, commitObject) }
+            defer { git_tree_free(tree) }
+            var files: [TreeFile] = []
+            try collect(tree: tree!, prefix: "", repository: pointer.raw, into: &files)
+            return files.sorted { $0.path < $1.path }
+        }
+    }
+
+    private func collect(tree: OpaquePointer, prefix: String, repository raw: OpaquePointer,
+                         into files: inout [TreeFile]) throws {
+        for index in 0..<git_tree_entrycount(tree) {
+            guard let entry = git_tree_entry_byindex(tree, index) else { continue }
+            let path = prefix + String(cString: git_tree_entry_name(entry))
+            let id = git_tree_entry_id(entry)!
+            switch git_tree_entry_type(entry) {
+            case GIT_OBJECT_BLOB:
+                files.append(TreeFile(path: path, blob: ObjectID(id.pointee)))
+            case GIT_OBJECT_TREE:
+                var subtree: OpaquePointer?
+                try check("read tree \(path)") { git_tree_lookup(&subtree, raw, id) }
+                defer { git_tree_free(subtree) }
+                try collect(tree: subtree!, prefix: path + "/", repository: raw, into: &files)
+            default:
+                continue // submodules are not manifests
+            }
+        }
+    }
+
+    /// A blob's content.
+    public func blob(_ id: ObjectID) throws -> Data {
+        try repository.withLock { pointer in
+            var oid = id.oid
+            var blob: OpaquePointer?
+            try check("read blob \(id.short)") { git_blob_lookup(&blob, pointer.raw, &oid) }
+            defer { git_blob_free(blob) }
+            let size = Int(git_blob_rawsize(blob))
+            guard size > 0, let content = git_blob_rawcontent(blob) else { return Data() }
+            return Data(bytes: content, count: size)
+        }
+    }
+}
+
+/// Passes `strings` to libgit2 as a `git_strarray`.
+private func withStringArray<T>(_ strings: [String], _ body: (UnsafePointer<git_strarray>) throws -> T) rethrows -> T {
+    var pointers = strings.map { strdup($0) }
+    defer { pointers.forEach { free($0) } }
+    return try pointers.withUnsafeMutableBufferPointer { buffer in
+        var array = git_strarray(strings: buffer.baseAddress, count: strings.count)
+        return try body(&array)
+    }
+}
+
+/// `git_libgit2_init` must run once per process before any other call.
+enum Libgit2 {
+    private static let initialized: Bool = {
+        git_libgit2_init()
+        return true
+    }()
+
+    static func initialize() { _ = initialized }
+}
