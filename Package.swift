@@ -68,6 +68,6 @@ let package = Package(
         .testTarget(name: "HeliosStoreTests", dependencies: ["HeliosStore", "HeliosTestSupport"]),
         .testTarget(name: "HeliosAgentTests", dependencies: ["HeliosAgent", "HeliosTestSupport"]),
         .testTarget(name: "HeliosMasterTests", dependencies: ["HeliosMaster", "HeliosTestSupport"]),
-        .testTarget(name: "SystemTests", dependencies: ["helios", "HeliosTestSupport"]),
+        .testTarget(name: "SystemTests", dependencies: ["helios", "HeliosTestSupport", "DockerEngine"]),
     ]
 )

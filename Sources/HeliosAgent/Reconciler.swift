@@ -1,0 +1,168 @@
+import DockerEngine
+import Foundation
+import HeliosModel
+import HeliosStore
+import Logging
+
+/// One reconcile pass: diff the host's tasks against its labelled containers and converge.
+///
+/// Containers carry `helios.host`, `helios.job` and `helios.deployment` labels and are
+/// found by them, so a restarted agent adopts what is running instead of starting it again.
+actor Reconciler {
+    static let hostLabel = "helios.host"
+    static let jobLabel = "helios.job"
+    static let deploymentLabel = "helios.deployment"
+
+    let host: String
+    let store: HeliosStore
+    let docker: DockerClient
+    let logger: Logger
+    private var jobs: [JobID: Job] = [:]
+    private var reported: [JobID: TaskStatus] = [:]
+    /// Containers being stopped and removed, by id: a graceful stop takes up to the stop
+    /// timeout and must not hold up the pass, nor be started twice.
+    private var removing: [String: Task<Void, Never>] = [:]
+
+    init(host: String, store: HeliosStore, docker: DockerClient, logger: Logger) {
+        self.host = host
+        self.store = store
+        self.docker = docker
+        self.logger = logger
+    }
+
+    func reconcile() async {
+        do {
+            let tasks = try await store.tasks(of: host, watch: true)
+            let containers = try await docker.listContainers(all: true, labels: ["\(Self.hostLabel)=\(host)"])
+            let byJob = Dictionary(grouping: containers) { $0.labels[Self.jobLabel] ?? "" }
+
+            for (id, task) in tasks.sorted(by: { $0.key < $1.key }) {
+                await converge(task, containers: byJob[id.description] ?? [])
+            }
+            for container in containers {
+                let id = container.labels[Self.jobLabel].flatMap(JobID.init)
+                if id == nil || tasks[id!] == nil || tasks[id!]?.goal == .undeploy {
+                    removeContainer(container)
+                }
+            }
+            for id in reported.keys where tasks[id] == nil || tasks[id]?.goal == .undeploy {
+                try await store.removeTaskStatus(id, host: host)
+                reported[id] = nil
+                jobs[id] = nil
+            }
+        } catch {
+            logger.warning("reconcile pass failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func converge(_ task: HostTask, containers: [ContainerSummary]) async {
+        // One container per task: extra ones (a crash between create and record) go.
+        let ordered = containers.sorted { ($0.state == "running" ? 0 : 1, $0.id) < ($1.state == "running" ? 0 : 1, $1.id) }
+        for extra in ordered.dropFirst() { removeContainer(extra) }
+        let container = ordered.first
+
+        switch task.goal {
+        case .start:
+            await start(task, container: container)
+        case .stop:
+            guard let container else {
+                await report(TaskStatus(jobID: task.jobID, goal: task.goal, state: .stopped))
+                return
+            }
+            if container.state == "running" {
+                await report(TaskStatus(jobID: task.jobID, goal: task.goal, state: .stopping, containerID: container.id))
+                do {
+                    try await docker.stopContainer(container.id)
+                } catch {
+                    logger.warning("stopping container failed", metadata: ["container.id": "\(container.id)", "error": "\(error)"])
+                    return
+                }
+            }
+            await report(TaskStatus(jobID: task.jobID, goal: task.goal, state: .stopped, containerID: container.id))
+        case .undeploy:
+            break // the container goes with the sweep of unassigned containers
+        }
+    }
+
+    private func start(_ task: HostTask, container: ContainerSummary?) async {
+        var containerID = container?.id
+        do {
+            if container?.state == "running" {
+                await report(TaskStatus(jobID: task.jobID, goal: task.goal, state: .running, containerID: containerID))
+                return
+            }
+            if containerID == nil {
+                guard let job = try await job(task.jobID) else { return }
+                guard try await docker.imageExists(job.image) else {
+                    await report(TaskStatus(jobID: task.jobID, goal: task.goal, state: .failed,
+                                            containerError: "image \(job.image) is not on this host"))
+                    return
+                }
+                await report(TaskStatus(jobID: task.jobID, goal: task.goal, state: .creating))
+                containerID = try await docker.createContainer(name: containerName(job), spec: ContainerSpec(
+                    image: job.image, command: job.command,
+                    labels: [Self.hostLabel: host, Self.jobLabel: task.jobID.description,
+                             Self.deploymentLabel: task.deployment]))
+                logger.info("container created", metadata: ["job.id": "\(task.jobID)", "container.id": "\(containerID!)"])
+            }
+            await report(TaskStatus(jobID: task.jobID, goal: task.goal, state: .starting, containerID: containerID))
+            try await docker.startContainer(containerID!)
+            let details = try await docker.inspectContainer(containerID!)
+            let state: TaskStatus.State = details.state.running ? .running : .exited
+            await report(TaskStatus(jobID: task.jobID, goal: task.goal, state: state, containerID: containerID,
+                                    containerError: details.state.error.isEmpty ? nil : details.state.error))
+        } catch {
+            logger.warning("starting task failed", metadata: ["job.id": "\(task.jobID)", "error": "\(error)"])
+            await report(TaskStatus(jobID: task.jobID, goal: task.goal, state: .failed, containerID: containerID,
+                                    containerError: "\(error)"))
+        }
+    }
+
+    private func removeContainer(_ container: ContainerSummary) {
+        guard removing[container.id] == nil else { return }
+        removing[container.id] = Task {
+            await stopAndRemove(container)
+            finishedRemoving(container.id)
+        }
+    }
+
+    private func finishedRemoving(_ id: String) {
+        removing[id] = nil
+    }
+
+    private func stopAndRemove(_ container: ContainerSummary) async {
+        do {
+            if container.state == "running" { try await docker.stopContainer(container.id) }
+            try await docker.removeContainer(container.id, force: true)
+            logger.info("container removed", metadata: ["container.id": "\(container.id)", "container.name": "\(container.name)"])
+        } catch let error as DockerError where error.isNotFound {
+            return
+        } catch {
+            logger.warning("removing container failed", metadata: ["container.id": "\(container.id)", "error": "\(error)"])
+        }
+    }
+
+    private func job(_ id: JobID) async throws -> Job? {
+        if let job = jobs[id] { return job }
+        let job = try await store.job(id)
+        jobs[id] = job
+        return job
+    }
+
+    /// `helios-<host>-<job>-<version>-<hash>`: readable in `docker ps`, unique per task.
+    func containerName(_ job: Job) -> String {
+        let raw = "helios-\(host)-\(job.name)-\(job.version)-\(job.id.hash.prefix(8))"
+        return String(raw.map { $0.isLetter || $0.isNumber || "_.-".contains($0) ? $0 : "_" })
+    }
+
+    /// Writes a status when it changed; a failed write is retried by the next pass.
+    private func report(_ status: TaskStatus) async {
+        guard reported[status.jobID] != status else { return }
+        do {
+            try await store.setTaskStatus(status, host: host)
+            reported[status.jobID] = status
+        } catch {
+            logger.warning("writing task status failed", metadata: ["job.id": "\(status.jobID)", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+import Git
+
+/// Where manifests come from: a directory (a working tree) or a git commit.
+/// Both give the same files for the same content.
+public enum ManifestSource {
+    /// Every manifest under `directory`, skipping hidden files and folders (`.git`).
+    public static func directory(_ directory: String) throws -> [ManifestFile] {
+        let root = URL(fileURLWithPath: directory).standardizedFileURL
+        guard let walker = FileManager.default.enumerator(
+            at: root, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles])
+        else { return [] }
+        var files: [ManifestFile] = []
+        for case let url as URL in walker {
+            guard try url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile == true else { continue }
+            let path = String(url.standardizedFileURL.path.dropFirst(root.path.count + 1))
+            guard ManifestFile.isManifest(path) else { continue }
+            files.append(ManifestFile(path: path, content: try Data(contentsOf: url)))
+        }
+        return files.sorted { $0.path < $1.path }
+    }
+
+    /// Every manifest in `commit`'s tree, read from the object database without a checkout.
+    public static func commit(_ commit: ObjectID, in repository: GitRepository) throws -> [ManifestFile] {
+        try repository.files(at: commit)
+            .filter { ManifestFile.isManifest($0.path) && !$0.path.split(separator: "/").contains { $0.hasPrefix(".") } }
+            .map { ManifestFile(path: $0.path, content: try repository.blob($0.blob)) }
+    }
+}

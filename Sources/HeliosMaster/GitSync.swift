@@ -1,0 +1,91 @@
+import Foundation
+import Git
+import HeliosManifests
+import HeliosModel
+import HeliosPlanner
+import HeliosStore
+import Logging
+
+/// Turns commits into cluster configuration: fetch, read the manifests from the commit's
+/// tree, plan against ZooKeeper, apply in one transaction, record the sync.
+public actor GitSync {
+    let repository: GitRepository
+    let remote: String
+    let branch: String
+    let store: HeliosStore
+    let logger: Logger
+    /// The last revision tried, applied or not: a failed one is not retried until a new commit.
+    private var lastAttempt: ObjectID?
+
+    public init(remote: String, branch: String, mirrorPath: String, store: HeliosStore, logger: Logger) throws {
+        self.repository = try GitRepository.mirror(of: remote, at: mirrorPath)
+        self.remote = remote
+        self.branch = branch
+        self.store = store
+        self.logger = logger
+    }
+
+    /// Fetches and, when the branch moved, applies its head. Returns the sync record written,
+    /// or nil when there was nothing new.
+    @discardableResult
+    public func sync() async throws -> SyncRecord? {
+        let head = try await repository.fetch(branch: branch)
+        guard head != lastAttempt else { return nil }
+        lastAttempt = head
+        var log = logger
+        log[metadataKey: "git.revision"] = .string(head.short)
+
+        let previous = try await store.syncRecord()
+        let files = try ManifestSource.commit(head, in: repository)
+        let desired: DesiredState
+        switch ManifestLoader.load(files) {
+        case .failure(let error):
+            log.error("manifests invalid, nothing applied", metadata: ["diagnostics": "\(error.diagnostics.count)"])
+            let record = SyncRecord(
+                repo: remote, branch: branch, revision: previous?.revision, lastAttempt: head.hex, status: .failed,
+                appliedAt: previous?.appliedAt,
+                summary: "revision \(head.short) has \(error.diagnostics.count) manifest error(s); nothing applied",
+                diagnostics: error.diagnostics.map(\.description))
+            try await store.writeSyncRecord(record)
+            return record
+        case .success(let state):
+            desired = state
+        }
+
+        // A concurrent writer moves the check index: re-read and re-plan, never patch.
+        var attempts = 0
+        while true {
+            attempts += 1
+            let snapshot = try await store.readConfig()
+            let plan = Planner.plan(desired: desired, actual: snapshot.config)
+            do {
+                if !plan.isEmpty { try await store.apply(plan, to: snapshot) }
+                log.info("revision applied", metadata: ["plan.actions": "\(plan.actions.count)"])
+                let record = SyncRecord(
+                    repo: remote, branch: branch, revision: head.hex, lastAttempt: head.hex, status: .synced,
+                    appliedAt: Date().formatted(.iso8601),
+                    summary: "applied \(plan.actions.count) change(s) from \(head.short)")
+                try await store.writeSyncRecord(record)
+                return record
+            } catch HeliosStoreError.stale where attempts < 5 {
+                log.info("configuration changed underneath, planning again")
+            }
+        }
+    }
+
+    /// Syncs every `interval` until cancelled; a failed attempt is logged and retried next poll.
+    public func run(every interval: Duration) async {
+        while !Task.isCancelled {
+            do {
+                try await sync()
+            } catch is CancellationError {
+                return
+            } catch {
+                // Fetch or ZooKeeper failures are transient: try the same revision again.
+                lastAttempt = nil
+                logger.warning("sync failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}

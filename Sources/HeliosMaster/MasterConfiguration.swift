@@ -1,0 +1,28 @@
+/// How a master runs.
+public struct MasterConfiguration: Sendable {
+    /// ZooKeeper's `host:port[,…]`.
+    public var zooKeeper: String
+    public var chroot: String
+    /// The manifest repository; nil serves a CLI-driven cluster.
+    public var repository: String?
+    public var branch: String
+    public var pollInterval: Duration
+    /// Where the master keeps its bare mirror of the repository.
+    public var mirrorPath: String
+    /// The HTTP API's address.
+    public var httpHost: String
+    public var httpPort: Int
+
+    public init(zooKeeper: String, chroot: String = "/helios", repository: String?, branch: String = "main",
+                pollInterval: Duration = .seconds(5), mirrorPath: String,
+                httpHost: String = "127.0.0.1", httpPort: Int = 5801) {
+        self.zooKeeper = zooKeeper
+        self.chroot = chroot
+        self.repository = repository
+        self.branch = branch
+        self.pollInterval = pollInterval
+        self.mirrorPath = mirrorPath
+        self.httpHost = httpHost
+        self.httpPort = httpPort
+    }
+}

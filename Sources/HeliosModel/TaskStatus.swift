@@ -1,0 +1,36 @@
+import Foundation
+
+/// What an agent reports of a task (`/status/hosts/<host>/jobs/<jobId>`).
+public struct TaskStatus: Sendable, Equatable, Codable {
+    /// Helios' task states.
+    public enum State: String, Sendable, Codable {
+        case pullingImage = "PULLING_IMAGE"
+        case creating = "CREATING"
+        case starting = "STARTING"
+        case healthChecking = "HEALTHCHECKING"
+        case running = "RUNNING"
+        case exited = "EXITED"
+        case stopping = "STOPPING"
+        case stopped = "STOPPED"
+        case failed = "FAILED"
+    }
+
+    public var jobID: JobID
+    public var goal: Goal
+    public var state: State
+    public var containerID: String?
+    /// Why the task failed, in Docker's or Helios' words.
+    public var containerError: String?
+
+    public init(jobID: JobID, goal: Goal, state: State, containerID: String? = nil, containerError: String? = nil) {
+        self.jobID = jobID
+        self.goal = goal
+        self.state = state
+        self.containerID = containerID
+        self.containerError = containerError
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case jobID = "jobId", goal, state, containerID = "containerId", containerError
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import HeliosModel
+import ZooKeeper
+
+extension HeliosStore {
+    /// Marks `host` UP with an ephemeral node of this session and records its facts.
+    ///
+    /// An `up` node left by an earlier session of the same agent (a restart before that
+    /// session expired) is replaced.
+    public func registerHost(_ host: String, info: HostInfo) async throws {
+        try await session.createPath(Paths.taskStatuses(host))
+        let infoData = CanonicalJSON.encode(info)
+        if try await session.exists(Paths.hostInfo(host)) == nil {
+            try await session.create(Paths.hostInfo(host), data: infoData)
+        } else {
+            try await session.set(Paths.hostInfo(host), data: infoData)
+        }
+        if let up = try await session.exists(Paths.hostUp(host)), up.ephemeralOwner != session.sessionID {
+            try? await session.delete(Paths.hostUp(host))
+        }
+        do {
+            try await session.create(Paths.hostUp(host), mode: .ephemeral)
+        } catch let error as ZooKeeperError where error.code == .nodeExists {}
+    }
+
+    /// Whether `host`'s agent holds a live session.
+    public func isUp(_ host: String) async throws -> Bool {
+        try await session.exists(Paths.hostUp(host)) != nil
+    }
+
+    /// Writes what the agent sees of a task.
+    public func setTaskStatus(_ status: TaskStatus, host: String) async throws {
+        let path = Paths.taskStatus(host, status.jobID)
+        let data = CanonicalJSON.encode(status)
+        do {
+            try await session.set(path, data: data)
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            try await session.create(path, data: data)
+        }
+    }
+
+    /// Forgets a task's status once its job is gone from the host.
+    public func removeTaskStatus(_ id: JobID, host: String) async throws {
+        do {
+            try await session.delete(Paths.taskStatus(host, id))
+        } catch let error as ZooKeeperError where error.code == .noNode {}
+    }
+
+    /// The statuses the agent of `host` reported.
+    public func taskStatuses(host: String) async throws -> [JobID: TaskStatus] {
+        var statuses: [JobID: TaskStatus] = [:]
+        for name in try await children(Paths.taskStatuses(host)) {
+            guard let id = JobID(name) else { continue }
+            statuses[id] = try await decode(TaskStatus.self, at: Paths.taskStatus(host, id))
+        }
+        return statuses
+    }
+
+    /// Whether a watch event concerns `host`'s task assignments.
+    public static func concernsTasks(of host: String, _ event: WatchEvent) -> Bool {
+        event.path.hasPrefix(Paths.hostTasks(host))
+    }
+}

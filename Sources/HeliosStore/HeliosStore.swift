@@ -1,0 +1,68 @@
+import Foundation
+import HeliosModel
+import ZooKeeper
+
+/// Helios' state in ZooKeeper, behind domain operations.
+public final class HeliosStore: Sendable {
+    /// The session the store uses; its watch events wake agents and masters.
+    public let session: ZooKeeperSession
+
+    public init(session: ZooKeeperSession) {
+        self.session = session
+    }
+
+    /// Connects under `chroot` and makes sure the tree's structural nodes exist.
+    public static func connect(servers: String, chroot: String = "/helios",
+                               sessionTimeout: Duration = .seconds(10)) async throws -> HeliosStore {
+        let session = try await ZooKeeperSession.connect(servers: servers, chroot: chroot, sessionTimeout: sessionTimeout)
+        let store = HeliosStore(session: session)
+        do {
+            try await store.createTree()
+        } catch {
+            await session.close()
+            throw error
+        }
+        return store
+    }
+
+    /// Closes the session; the agent's ephemeral `up` node goes with it.
+    public func close() async {
+        await session.close()
+    }
+
+    private func createTree() async throws {
+        for path in Paths.tree where try await session.exists(path) == nil {
+            try await session.createPath(path)
+        }
+        if try await session.exists(Paths.configVersion) == nil {
+            do {
+                try await session.create(Paths.configVersion, data: Data("0".utf8))
+            } catch let error as ZooKeeperError where error.code == .nodeExists {}
+        }
+    }
+
+    // MARK: Reading
+
+    func decode<T: Decodable>(_ type: T.Type, at path: String, watch: Bool = false) async throws -> T? {
+        let data: Data
+        do {
+            data = try await session.get(path, watch: watch).data
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            return nil
+        }
+        do {
+            return try CanonicalJSON.decode(type, from: data)
+        } catch {
+            throw HeliosStoreError.corrupt(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Children of `path`, or none when it does not exist.
+    func children(_ path: String, watch: Bool = false) async throws -> [String] {
+        do {
+            return try await session.children(path, watch: watch)
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            return []
+        }
+    }
+}

@@ -1,0 +1,18 @@
+import ZooKeeper
+
+/// A store operation that could not be done.
+public enum HeliosStoreError: Error, Sendable, CustomStringConvertible {
+    /// The configuration changed since it was read: re-read, re-plan, retry.
+    case stale(expected: Int32)
+    /// A node holds something that is not what Helios wrote there.
+    case corrupt(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .stale(let expected):
+            "the cluster configuration changed since it was read (check index \(expected)); re-read and plan again"
+        case .corrupt(let path, let reason):
+            "unreadable ZooKeeper node \(path): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import HeliosModel
+
+/// The ZooKeeper tree of DESIGN.md §4, relative to the chroot.
+enum Paths {
+    static let configVersion = "/config/version"
+    static let jobs = "/config/jobs"
+    static let deployments = "/config/deployments"
+    static let configHosts = "/config/hosts"
+    static let statusHosts = "/status/hosts"
+    static let sync = "/sync"
+    static let syncState = "/sync/state"
+
+    /// The structural nodes every Helios cluster has.
+    static let tree = [jobs, deployments, configHosts, statusHosts, "/status/deployments", "/history/jobs",
+                       "/sync/revisions", "/masters/election"]
+
+    static func job(_ id: JobID) -> String { "\(jobs)/\(id)" }
+    static func jobHosts(_ id: JobID) -> String { "\(job(id))/hosts" }
+    static func jobHost(_ id: JobID, _ host: String) -> String { "\(jobHosts(id))/\(host)" }
+    static func deployment(_ name: String) -> String { "\(deployments)/\(name)" }
+    static func configHost(_ host: String) -> String { "\(configHosts)/\(host)" }
+    static func hostTasks(_ host: String) -> String { "\(configHost(host))/jobs" }
+    static func hostTask(_ host: String, _ id: JobID) -> String { "\(hostTasks(host))/\(id)" }
+    static func statusHost(_ host: String) -> String { "\(statusHosts)/\(host)" }
+    static func hostUp(_ host: String) -> String { "\(statusHost(host))/up" }
+    static func hostInfo(_ host: String) -> String { "\(statusHost(host))/info" }
+    static func taskStatuses(_ host: String) -> String { "\(statusHost(host))/jobs" }
+    static func taskStatus(_ host: String, _ id: JobID) -> String { "\(taskStatuses(host))/\(id)" }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct Helios: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "helios",
+        abstract: "A declarative GitOps container deployer: git → ZooKeeper → Docker.",
+        subcommands: [Validate.self, MasterCommand.self, AgentCommand.self])
+}

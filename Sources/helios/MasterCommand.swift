@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import HeliosMaster
+import ServiceLifecycle
+
+struct MasterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "master",
+        abstract: "Run a master: sync the manifest repository into ZooKeeper and serve the HTTP API.")
+
+    @OptionGroup var options: DaemonOptions
+
+    @Option(help: "The manifest repository (URL or path). Without it the cluster is CLI-driven.")
+    var repo: String?
+
+    @Option(help: "The branch to follow.")
+    var branch = "main"
+
+    @Option(help: "How often to poll the repository, e.g. 1s, 5s.")
+    var poll = DurationArgument(argument: "5s")!
+
+    @Option(help: "Where to keep the master's mirror of the repository.")
+    var stateDir = "/var/lib/helios/master"
+
+    @Option(help: "The HTTP API's address, host:port (loopback by default).")
+    var http = "127.0.0.1:5801"
+
+    func run() async throws {
+        let logger = options.bootstrapLogging(label: "helios.master")
+        let address = http.split(separator: ":")
+        guard address.count == 2, let port = Int(address[1]) else {
+            throw ValidationError("--http takes host:port, e.g. 127.0.0.1:5801")
+        }
+        try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
+        let master = Master(configuration: MasterConfiguration(
+            zooKeeper: try options.zooKeeperServers(), chroot: options.chroot, repository: repo, branch: branch,
+            pollInterval: poll.duration, mirrorPath: stateDir + "/mirror.git",
+            httpHost: String(address[0]), httpPort: port), logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [master], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A long-running process a system test starts (a master, an agent), with its output in a
+/// log file that a failing test can show.
+public final class Daemon: @unchecked Sendable {
+    // @unchecked: the Process is only touched from the test that owns the daemon.
+    public let name: String
+    public let logFile: URL
+    private let process: Process
+
+    /// Starts `executable` with `arguments`; output goes to `<directory>/<name>.log`.
+    public init(name: String, executable: URL, arguments: [String], directory: TemporaryDirectory,
+                environment: [String: String] = [:]) throws {
+        self.name = name
+        logFile = directory.url.appendingPathComponent("\(name).log")
+        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logFile)
+        process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+    }
+
+    public var isRunning: Bool { process.isRunning }
+
+    /// The process's output so far.
+    public var log: String {
+        (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+    }
+
+    /// SIGTERM, then SIGKILL when it has not exited after `timeout`.
+    public func stop(timeout: Duration = .seconds(10)) async {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    /// The exit status once stopped.
+    public var exitStatus: Int32 { process.terminationStatus }
+}
+
+/// The `helios` binary built next to the test bundle (or `HELIOS_BIN`).
+public var heliosExecutable: URL {
+    if let path = ProcessInfo.processInfo.environment["HELIOS_BIN"] { return URL(fileURLWithPath: path) }
+    let testBinary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    var directory = testBinary.deletingLastPathComponent()
+    // The test binary may sit inside an .xctest bundle directory.
+    while directory.pathExtension == "xctest" || directory.lastPathComponent == "MacOS" {
+        directory.deleteLastPathComponent()
+    }
+    return directory.appendingPathComponent("helios")
+}
+
+/// A TCP port on 127.0.0.1 that nothing listens on right now.
+public func freeLoopbackPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw POSIXError(.EMFILE) }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
