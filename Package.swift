@@ -66,8 +66,10 @@ let package = Package(
         .testTarget(name: "HeliosManifestsTests", dependencies: ["HeliosManifests", "HeliosTestSupport"]),
         .testTarget(name: "HeliosPlannerTests", dependencies: ["HeliosPlanner"]),
         .testTarget(name: "HeliosStoreTests", dependencies: ["HeliosStore", "HeliosTestSupport"]),
-        .testTarget(name: "HeliosAgentTests", dependencies: ["HeliosAgent", "HeliosTestSupport"]),
-        .testTarget(name: "HeliosMasterTests", dependencies: ["HeliosMaster", "HeliosTestSupport"]),
+        .testTarget(name: "HeliosAgentTests", dependencies: ["HeliosAgent", "HeliosPlanner", "HeliosTestSupport"]),
+        .testTarget(name: "HeliosMasterTests", dependencies: [
+            "HeliosMaster", "HeliosTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         .testTarget(name: "SystemTests", dependencies: ["helios", "HeliosTestSupport", "DockerEngine"]),
     ]
 )

@@ -3,7 +3,9 @@
 # server and a Docker engine. A service that already answers is reused and never
 # stopped; only what this script started is stopped by `down`.
 #
-# `up` writes $HELIOS_SERVICES_DIR/env, to be sourced: HELIOS_TEST_ZK, DOCKER_HOST.
+# `up` writes $HELIOS_SERVICES_DIR/env, to be sourced: HELIOS_TEST_ZK, DOCKER_HOST, and
+# $HELIOS_SERVICES_DIR/started: the services this very call started ("zookeeper docker").
+# `down [zookeeper] [docker]` stops those of the named ones this script started earlier.
 set -euo pipefail
 
 dir=${HELIOS_SERVICES_DIR:-/tmp/helios-services-$(printf %s "$PWD" | md5sum | cut -c1-8)}
@@ -56,6 +58,7 @@ CFG
     echo $! > "$dir/zk.pid"
     echo "127.0.0.1:$port" > "$dir/zk.address"
     zk=127.0.0.1:$port
+    started="$started zookeeper"
     for _ in $(seq 1 120); do
         zk_answers "$zk" && { echo "zookeeper: started on $zk"; return; }
         sleep 0.5
@@ -77,6 +80,7 @@ docker_up() {
         --pidfile "$dir/docker/dockerd.pid" -H "unix://$docker_socket" \
         > "$dir/docker/dockerd.log" 2>&1 &
     echo $! > "$dir/docker.pid"
+    started="$started docker"
     for _ in $(seq 1 120); do
         docker_answers "$docker_socket" && { echo "docker: started on $docker_socket"; return; }
         sleep 0.5
@@ -96,6 +100,7 @@ stop_pid_file() { # file name
     rm -f "$file"
 }
 
+started=""
 case "${1:-}" in
 up)
     zookeeper_up
@@ -105,20 +110,33 @@ export HELIOS_TEST_ZK=$zk
 export DOCKER_HOST=unix://$docker_socket
 export HELIOS_SERVICES_DIR=$dir
 ENV
+    echo "${started# }" > "$dir/started"
     ;;
 down)
-    if [ -f "$dir/docker.pid" ]; then
-        # Containers of a private engine go with it.
-        DOCKER_HOST=unix://$dir/docker/docker.sock docker rm -f $(DOCKER_HOST=unix://$dir/docker/docker.sock docker ps -aq) >/dev/null 2>&1 || true
-    fi
-    stop_pid_file "$dir/docker.pid"
-    stop_pid_file "$dir/zk.pid"
-    rm -f "$dir/env" "$dir/zk.address"
-    echo "services: stopped what was started here"
+    shift
+    which=${*:-zookeeper docker}
+    case " $which " in *" docker "*)
+        if [ -f "$dir/docker.pid" ]; then
+            # Containers of a private engine go with it.
+            export DOCKER_HOST=unix://$dir/docker/docker.sock
+            docker ps -aq | xargs -r docker rm -f >/dev/null 2>&1 || true
+            stop_pid_file "$dir/docker.pid"
+            echo "docker: stopped"
+        fi ;;
+    esac
+    case " $which " in *" zookeeper "*)
+        if [ -f "$dir/zk.pid" ]; then
+            stop_pid_file "$dir/zk.pid"
+            rm -f "$dir/zk.address"
+            echo "zookeeper: stopped"
+        fi ;;
+    esac
+    rm -f "$dir/env" # stale once anything is stopped; `up` writes it anew
     ;;
 env)
+    [ -f "$dir/env" ] || { echo "services are not up: run $0 up" >&2; exit 1; }
     cat "$dir/env"
     ;;
 *)
-    echo "usage: $0 up|down|env" >&2; exit 2 ;;
+    echo "usage: $0 up | down [zookeeper] [docker] | env" >&2; exit 2 ;;
 esac

@@ -2,7 +2,7 @@
 # Builds the images tests and the demo run, with `docker import` from busybox-static:
 # no registry is reachable here. busybox brings sh, httpd, nc, sleep and wget.
 set -euo pipefail
-image=${1:-helios-test/busybox:latest}
+image=${1:-helios/busybox:latest}
 if docker image inspect "$image" >/dev/null 2>&1; then
     echo "image $image: present"; exit 0
 fi

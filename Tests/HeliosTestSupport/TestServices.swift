@@ -22,7 +22,7 @@ public enum TestServices {
 
     /// The image tests run, built by `make test-images` with `docker import`.
     public static var image: String {
-        ProcessInfo.processInfo.environment["HELIOS_TEST_IMAGE"] ?? "helios-test/busybox:latest"
+        ProcessInfo.processInfo.environment["HELIOS_TEST_IMAGE"] ?? "helios/busybox:latest"
     }
 
     /// Whether tests needing ZooKeeper run: always under CI, else when it is configured.

@@ -1,0 +1,53 @@
+# Helios — the two first-run commands are `make demo` and `make test`.
+SHELL := /bin/bash
+SWIFT ?= swift
+
+# Debian packages Helios builds and tests with (DESIGN.md §9).
+DEBIAN_PACKAGES := libzookeeper-mt-dev libgit2-dev libcurl4-openssl-dev libyaml-dev zookeeper \
+	docker.io busybox-static curl git python3 default-jre-headless
+
+.PHONY: all deps build release test demo demo-down services-up services-down test-images clean
+
+all: build
+
+## deps: install the Debian packages that are missing (idempotent).
+deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+## build: a debug build of the helios binary.
+build: deps
+	$(SWIFT) build
+
+## release: one self-contained binary, the way to ship agents.
+release: deps
+	$(SWIFT) build -c release --static-swift-stdlib
+
+## test: every test against a real ZooKeeper, dockerd and git.
+test: deps
+	$(SWIFT) build --build-tests
+	scripts/with-services.sh $(SWIFT) test --skip-build
+
+## demo: a working deployer on this machine, from the manifests in deployments/.
+demo: build
+	scripts/with-services.sh scripts/demo.sh
+
+## demo-down: stop a demo kept running with `make demo KEEP=1`.
+demo-down:
+	scripts/demo.sh down
+
+services-up: deps
+	scripts/services.sh up
+
+services-down:
+	scripts/services.sh down
+
+test-images: services-up
+	eval "$$(scripts/services.sh env)" && scripts/test-images.sh
+
+clean:
+	rm -rf .build .demo

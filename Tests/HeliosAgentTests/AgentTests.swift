@@ -1,0 +1,139 @@
+import DockerEngine
+import Foundation
+@testable import HeliosAgent
+import HeliosModel
+import HeliosPlanner
+import HeliosStore
+import HeliosTestSupport
+import Logging
+import Testing
+
+@Suite(.enabled(if: TestServices.zooKeeperEnabled && TestServices.dockerEnabled,
+                "needs ZooKeeper and Docker: run `make test`"))
+struct AgentTests {
+    /// An agent's world: its own chroot, host name and containers.
+    struct Fixture {
+        let host = "agent-\(UUID().uuidString.prefix(8).lowercased())"
+        let chroot = TestServices.uniqueChroot("agent")
+        let store: HeliosStore
+        let docker: DockerClient
+        let job = Job(name: "sleeper", version: "1", image: TestServices.image,
+                      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"])
+
+        init() async throws {
+            store = try await HeliosStore.connect(servers: try TestServices.requireZooKeeper(), chroot: chroot)
+            docker = DockerClient(socketPath: try TestServices.requireDocker())
+        }
+
+        /// Starts an agent in this process; cancel the task to stop it.
+        func startAgent() throws -> Task<Void, any Error> {
+            let agent = Agent(configuration: AgentConfiguration(
+                name: host, zooKeeper: try TestServices.requireZooKeeper(), chroot: chroot,
+                dockerSocket: try TestServices.requireDocker(), reconcileInterval: .seconds(1)),
+                logger: Logger(label: "test.agent"))
+            return Task { try await agent.run() }
+        }
+
+        /// Declares `job` deployed on this host (or nothing), as a master would.
+        func deploy(_ job: Job?) async throws {
+            var desired = DesiredState()
+            if let job {
+                desired.jobs[job.id] = job
+                desired.deployments["d"] = Deployment(name: "d", jobID: job.id, hosts: [host])
+            }
+            let snapshot = try await store.readConfig()
+            try await store.apply(Planner.plan(desired: desired, actual: snapshot.config), to: snapshot)
+        }
+
+        func containers() async throws -> [ContainerSummary] {
+            try await docker.listContainers(all: true, labels: ["helios.host=\(host)"])
+        }
+
+        func status(_ id: JobID) async throws -> TaskStatus? {
+            try await store.taskStatuses(host: host)[id]
+        }
+
+        func cleanUp(_ agent: Task<Void, any Error>?) async {
+            agent?.cancel()
+            _ = await agent?.result
+            for container in (try? await containers()) ?? [] { try? await docker.removeContainer(container.id, force: true) }
+            await store.close()
+        }
+    }
+
+    @Test func aDeployedTaskRunsWithLabelsAndReportsRunning() async throws {
+        let fixture = try await Fixture()
+        let agent = try fixture.startAgent()
+        try await fixture.deploy(fixture.job)
+
+        #expect(try await eventually { try await fixture.status(fixture.job.id)?.state == .running })
+        let containers = try await fixture.containers()
+        #expect(containers.count == 1)
+        #expect(containers.first?.state == "running")
+        #expect(containers.first?.labels["helios.job"] == fixture.job.id.description)
+        #expect(containers.first?.labels["helios.deployment"] == "d")
+        #expect(try await fixture.status(fixture.job.id)?.containerID == containers.first?.id)
+        #expect(try await fixture.store.isUp(fixture.host))
+        await fixture.cleanUp(agent)
+    }
+
+    @Test func anAgentRestartAdoptsTheRunningContainer() async throws {
+        let fixture = try await Fixture()
+        var agent = try fixture.startAgent()
+        try await fixture.deploy(fixture.job)
+        #expect(try await eventually { try await fixture.status(fixture.job.id)?.state == .running })
+        let before = try #require(try await fixture.containers().first)
+        let startedAt = try await fixture.docker.inspectContainer(before.id).state.startedAt
+
+        agent.cancel()
+        _ = await agent.result
+        agent = try fixture.startAgent()
+        // Give the new agent several passes to (wrongly) touch the container.
+        try await Task.sleep(for: .seconds(3))
+        let after = try await fixture.containers()
+        #expect(after.map(\.id) == [before.id])
+        #expect(try await fixture.docker.inspectContainer(before.id).state.startedAt == startedAt)
+        await fixture.cleanUp(agent)
+    }
+
+    @Test func aContainerThatDiesIsStartedAgain() async throws {
+        let fixture = try await Fixture()
+        let agent = try fixture.startAgent()
+        try await fixture.deploy(fixture.job)
+        #expect(try await eventually { try await fixture.containers().first?.state == "running" })
+        let container = try #require(try await fixture.containers().first)
+        let firstStart = try await fixture.docker.inspectContainer(container.id).state.startedAt
+
+        try await fixture.docker.stopContainer(container.id, timeout: .seconds(1))
+        let restarted = try await eventually {
+            let state = try await fixture.docker.inspectContainer(container.id).state
+            return state.running && state.startedAt != firstStart
+        }
+        #expect(restarted)
+        await fixture.cleanUp(agent)
+    }
+
+    @Test func undeployingRemovesTheContainerAndItsStatus() async throws {
+        let fixture = try await Fixture()
+        let agent = try fixture.startAgent()
+        try await fixture.deploy(fixture.job)
+        #expect(try await eventually { try await fixture.status(fixture.job.id)?.state == .running })
+
+        try await fixture.deploy(nil)
+        #expect(try await eventually { try await fixture.containers().isEmpty })
+        #expect(try await eventually { try await fixture.status(fixture.job.id) == nil })
+        await fixture.cleanUp(agent)
+    }
+
+    @Test func aContainerOfThisHostThatNoTaskOwnsIsReaped() async throws {
+        let fixture = try await Fixture()
+        let stray = try await fixture.docker.createContainer(
+            name: "helios-stray-\(UUID().uuidString.prefix(8))",
+            spec: ContainerSpec(image: TestServices.image, command: ["sleep", "300"],
+                                labels: ["helios.host": fixture.host, "helios.job": "gone:1:abcdef"]))
+        try await fixture.docker.startContainer(stray)
+        let agent = try fixture.startAgent()
+        #expect(try await eventually { try await fixture.containers().isEmpty })
+        await fixture.cleanUp(agent)
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import HeliosManifests
+import HeliosModel
+import Testing
+
+struct ManifestLoaderTests {
+    func files(_ files: [String: String]) -> [ManifestFile] {
+        files.sorted { $0.key < $1.key }.map { ManifestFile(path: $0.key, content: Data($0.value.utf8)) }
+    }
+
+    func diagnostics(_ input: [String: String]) -> [String] {
+        switch ManifestLoader.load(files(input)) {
+        case .success: []
+        case .failure(let error): error.diagnostics.map(\.description)
+        }
+    }
+
+    static let web = """
+        kind: Job
+        name: web
+        version: "1"
+        image: busybox
+        command: [httpd, -f]
+        ---
+        kind: Deployment
+        name: web-prod
+        job: web
+        hosts: [b, a]
+        """
+
+    @Test func aJobAndADeploymentInOneFile() throws {
+        let desired = try ManifestLoader.load(files(["web.yaml": Self.web])).get()
+        let job = Job(name: "web", version: "1", image: "busybox", command: ["httpd", "-f"])
+        #expect(desired.jobs == [job.id: job])
+        #expect(desired.deployments == ["web-prod": Deployment(name: "web-prod", jobID: job.id, hosts: ["a", "b"])])
+    }
+
+    @Test func reformattingAndReorderingKeepTheJobID() throws {
+        let reordered = """
+            command:
+              - httpd
+              - "-f"
+            image: 'busybox'
+            version: 1
+            name: web
+            kind: Job
+            """
+        let original = try ManifestLoader.load(files(["a.yaml": Self.web])).get()
+        let reformatted = try ManifestLoader.load(files(["b.yml": reordered])).get()
+        #expect(Set(original.jobs.keys) == Set(reformatted.jobs.keys))
+    }
+
+    @Test func everyErrorIsReportedAtOnceWithItsPosition() {
+        let found = diagnostics([
+            "jobs/web.yaml": """
+                kind: Job
+                name: web
+                version: "1"
+                imgae: busybox
+                """,
+            "jobs/bad-name.yaml": """
+                kind: Job
+                name: ../etc
+                version: "1"
+                image: busybox
+                """,
+            "deployments/web.yaml": """
+                kind: Deployment
+                name: web-prod
+                job: webb
+                hosts: [a]
+                """,
+        ])
+        #expect(found == [
+            "deployments/web.yaml:3:6: error: job 'webb' is not declared (declared jobs: none)",
+            "jobs/bad-name.yaml:2:7: error: invalid name '../etc' (allowed: letters, digits, '_', '.', '-')",
+            "jobs/web.yaml:1:1: error: missing required field 'image'",
+            "jobs/web.yaml:4:1: error: unknown field 'imgae' in Job",
+        ])
+    }
+
+    @Test func syntaxErrorsAndDuplicateKeysNameTheirPlace() {
+        #expect(diagnostics(["a.yaml": "kind: Job\nname: [web\n"]).first?.hasPrefix("a.yaml:3:1: error: invalid YAML") == true)
+        let duplicate = diagnostics(["b.yaml": "kind: Job\nname: web\nname: web2\nversion: '1'\nimage: x\n"])
+        #expect(duplicate.count == 1)
+        #expect(duplicate.first?.hasPrefix("b.yaml:") == true)
+        #expect(duplicate.first?.contains("duplicate key 'name'") == true)
+    }
+
+    @Test func wrongTypesAndUnknownKindsAreErrors() {
+        #expect(diagnostics(["a.yaml": "kind: Job\nname: web\nversion: '1'\nimage: [x]\n"])
+            == ["a.yaml:4:8: error: field 'image' must be a string"])
+        #expect(diagnostics(["a.yaml": "kind: Service\nname: web\n"])
+            == ["a.yaml:1:7: error: unknown kind 'Service' (expected Job or Deployment)"])
+        #expect(diagnostics(["a.yaml": "- just\n- a list\n"])
+            == ["a.yaml:1:1: error: a manifest document must be a mapping with a 'kind'"])
+        #expect(diagnostics(["a.yaml": "kind: Deployment\nname: d\njob: web\nhosts: a\n"])
+            == ["a.yaml:4:8: error: field 'hosts' must be a list of strings"])
+    }
+
+    @Test func deploymentReferencesMustBeUnambiguous() {
+        let twoVersions = """
+            kind: Job
+            name: web
+            version: "1"
+            image: busybox
+            ---
+            kind: Job
+            name: web
+            version: "2"
+            image: busybox
+            """
+        let deployment = { (job: String) in "kind: Deployment\nname: d\njob: \(job)\nhosts: [a]\n" }
+        #expect(diagnostics(["jobs.yaml": twoVersions, "d.yaml": deployment("web")])
+            == ["d.yaml:3:6: error: job 'web' is ambiguous: name one version (web:1, web:2)"])
+        #expect(diagnostics(["jobs.yaml": twoVersions, "d.yaml": deployment("web:2")]) == [])
+        #expect(diagnostics(["jobs.yaml": twoVersions, "d.yaml": deployment("web:3")])
+            == ["d.yaml:3:6: error: job 'web' has no version '3' (declared versions: 1, 2)"])
+    }
+
+    @Test func duplicatesAreErrorsNamingTheFirstDeclaration() {
+        let job = "kind: Job\nname: web\nversion: '1'\nimage: busybox\n"
+        let deployment = "kind: Deployment\nname: d\njob: web\nhosts: [a]\n"
+        #expect(diagnostics(["a.yaml": job + "---\n" + deployment, "b.yaml": job + "---\n" + deployment]) == [
+            "b.yaml:1:1: error: job 'web:1' is declared twice (first at a.yaml:1:1)",
+            "b.yaml:6:1: error: deployment 'd' is declared twice (first at a.yaml:6:1)",
+        ])
+    }
+}

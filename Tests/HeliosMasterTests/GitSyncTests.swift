@@ -1,0 +1,105 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+@testable import HeliosMaster
+import HeliosModel
+import HeliosStore
+import HeliosTestSupport
+import Hummingbird
+import Logging
+import Testing
+
+@Suite(.enabled(if: TestServices.zooKeeperEnabled, "needs ZooKeeper: run `make test`"))
+struct GitSyncTests {
+    static let job = "kind: Job\nname: web\nversion: '1'\nimage: busybox\n"
+    static let deployment = "kind: Deployment\nname: web\njob: web\nhosts: [a]\n"
+
+    struct Fixture {
+        let git: GitFixture
+        let store: HeliosStore
+        let sync: GitSync
+
+        init() async throws {
+            git = try GitFixture()
+            store = try await HeliosStore.connect(servers: try TestServices.requireZooKeeper(),
+                                                  chroot: TestServices.uniqueChroot("master"))
+            sync = try GitSync(remote: git.remote, branch: "main", mirrorPath: git.directory.path + "/mirror.git",
+                               store: store, logger: Logger(label: "test"))
+        }
+
+        func close() async {
+            await store.close()
+            git.remove()
+        }
+    }
+
+    @Test func aCommitIsAppliedAndAnUnchangedBranchIsNotPlannedAgain() async throws {
+        let fixture = try await Fixture()
+        let head = try fixture.git.commit(["web.yaml": Self.job + "---\n" + Self.deployment])
+        let record = try #require(try await fixture.sync.sync())
+        #expect(record.status == .synced)
+        #expect(record.revision == head)
+        let config = try await fixture.store.readConfig().config
+        #expect(config.deployments["web"]?.hosts == ["a"])
+        #expect(config.tasks["a"]?.count == 1)
+
+        let index = try await fixture.store.readConfig().checkIndex
+        #expect(try await fixture.sync.sync() == nil)
+        #expect(try await fixture.store.readConfig().checkIndex == index)
+        await fixture.close()
+    }
+
+    @Test func anInvalidCommitChangesNothingAndIsNotRetried() async throws {
+        let fixture = try await Fixture()
+        let good = try fixture.git.commit(["web.yaml": Self.job + "---\n" + Self.deployment])
+        try await fixture.sync.sync()
+        let before = try await fixture.store.readConfig()
+
+        let bad = try fixture.git.commit(["web.yaml": Self.job.replacingOccurrences(of: "image", with: "imgae")
+                                             + "---\n" + Self.deployment])
+        let record = try #require(try await fixture.sync.sync())
+        #expect(record.status == .failed)
+        #expect(record.revision == good)
+        #expect(record.lastAttempt == bad)
+        #expect(record.diagnostics.contains("web.yaml:4:1: error: unknown field 'imgae' in Job"))
+        let after = try await fixture.store.readConfig()
+        #expect(after.checkIndex == before.checkIndex)
+        #expect(after.config == before.config)
+        #expect(try await fixture.sync.sync() == nil, "a failed commit was retried")
+
+        // The next commit is tried again and applies.
+        let fixed = try fixture.git.commit(["web.yaml": Self.job.replacingOccurrences(of: "'1'", with: "'2'")
+                                               + "---\n" + Self.deployment])
+        #expect(try await fixture.sync.sync()?.revision == fixed)
+        #expect(try await fixture.store.readConfig().config.jobs.keys.map(\.version) == ["2"])
+        await fixture.close()
+    }
+
+    @Test func theAPIServesHealthAndTheSyncRecord() async throws {
+        let fixture = try await Fixture()
+        let port = try freeLoopbackPort()
+        let app = Application(router: MasterAPI(store: fixture.store).router(),
+                              configuration: .init(address: .hostname("127.0.0.1", port: port)))
+        let server = Task { try await app.runService() }
+        func get(_ path: String) async throws -> (Data, HTTPURLResponse) {
+            let (body, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            return (body, response as! HTTPURLResponse)
+        }
+        #expect(await eventually(timeout: .seconds(20)) { (try? await get("/healthz").1.statusCode) == 200 })
+        #expect(try await get("/v1/sync").1.statusCode == 404)
+
+        let head = try fixture.git.commit(["web.yaml": Self.job])
+        try await fixture.sync.sync()
+        let (body, response) = try await get("/v1/sync")
+        #expect(response.statusCode == 200)
+        #expect(response.value(forHTTPHeaderField: "Content-Type") == "application/json")
+        let record = try JSONDecoder().decode(SyncRecord.self, from: body)
+        #expect(record.revision == head)
+        #expect(record.status == .synced)
+
+        server.cancel()
+        _ = await server.result
+        await fixture.close()
+    }
+}

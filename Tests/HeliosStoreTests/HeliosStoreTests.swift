@@ -1,0 +1,105 @@
+import Foundation
+import HeliosModel
+import HeliosPlanner
+@testable import HeliosStore
+import HeliosTestSupport
+import Testing
+import ZooKeeper
+
+@Suite(.enabled(if: TestServices.zooKeeperEnabled, "needs ZooKeeper: run `make test`"))
+struct HeliosStoreTests {
+    let web1 = Job(name: "web", version: "1", image: "busybox", command: ["httpd"])
+    let web2 = Job(name: "web", version: "2", image: "busybox", command: ["httpd"])
+
+    func connect(_ chroot: String = TestServices.uniqueChroot("store")) async throws -> HeliosStore {
+        try await HeliosStore.connect(servers: try TestServices.requireZooKeeper(), chroot: chroot)
+    }
+
+    func desired(_ job: Job, hosts: [String]) -> DesiredState {
+        DesiredState(jobs: [job.id: job], deployments: ["web": Deployment(name: "web", jobID: job.id, hosts: hosts)])
+    }
+
+    @Test func anAppliedPlanReadsBackAsTheDesiredConfiguration() async throws {
+        let store = try await connect()
+        for target in [desired(web1, hosts: ["a", "b"]), desired(web2, hosts: ["b", "c"]), DesiredState()] {
+            let snapshot = try await store.readConfig()
+            let plan = Planner.plan(desired: target, actual: snapshot.config)
+            let newIndex = try await store.apply(plan, to: snapshot)
+            #expect(newIndex == snapshot.checkIndex + 1)
+
+            let after = try await store.readConfig()
+            #expect(after.config.jobs == target.jobs)
+            #expect(after.config.deployments == target.deployments)
+            #expect(Planner.plan(desired: target, actual: after.config).isEmpty)
+        }
+        // Nothing is left behind once everything is removed: no stray job or host markers.
+        #expect(try await store.session.children(Paths.jobs).isEmpty)
+        #expect(try await store.session.children(Paths.hostTasks("b")).isEmpty)
+        await store.close()
+    }
+
+    @Test func aStalePlanIsRefusedAndWritesNothing() async throws {
+        let chroot = TestServices.uniqueChroot("store")
+        let first = try await connect(chroot)
+        let second = try await connect(chroot)
+        let snapshotA = try await first.readConfig()
+        let snapshotB = try await second.readConfig()
+
+        try await first.apply(Planner.plan(desired: desired(web1, hosts: ["a"]), actual: snapshotA.config), to: snapshotA)
+        let error = await #expect(throws: HeliosStoreError.self) {
+            try await second.apply(Planner.plan(desired: desired(web2, hosts: ["z"]), actual: snapshotB.config),
+                                   to: snapshotB)
+        }
+        #expect(error?.description.contains("re-read") == true)
+
+        let after = try await second.readConfig()
+        #expect(after.config.jobs.keys.sorted() == [web1.id])
+        #expect(after.config.tasks.keys.sorted() == ["a"])
+        await first.close()
+        await second.close()
+    }
+
+    @Test func aHostIsUpWhileItsAgentSessionLives() async throws {
+        let chroot = TestServices.uniqueChroot("store")
+        let agent = try await connect(chroot)
+        let observer = try await connect(chroot)
+        try await agent.registerHost("a", info: HostInfo(hostname: "a.local", agentVersion: "test", dockerAPIVersion: "1.41"))
+        #expect(try await observer.isUp("a"))
+
+        let status = TaskStatus(jobID: web1.id, goal: .start, state: .running, containerID: "abc")
+        try await agent.setTaskStatus(status, host: "a")
+        try await agent.setTaskStatus(TaskStatus(jobID: web1.id, goal: .start, state: .exited, containerID: "abc"), host: "a")
+        #expect(try await observer.taskStatuses(host: "a")[web1.id]?.state == .exited)
+
+        await agent.close()
+        #expect(try await observer.isUp("a") == false)
+        // Statuses are persistent: they outlive the agent's session.
+        #expect(try await observer.taskStatuses(host: "a")[web1.id]?.containerID == "abc")
+        try await observer.removeTaskStatus(web1.id, host: "a")
+        #expect(try await observer.taskStatuses(host: "a").isEmpty)
+        await observer.close()
+    }
+
+    @Test func reRegisteringReplacesAnUpNodeLeftByAnEarlierSession() async throws {
+        let chroot = TestServices.uniqueChroot("store")
+        let old = try await connect(chroot)
+        let info = HostInfo(hostname: "a.local", agentVersion: "test", dockerAPIVersion: nil)
+        try await old.registerHost("a", info: info)
+        let new = try await connect(chroot)
+        try await new.registerHost("a", info: info)
+        #expect(try await new.session.exists(Paths.hostUp("a"))?.ephemeralOwner == new.session.sessionID)
+        await old.close()
+        await new.close()
+    }
+
+    @Test func theSyncRecordRoundTrips() async throws {
+        let store = try await connect()
+        #expect(try await store.syncRecord() == nil)
+        let record = SyncRecord(repo: "file:///r.git", branch: "main", revision: nil, lastAttempt: "abc",
+                                status: .failed, appliedAt: nil, summary: "1 error",
+                                diagnostics: ["a.yaml:1:1: error: x"])
+        try await store.writeSyncRecord(record)
+        #expect(try await store.syncRecord() == record)
+        await store.close()
+    }
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The demo: a one-host Helios cluster driven by a git repository made from deployments/.
+# Pushes the manifests, shows the container the agent started, bumps the version, shows the
+# replacement. KEEP=1 leaves the master and agent running (stop them with `make demo-down`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+demo=$PWD/.demo
+helios=$PWD/.build/debug/helios
+http=${DEMO_HTTP:-127.0.0.1:5801}
+
+stop_daemons() {
+    for name in master agent; do
+        if [ -f "$demo/$name.pid" ]; then
+            kill "$(cat "$demo/$name.pid")" 2>/dev/null || true
+            rm -f "$demo/$name.pid"
+        fi
+    done
+}
+
+if [ "${1:-}" = down ]; then
+    stop_daemons
+    eval "$(scripts/services.sh env 2>/dev/null)" 2>/dev/null || true
+    docker ps -aq --filter label=helios.host=demo-host | xargs -r docker rm -f >/dev/null
+    scripts/services.sh down
+    exit 0
+fi
+
+: "${HELIOS_TEST_ZK:?run through scripts/with-services.sh (make demo)}"
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+stop_daemons
+rm -rf "$demo" && mkdir -p "$demo"
+docker ps -aq --filter label=helios.host=demo-host | xargs -r docker rm -f >/dev/null
+
+step "A manifest repository, made from deployments/"
+git init -q --bare -b main "$demo/manifests.git"
+git clone -q "$demo/manifests.git" "$demo/work" 2>/dev/null
+cp -r deployments/. "$demo/work/"
+git -C "$demo/work" add -A
+git -C "$demo/work" -c user.name=demo -c user.email=demo@helios.invalid commit -qm "deploy hello 1"
+git -C "$demo/work" push -q origin HEAD:main
+git -C "$demo/work" log --oneline --stat | cat
+
+step "helios validate"
+"$helios" validate "$demo/work"
+
+step "Start a master (polling the repository every second) and an agent named demo-host"
+"$helios" master --zk "$HELIOS_TEST_ZK" --repo "$demo/manifests.git" --poll 1s \
+    --state-dir "$demo/master" --http "$http" > "$demo/master.log" 2>&1 &
+echo $! > "$demo/master.pid"
+"$helios" agent --zk "$HELIOS_TEST_ZK" --name demo-host --reconcile-interval 5s > "$demo/agent.log" 2>&1 &
+echo $! > "$demo/agent.pid"
+[ -n "${KEEP:-}" ] || trap stop_daemons EXIT
+echo "master: http://$http (log $demo/master.log); agent: demo-host (log $demo/agent.log)"
+
+wait_for_version() { # version
+    for _ in $(seq 1 120); do
+        if docker ps --filter label=helios.host=demo-host --format '{{.Labels}}' | grep -q "helios.job=hello:$1:"; then
+            [ "$(docker ps -aq --filter label=helios.host=demo-host | wc -l)" = 1 ] && return 0
+        fi
+        sleep 0.5
+    done
+    echo "hello $1 did not come up; logs:" >&2; cat "$demo/master.log" "$demo/agent.log" >&2; exit 1
+}
+
+step "The agent runs the job's container"
+wait_for_version 1
+docker ps --filter label=helios.host=demo-host --format 'table {{.Names}}\t{{.Status}}\t{{.Command}}'
+container=$(docker ps -q --filter label=helios.host=demo-host)
+echo "it serves: $(docker exec "$container" wget -qO- http://127.0.0.1:8080/)"
+echo "sync record: $(curl -s "http://$http/v1/sync")"
+
+step "Commit a new version: the old container is replaced"
+sed -i 's/^version: "1"/version: "2"/' "$demo/work/hello.yaml"
+git -C "$demo/work" -c user.name=demo -c user.email=demo@helios.invalid commit -qam "hello 2"
+git -C "$demo/work" push -q origin HEAD:main
+wait_for_version 2
+docker ps --filter label=helios.host=demo-host --format 'table {{.Names}}\t{{.Status}}\t{{.Command}}'
+
+if [ -n "${KEEP:-}" ]; then
+    step "Still running. Push to $demo/manifests.git (work tree: $demo/work); stop with: make demo-down"
+else
+    step "Done: stopping the master and agent (make demo KEEP=1 keeps them running)"
+    stop_daemons
+    docker ps -aq --filter label=helios.host=demo-host | xargs -r docker rm -f >/dev/null
+fi
