@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "HeliosModelTests", dependencies: ["HeliosModel"]),
         .testTarget(name: "HeliosManifestsTests", dependencies: ["HeliosManifests", "HeliosTestSupport"]),
         .testTarget(name: "HeliosPlannerTests", dependencies: ["HeliosPlanner"]),
-        .testTarget(name: "HeliosStoreTests", dependencies: ["HeliosStore", "HeliosTestSupport"]),
+        .testTarget(name: "HeliosStoreTests", dependencies: ["HeliosStore", "HeliosPlanner", "HeliosTestSupport"]),
         .testTarget(name: "HeliosAgentTests", dependencies: ["HeliosAgent", "HeliosPlanner", "HeliosTestSupport"]),
         .testTarget(name: "HeliosMasterTests", dependencies: [
             "HeliosMaster", "HeliosTestSupport", .product(name: "Hummingbird", package: "hummingbird"),

@@ -182,31 +182,26 @@ final class SessionCore: Sendable {
     }
 
     func subscribeStates() -> AsyncStream<SessionState> {
-        let (stream, continuation) = AsyncStream.makeStream(of: SessionState.self)
-        let id = UUID()
-        let closed = state.withLock { state in
-            if state.closing { return true }
-            state.stateSubscribers[id] = continuation
-            return false
-        }
-        if closed { continuation.finish() }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLock { $0.stateSubscribers.removeValue(forKey: id) }
-        }
-        return stream
+        subscribe(\.stateSubscribers)
     }
 
     func subscribeEvents() -> AsyncStream<WatchEvent> {
-        let (stream, continuation) = AsyncStream.makeStream(of: WatchEvent.self)
+        subscribe(\.eventSubscribers)
+    }
+
+    private func subscribe<Element: Sendable>(
+        _ subscribers: WritableKeyPath<State, [UUID: AsyncStream<Element>.Continuation]> & Sendable
+    ) -> AsyncStream<Element> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Element.self)
         let id = UUID()
         let closed = state.withLock { state in
             if state.closing { return true }
-            state.eventSubscribers[id] = continuation
+            state[keyPath: subscribers][id] = continuation
             return false
         }
         if closed { continuation.finish() }
         continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLock { $0.eventSubscribers.removeValue(forKey: id) }
+            _ = self?.state.withLock { $0[keyPath: subscribers].removeValue(forKey: id) }
         }
         return stream
     }

@@ -10,7 +10,7 @@ struct DaemonOptions: ParsableArguments {
     @Option(help: "The ZooKeeper chroot Helios keeps its tree under.")
     var chroot = "/helios"
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    @Option(help: "Log level.")
     var logLevel: Logger.Level = .info
 
     func zooKeeperServers() throws -> String {
@@ -36,8 +36,12 @@ extension Logger.Level: @retroactive ExpressibleByArgument {}
 /// Parses `500ms`, `5s`, `2m`, `1h`.
 struct DurationArgument: ExpressibleByArgument {
     let duration: Duration
+    let text: String
+
+    var defaultValueDescription: String { text }
 
     init?(argument: String) {
+        text = argument
         let units: [(String, Duration)] = [("ms", .milliseconds(1)), ("s", .seconds(1)), ("m", .seconds(60)), ("h", .seconds(3600))]
         for (suffix, unit) in units where argument.hasSuffix(suffix) {
             guard let value = Int(argument.dropLast(suffix.count)), value > 0 else { return nil }

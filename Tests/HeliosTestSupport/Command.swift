@@ -11,7 +11,7 @@ public func run(_ arguments: [String], in directory: String? = nil,
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     // Standard error goes to a file: reading two pipes one after the other can deadlock.
     let errorsFile = FileManager.default.temporaryDirectory.appendingPathComponent("stderr-\(UUID())")
-    FileManager.default.createFile(atPath: errorsFile.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errorsFile.path, contents: nil)
     defer { try? FileManager.default.removeItem(at: errorsFile) }
     let output = Pipe()
     process.standardOutput = output

@@ -16,7 +16,7 @@ public final class Daemon: @unchecked Sendable {
                 environment: [String: String] = [:]) throws {
         self.name = name
         logFile = directory.url.appendingPathComponent("\(name).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: logFile)
         process = Process()
         process.executableURL = executable
