@@ -3,113 +3,217 @@ import HeliosModel
 import Yams
 
 /// Turns manifest files into a `DesiredState`, or into every diagnostic at once.
+///
+/// Pure: the files and the clock come in as values.
 public enum ManifestLoader {
-    /// Parses and validates `files`. Any error fails the whole set: nothing partial.
-    public static func load(_ files: [ManifestFile]) -> Result<DesiredState, ManifestError> {
-        var diagnostics: [Diagnostic] = []
-        var jobs: [Located<Job>] = []
-        var deployments: [Located<DeploymentManifest>] = []
+    /// The biggest manifest file read.
+    public static let maxFileBytes = 1 << 20
+    /// The most manifest bytes one repository may hold.
+    public static let maxRepositoryBytes = 64 << 20
+    /// The optional sync settings at the repository root.
+    public static let settingsFile = "helios.yaml"
 
-        for file in files {
-            for document in documents(of: file, diagnostics: &diagnostics) {
-                var reader = DocumentReader(file: file.path, node: document)
-                switch reader.kind() {
-                case "Job": if let job = reader.job() { jobs.append(job) }
-                case "Deployment": if let deployment = reader.deployment() { deployments.append(deployment) }
-                default: break
-                }
-                diagnostics += reader.diagnostics
+    /// Parses and validates `files`. Any error fails the whole set: nothing partial.
+    public static func load(_ files: [ManifestFile], now: Date = Date()) -> Result<DesiredState, ManifestError> {
+        let sink = DiagnosticSink()
+        var settings = SyncSettings()
+        if let file = files.first(where: { $0.path == settingsFile }) {
+            let documents = self.documents(of: file, sink: sink)
+            if documents.count > 1 {
+                sink.report(file.path, documents[1], "\(settingsFile) holds one document")
+            }
+            if let document = documents.first,
+               let reader = MappingReader(file: file.path, node: document, what: settingsFile, sink: sink) {
+                settings = SettingsReader.read(reader)
             }
         }
+        let manifests = files.filter { $0.path != settingsFile && isSelected($0.path, by: settings.paths) }
+        let total = manifests.reduce(0) { $0 + $1.content.count }
+        if total > maxRepositoryBytes {
+            sink.append(Diagnostic(file: settingsFile, line: 1, column: 1, message:
+                "the manifests add up to \(megabytes(total)), more than the limit of \(megabytes(maxRepositoryBytes))"))
+            return .failure(ManifestError(diagnostics: sink.diagnostics))
+        }
 
-        var desired = DesiredState()
-        var declaredJobs: [String: [Located<Job>]] = [:]
+        var jobs: [Located<Job>] = []
+        var deployments: [Located<DeploymentManifest>] = []
+        for file in manifests {
+            for node in documents(of: file, sink: sink) {
+                guard let document = MappingReader(file: file.path, node: node, what: "a manifest document", sink: sink)
+                else { continue }
+                guard let kind = document.string("kind", required: true) else { continue }
+                let location = Located(value: (), file: file.path, node: node)
+                switch kind {
+                case "Job":
+                    if let job = JobReader.read(document, now: now) { jobs.append(location.with(job)) }
+                case "Deployment":
+                    if let deployment = DeploymentReader.read(document) { deployments.append(location.with(deployment)) }
+                default:
+                    var message = "unknown kind '\(Printable.escape(kind))' (expected Job or Deployment)"
+                    if let suggestion = Suggestions.closest(to: kind, among: ["Job", "Deployment"]) {
+                        message = "unknown kind '\(Printable.escape(kind))' (did you mean '\(suggestion)'?)"
+                    }
+                    document.report(document.value("kind")!, message)
+                }
+            }
+        }
+        let desired = resolve(jobs: jobs, deployments: deployments, settings: settings, sink: sink)
+        return sink.diagnostics.isEmpty ? .success(desired) : .failure(ManifestError(diagnostics: sink.diagnostics))
+    }
+
+    /// Checks what spans documents: duplicates, job references, static port clashes.
+    static func resolve(jobs: [Located<Job>], deployments: [Located<DeploymentManifest>],
+                        settings: SyncSettings, sink: DiagnosticSink) -> DesiredState {
+        var desired = DesiredState(settings: settings)
+        var declared: [String: [Located<Job>]] = [:]
         for job in jobs {
-            if let first = declaredJobs[job.value.name]?.first(where: { $0.value.version == job.value.version }) {
-                diagnostics.append(job.diagnostic(
-                    "job '\(job.value.name):\(job.value.version)' is declared twice (first at \(first.position))"))
+            if let first = declared[job.value.name]?.first(where: { $0.value.version == job.value.version }) {
+                sink.append(job.diagnostic("job '\(job.value.name):\(job.value.version)' is declared twice (first at \(first.position))"))
                 continue
             }
-            declaredJobs[job.value.name, default: []].append(job)
+            declared[job.value.name, default: []].append(job)
             desired.jobs[job.value.id] = job.value
         }
 
-        var declaredDeployments: [String: Located<DeploymentManifest>] = [:]
+        var seen: [String: Located<DeploymentManifest>] = [:]
+        var resolved: [(Located<DeploymentManifest>, Job)] = []
         for deployment in deployments {
             let manifest = deployment.value
-            if let first = declaredDeployments[manifest.name] {
-                diagnostics.append(deployment.diagnostic(
-                    "deployment '\(manifest.name)' is declared twice (first at \(first.position))"))
+            if let first = seen[manifest.name] {
+                sink.append(deployment.diagnostic("deployment '\(manifest.name)' is declared twice (first at \(first.position))"))
                 continue
             }
-            declaredDeployments[manifest.name] = deployment
-            guard let job = resolve(manifest.job, in: declaredJobs, for: deployment, diagnostics: &diagnostics) else { continue }
-            desired.deployments[manifest.name] = Deployment(name: manifest.name, jobID: job.id, hosts: manifest.hosts)
+            seen[manifest.name] = deployment
+            guard let job = reference(manifest.job, at: manifest.jobNode, file: deployment.file, in: declared, sink: sink)
+            else { continue }
+            resolved.append((deployment, job))
+            desired.deployments[manifest.name] = Deployment(
+                name: manifest.name, jobID: job.id, hosts: manifest.hosts, hostSelector: manifest.hostSelector,
+                goal: manifest.goal, protect: manifest.protect, rollout: manifest.rollout,
+                source: Source(file: deployment.file, revision: nil))
         }
-
-        return diagnostics.isEmpty ? .success(desired) : .failure(ManifestError(diagnostics: diagnostics))
+        checkStaticPorts(resolved, sink: sink)
+        return desired
     }
 
     /// A deployment's `job:` — a job name with exactly one declared version, or `name:version`.
-    private static func resolve(_ reference: Located<String>, in declared: [String: [Located<Job>]],
-                                for deployment: Located<DeploymentManifest>,
-                                diagnostics: inout [Diagnostic]) -> Job? {
-        let parts = reference.value.split(separator: ":", maxSplits: 1).map(String.init)
-        let known = declared.keys.sorted().joined(separator: ", ")
+    static func reference(_ text: String, at node: Node, file: String, in declared: [String: [Located<Job>]],
+                          sink: DiagnosticSink) -> Job? {
+        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        let known = declared.keys.sorted()
         guard let versions = declared[parts[0]] else {
-            diagnostics.append(reference.diagnostic(
-                "job '\(reference.value)' is not declared (declared jobs: \(known.isEmpty ? "none" : known))"))
+            var message = "job '\(Printable.escape(text))' is not declared (declared jobs: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
+            if let suggestion = Suggestions.closest(to: parts[0], among: known) { message += " (did you mean '\(suggestion)'?)" }
+            sink.report(file, node, message)
             return nil
         }
         if parts.count == 2 {
             guard let job = versions.first(where: { $0.value.version == parts[1] }) else {
                 let available = versions.map(\.value.version).sorted().joined(separator: ", ")
-                diagnostics.append(reference.diagnostic(
-                    "job '\(parts[0])' has no version '\(parts[1])' (declared versions: \(available))"))
+                sink.report(file, node, "job '\(parts[0])' has no version '\(Printable.escape(parts[1]))' (declared versions: \(available))")
                 return nil
             }
             return job.value
         }
         guard versions.count == 1 else {
             let available = versions.map { "\(parts[0]):\($0.value.version)" }.sorted().joined(separator: ", ")
-            diagnostics.append(reference.diagnostic(
-                "job '\(parts[0])' is ambiguous: name one version (\(available))"))
+            sink.report(file, node, "job '\(parts[0])' is ambiguous: name one version (\(available))")
             return nil
         }
         return versions[0].value
     }
 
-    /// The YAML documents of a file, or a diagnostic at the syntax error.
-    private static func documents(of file: ManifestFile, diagnostics: inout [Diagnostic]) -> [Node] {
-        guard let text = String(data: file.content, encoding: .utf8) else {
-            diagnostics.append(Diagnostic(file: file.path, line: 1, column: 1, message: "file is not UTF-8 text"))
+    /// Two deployments that can land on one host must not claim the same static external port.
+    static func checkStaticPorts(_ deployments: [(Located<DeploymentManifest>, Job)], sink: DiagnosticSink) {
+        var claims: [String: [(Located<DeploymentManifest>, String)]] = [:]
+        for (deployment, job) in deployments.sorted(by: { $0.0.value.name < $1.0.value.name }) {
+            for (portName, port) in (job.ports ?? [:]).sorted(by: { $0.key < $1.key }) {
+                guard let external = port.external else { continue }
+                claims["\(external)/\(port.effectiveProtocol)", default: []].append((deployment, portName))
+            }
+        }
+        for (port, claimants) in claims.sorted(by: { $0.key < $1.key }) where claimants.count > 1 {
+            for (index, (second, _)) in claimants.enumerated() {
+                for (first, _) in claimants[..<index] where canShareHost(first.value, second.value) {
+                    sink.report(second.file, second.value.jobNode,
+                                "deployments '\(first.value.name)' and '\(second.value.name)' can share a host and both claim external port \(port)")
+                }
+            }
+        }
+    }
+
+    /// Whether some host could run both deployments.
+    static func canShareHost(_ a: DeploymentManifest, _ b: DeploymentManifest) -> Bool {
+        if !Set(a.hosts).isDisjoint(with: b.hosts) { return true }
+        if !a.hostSelector.isEmpty && !b.hosts.isEmpty { return true }
+        if !b.hostSelector.isEmpty && !a.hosts.isEmpty { return true }
+        guard !a.hostSelector.isEmpty && !b.hostSelector.isEmpty else { return false }
+        return !a.hostSelector.contains { x in b.hostSelector.contains { y in disjoint(x, y) } }
+    }
+
+    /// True when no labels can satisfy both selectors.
+    static func disjoint(_ x: HostSelector, _ y: HostSelector) -> Bool {
+        guard x.label == y.label else { return false }
+        let positive: (HostSelector) -> Set<String>? = { s in
+            switch s.operator {
+            case .equals, .in: Set(s.values)
+            case .notEquals, .notIn: nil
+            }
+        }
+        switch (positive(x), positive(y)) {
+        case let (a?, b?): return a.isDisjoint(with: b)
+        case let (a?, nil): return a.isSubset(of: y.values)
+        case let (nil, b?): return b.isSubset(of: x.values)
+        case (nil, nil): return false
+        }
+    }
+
+    static func isSelected(_ path: String, by paths: [String]) -> Bool {
+        paths.isEmpty || paths.contains { path == $0 || path.hasPrefix($0 + "/") }
+    }
+
+    /// The YAML documents of a file, or a diagnostic.
+    static func documents(of file: ManifestFile, sink: DiagnosticSink) -> [Node] {
+        guard file.content.count <= maxFileBytes else {
+            sink.append(Diagnostic(file: file.path, line: 1, column: 1, message:
+                "file is \(megabytes(file.content.count)); a manifest may be at most \(megabytes(maxFileBytes))"))
+            return []
+        }
+        guard !file.content.contains(0), let text = String(data: file.content, encoding: .utf8) else {
+            sink.append(Diagnostic(file: file.path, line: 1, column: 1, message: "not a text file: manifests are UTF-8 YAML"))
+            return []
+        }
+        if let problem = YAMLPreflight.check(text, file: file.path) {
+            sink.append(problem)
             return []
         }
         var nodes: [Node] = []
         do {
             let parser = try Parser(yaml: text)
-            while let node = try parser.nextRoot() {
-                nodes.append(node)
-            }
+            while let node = try parser.nextRoot() { nodes.append(node) }
         } catch let error as YamlError {
-            diagnostics.append(diagnostic(for: error, in: file.path))
+            sink.append(diagnostic(for: error, in: file.path))
         } catch {
-            diagnostics.append(Diagnostic(file: file.path, line: 1, column: 1, message: "\(error)"))
+            sink.append(Diagnostic(file: file.path, line: 1, column: 1, message: "invalid YAML: \(error)"))
         }
         return nodes
     }
 
-    private static func diagnostic(for error: YamlError, in file: String) -> Diagnostic {
+    static func diagnostic(for error: YamlError, in file: String) -> Diagnostic {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
              .composer(_, let problem, let mark, _):
             return Diagnostic(file: file, line: mark.line, column: mark.column, message: "invalid YAML: \(problem)")
         case .duplicatedKeysInMapping(let duplicates, let context):
             return Diagnostic(file: file, line: context.mark.line, column: context.mark.column,
-                              message: "duplicate key '\(duplicates.joined(separator: "', '"))'")
+                              message: "duplicate key '\(duplicates.map { Printable.escape($0) }.joined(separator: "', '"))'")
         default:
             return Diagnostic(file: file, line: 1, column: 1, message: "invalid YAML: \(error)")
         }
+    }
+
+    static func megabytes(_ bytes: Int) -> String {
+        bytes >= 1 << 20 ? String(format: "%.1f MiB", Double(bytes) / Double(1 << 20)) : "\(bytes) bytes"
     }
 }
 
@@ -120,16 +224,24 @@ struct Located<Value> {
     let line: Int
     let column: Int
 
+    init(value: Value, file: String, line: Int, column: Int) {
+        self.value = value
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    init(value: Value, file: String, node: Node) {
+        self.init(value: value, file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
+    }
+
+    func with<Other>(_ value: Other) -> Located<Other> {
+        Located<Other>(value: value, file: file, line: line, column: column)
+    }
+
     var position: String { "\(file):\(line):\(column)" }
 
     func diagnostic(_ message: String) -> Diagnostic {
         Diagnostic(file: file, line: line, column: column, message: message)
     }
-}
-
-/// A deployment as written, before its job reference is resolved.
-struct DeploymentManifest {
-    let name: String
-    let job: Located<String>
-    let hosts: [String]
 }

@@ -57,14 +57,29 @@ public actor GitSync {
         while true {
             attempts += 1
             let snapshot = try await store.readConfig()
-            let plan = Planner.plan(desired: desired, actual: snapshot.config)
+            let plan = Planner.plan(
+                desired: desired, actual: snapshot.state,
+                base: PlanBase(kind: .cluster, revision: snapshot.state.revision, branch: branch,
+                               checkIndex: snapshot.checkIndex),
+                target: head.hex)
+            guard plan.errors.isEmpty else {
+                log.error("plan refused, nothing applied", metadata: ["errors": "\(plan.errors)"])
+                let record = SyncRecord(
+                    repo: remote, branch: branch, revision: previous?.revision, lastAttempt: head.hex, status: .failed,
+                    appliedAt: previous?.appliedAt, summary: "revision \(head.short) refused; nothing applied",
+                    diagnostics: plan.errors)
+                try await store.writeSyncRecord(record)
+                return record
+            }
             do {
                 if !plan.isEmpty { try await store.apply(plan, to: snapshot) }
-                log.info("revision applied", metadata: ["plan.actions": "\(plan.actions.count)"])
+                let summary = plan.summary
+                log.info("revision applied", metadata: ["plan.add": "\(summary.add)", "plan.change": "\(summary.change)",
+                                                        "plan.remove": "\(summary.remove)"])
                 let record = SyncRecord(
                     repo: remote, branch: branch, revision: head.hex, lastAttempt: head.hex, status: .synced,
                     appliedAt: Date().formatted(.iso8601),
-                    summary: "applied \(plan.actions.count) change(s) from \(head.short)")
+                    summary: "applied \(head.short): \(summary.add) added, \(summary.change) changed, \(summary.remove) removed")
                 try await store.writeSyncRecord(record)
                 return record
             } catch HeliosStoreError.stale where attempts < 5 {

@@ -1,18 +1,96 @@
-/// Where a job runs (`kind: Deployment`), with its job reference resolved to a `JobID`.
+/// Where and how a job runs (`kind: Deployment`, Helios' deployment group), with its job
+/// reference resolved to a `JobID`.
 public struct Deployment: Sendable, Equatable, Codable {
     public var name: String
     public var jobID: JobID
-    /// The hosts the job runs on, in rollout order (alphanumeric).
+    /// Hosts named explicitly, sorted (the rollout order).
     public var hosts: [String]
+    /// Every selector must match a host's labels.
+    public var hostSelector: [HostSelector]
+    public var goal: DeploymentGoal
+    /// A protected deployment is never pruned.
+    public var protect: Bool
+    public var rollout: RolloutOptions
+    /// Where git declares it, when it came from git.
+    public var source: Source?
 
-    public init(name: String, jobID: JobID, hosts: [String]) {
+    public init(name: String, jobID: JobID, hosts: [String], hostSelector: [HostSelector] = [],
+                goal: DeploymentGoal = .start, protect: Bool = false, rollout: RolloutOptions = RolloutOptions(),
+                source: Source? = nil) {
         self.name = name
         self.jobID = jobID
         self.hosts = hosts.sorted()
+        self.hostSelector = hostSelector
+        self.goal = goal
+        self.protect = protect
+        self.rollout = rollout
+        self.source = source
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, jobID = "jobId", hosts
+        case name, jobID = "jobId", hosts, hostSelector, goal, protect, rollout, source
+    }
+
+    /// The hosts this deployment runs on among `known` hosts, in rollout order: the explicit
+    /// ones (known or not) and every known host its selectors match.
+    public func targetHosts(among known: [String: HostState]) -> [String] {
+        var targets = Set(hosts)
+        if !hostSelector.isEmpty {
+            for (name, host) in known where hostSelector.allSatisfy({ $0.matches(host.labels) }) {
+                targets.insert(name)
+            }
+        }
+        return targets.sorted()
+    }
+
+    /// Equal but for where it was declared.
+    public func sameConfiguration(as other: Deployment) -> Bool {
+        var a = self, b = other
+        a.source = nil
+        b.source = nil
+        return a == b
+    }
+}
+
+/// Where a manifest declared something.
+public struct Source: Sendable, Equatable, Codable {
+    public var file: String
+    public var revision: String?
+
+    public init(file: String, revision: String?) {
+        self.file = file
+        self.revision = revision
+    }
+}
+
+/// What a deployment wants of its tasks.
+public enum DeploymentGoal: String, Sendable, Codable, Equatable {
+    case start
+    case stop
+}
+
+/// How a deployment's changes roll across its hosts.
+public struct RolloutOptions: Sendable, Equatable, Codable {
+    /// Hosts per batch.
+    public var parallelism: Int
+    /// Start the new task before stopping the old one on each host.
+    public var overlap: Bool
+    /// Milliseconds a batch has to reach RUNNING (and healthy).
+    public var timeout: Int64
+    /// Milliseconds a task must stay healthy before its batch counts.
+    public var minHealthy: Int64
+    public var ignoreFailures: Bool
+    /// On failure, return the deployment to its last good job.
+    public var autoRollback: Bool
+
+    public init(parallelism: Int = 1, overlap: Bool = false, timeout: Int64 = 300_000, minHealthy: Int64 = 0,
+                ignoreFailures: Bool = false, autoRollback: Bool = true) {
+        self.parallelism = parallelism
+        self.overlap = overlap
+        self.timeout = timeout
+        self.minHealthy = minHealthy
+        self.ignoreFailures = ignoreFailures
+        self.autoRollback = autoRollback
     }
 }
 

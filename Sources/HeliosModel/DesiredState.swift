@@ -2,10 +2,13 @@
 public struct DesiredState: Sendable, Equatable {
     public var jobs: [JobID: Job]
     public var deployments: [String: Deployment]
+    public var settings: SyncSettings
 
-    public init(jobs: [JobID: Job] = [:], deployments: [String: Deployment] = [:]) {
+    public init(jobs: [JobID: Job] = [:], deployments: [String: Deployment] = [:],
+                settings: SyncSettings = SyncSettings()) {
         self.jobs = jobs
         self.deployments = deployments
+        self.settings = settings
     }
 }
 
@@ -21,5 +24,59 @@ public struct ClusterConfig: Sendable, Equatable {
         self.jobs = jobs
         self.deployments = deployments
         self.tasks = tasks
+    }
+}
+
+/// A snapshot of a cluster, as `GET /v1/state` serves it and `helios plan --state FILE` reads it.
+public struct ClusterState: Sendable, Equatable, Codable {
+    public static let formatVersion = 1
+
+    public var config: ClusterConfig
+    public var hosts: [String: HostState]
+    /// The check index the snapshot was read at, for a live cluster.
+    public var checkIndex: Int32?
+    /// The git revision last applied, when git drives the cluster.
+    public var revision: String?
+
+    public init(config: ClusterConfig = ClusterConfig(), hosts: [String: HostState] = [:],
+                checkIndex: Int32? = nil, revision: String? = nil) {
+        self.config = config
+        self.hosts = hosts
+        self.checkIndex = checkIndex
+        self.revision = revision
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case formatVersion, jobs, deployments, tasks, hosts, checkIndex, revision
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        let version = try values.decode(Int.self, forKey: .formatVersion)
+        guard version == Self.formatVersion else {
+            throw DecodingError.dataCorruptedError(forKey: .formatVersion, in: values,
+                                                   debugDescription: "unsupported state format \(version)")
+        }
+        let jobs = try values.decode([Job].self, forKey: .jobs)
+        let deployments = try values.decode([Deployment].self, forKey: .deployments)
+        let tasks = try values.decode([String: [HostTask]].self, forKey: .tasks)
+        config = ClusterConfig(
+            jobs: Dictionary(jobs.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }),
+            deployments: Dictionary(deployments.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }),
+            tasks: tasks.mapValues { Dictionary($0.map { ($0.jobID, $0) }, uniquingKeysWith: { first, _ in first }) })
+        hosts = try values.decode([String: HostState].self, forKey: .hosts)
+        checkIndex = try values.decodeIfPresent(Int32.self, forKey: .checkIndex)
+        revision = try values.decodeIfPresent(String.self, forKey: .revision)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var values = encoder.container(keyedBy: CodingKeys.self)
+        try values.encode(Self.formatVersion, forKey: .formatVersion)
+        try values.encode(config.jobs.values.sorted { $0.id < $1.id }, forKey: .jobs)
+        try values.encode(config.deployments.values.sorted { $0.name < $1.name }, forKey: .deployments)
+        try values.encode(config.tasks.mapValues { $0.values.sorted { $0.jobID < $1.jobID } }, forKey: .tasks)
+        try values.encode(hosts, forKey: .hosts)
+        try values.encodeIfPresent(checkIndex, forKey: .checkIndex)
+        try values.encodeIfPresent(revision, forKey: .revision)
     }
 }

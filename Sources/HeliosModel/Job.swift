@@ -1,6 +1,10 @@
 import Foundation
 
-/// An immutable, versioned container spec (`kind: Job`).
+/// An immutable, versioned container spec (`kind: Job`), with Helios' fields.
+///
+/// Optional fields are nil when unset; `normalised()` also turns values equal to their
+/// default (and empty collections) into nil, so that a job spelled with explicit defaults
+/// hashes like one without them.
 public struct Job: Sendable, Equatable, Codable {
     public var name: String
     public var version: String
@@ -8,6 +12,36 @@ public struct Job: Sendable, Equatable, Codable {
     public var image: String
     /// The container's command; nil runs the image's default.
     public var command: [String]?
+    public var env: [String: String]?
+    /// Named ports: `HELIOS_PORT_<name>` in the container's environment.
+    public var ports: [String: PortMapping]?
+    public var healthCheck: HealthCheck?
+    /// Milliseconds between "stopping" and `docker stop` (default 0).
+    public var gracePeriod: Int64?
+    /// Milliseconds `docker stop` waits before it kills (default 10 000).
+    public var stopTimeout: Int64?
+    /// Docker bind specs: `/host:/container[:ro|rw]` or `/container` (an anonymous volume).
+    public var volumes: [String]?
+    /// tmpfs mounts: container path → mount options (`rw,size=64m`).
+    public var ramdisks: [String: String]?
+    public var resources: Resources?
+    /// `bridge` (default), `host`, `none` or `container:<name>`.
+    public var networkMode: String?
+    public var hostname: String?
+    /// Become Docker labels.
+    public var labels: [String: String]?
+    /// Stored only.
+    public var metadata: [String: String]?
+    public var addCapabilities: [String]?
+    public var dropCapabilities: [String]?
+    public var securityOpt: [String]?
+    /// Service registrations: `service/protocol` → the port it is reached on.
+    public var registration: [String: Registration]?
+    /// After this instant the job is undeployed and removed.
+    public var expires: Date?
+
+    public static let defaultStopTimeout: Int64 = 10_000
+    public static let defaultNetworkMode = "bridge"
 
     public init(name: String, version: String, image: String, command: [String]? = nil) {
         self.name = name
@@ -16,17 +50,135 @@ public struct Job: Sendable, Equatable, Codable {
         self.command = command
     }
 
-    /// `name:version:hash`, where the hash covers the normalised job: reformatting,
-    /// reordering or spelling a default never changes it; any real change does.
+    /// `name:version:hash`, where the hash covers the normalised job.
     public var id: JobID {
         JobID(name: name, version: version, hash: SHA1.hex(canonicalJSON))
     }
 
-    /// The normalised job as canonical JSON: sorted keys, empty values left out.
+    /// The normalised job as canonical JSON: sorted keys, defaults and empty values left
+    /// out, durations in milliseconds.
     public var canonicalJSON: Data {
-        var normalised = self
-        if normalised.command?.isEmpty == true { normalised.command = nil }
-        return CanonicalJSON.encode(normalised)
+        CanonicalJSON.encode(normalised())
+    }
+
+    /// The same job with every default and every empty value unset.
+    public func normalised() -> Job {
+        var job = self
+        job.command = job.command.nilIfEmpty
+        job.env = job.env.nilIfEmpty
+        job.ports = job.ports.map { $0.mapValues { $0.normalised() } }.nilIfEmpty
+        job.gracePeriod = job.gracePeriod == 0 ? nil : job.gracePeriod
+        job.stopTimeout = job.stopTimeout == Self.defaultStopTimeout ? nil : job.stopTimeout
+        job.volumes = job.volumes.nilIfEmpty
+        job.ramdisks = job.ramdisks.nilIfEmpty
+        job.resources = job.resources?.normalised()
+        job.networkMode = job.networkMode == Self.defaultNetworkMode ? nil : job.networkMode.nilIfEmpty
+        job.hostname = job.hostname.nilIfEmpty
+        job.labels = job.labels.nilIfEmpty
+        job.metadata = job.metadata.nilIfEmpty
+        job.addCapabilities = job.addCapabilities.nilIfEmpty
+        job.dropCapabilities = job.dropCapabilities.nilIfEmpty
+        job.securityOpt = job.securityOpt.nilIfEmpty
+        job.registration = job.registration.nilIfEmpty
+        return job
+    }
+
+    /// The stop timeout in effect.
+    public var effectiveStopTimeout: Int64 { stopTimeout ?? Self.defaultStopTimeout }
+}
+
+/// A container port and where the host publishes it.
+public struct PortMapping: Sendable, Equatable, Codable {
+    public var `internal`: Int
+    /// nil: a dynamic port from the agent's range.
+    public var external: Int?
+    /// `tcp` (default) or `udp`.
+    public var `protocol`: String?
+
+    public init(internal: Int, external: Int? = nil, protocol: String? = nil) {
+        self.internal = `internal`
+        self.external = external
+        self.protocol = `protocol`
+    }
+
+    public var effectiveProtocol: String { `protocol` ?? "tcp" }
+
+    func normalised() -> PortMapping {
+        var port = self
+        if port.protocol == "tcp" { port.protocol = nil }
+        return port
+    }
+}
+
+/// How the agent tells a container is healthy. Exactly one kind.
+public struct HealthCheck: Sendable, Equatable, Codable {
+    public struct HTTP: Sendable, Equatable, Codable {
+        /// A port name of the job.
+        public var port: String
+        public var path: String
+        public init(port: String, path: String) {
+            self.port = port
+            self.path = path
+        }
+    }
+
+    public struct TCP: Sendable, Equatable, Codable {
+        public var port: String
+        public init(port: String) { self.port = port }
+    }
+
+    public var http: HTTP?
+    public var tcp: TCP?
+    /// A command run in the container; exit 0 is healthy.
+    public var exec: [String]?
+
+    public init(http: HTTP? = nil, tcp: TCP? = nil, exec: [String]? = nil) {
+        self.http = http
+        self.tcp = tcp
+        self.exec = exec
+    }
+
+    /// The port name the check connects to, if any.
+    public var portName: String? { http?.port ?? tcp?.port }
+}
+
+/// Container resource limits.
+public struct Resources: Sendable, Equatable, Codable {
+    /// Bytes.
+    public var memory: Int64?
+    /// Bytes of memory plus swap.
+    public var memorySwap: Int64?
+    public var cpuShares: Int64?
+    /// CPUs the container may use, `0-3` or `0,1`.
+    public var cpuset: String?
+
+    public init(memory: Int64? = nil, memorySwap: Int64? = nil, cpuShares: Int64? = nil, cpuset: String? = nil) {
+        self.memory = memory
+        self.memorySwap = memorySwap
+        self.cpuShares = cpuShares
+        self.cpuset = cpuset
+    }
+
+    func normalised() -> Resources? {
+        var resources = self
+        resources.cpuset = resources.cpuset.nilIfEmpty
+        return resources == Resources() ? nil : resources
+    }
+}
+
+/// A service registration: the job's port that serves it.
+public struct Registration: Sendable, Equatable, Codable {
+    public var port: String
+    public init(port: String) { self.port = port }
+}
+
+extension Optional where Wrapped: Collection {
+    /// nil for an empty collection, so that "empty" and "unset" normalise alike.
+    var nilIfEmpty: Wrapped? {
+        switch self {
+        case .some(let value) where value.isEmpty: nil
+        default: self
+        }
     }
 }
 
@@ -55,6 +207,9 @@ public struct JobID: Sendable, Hashable, Comparable, Codable, CustomStringConver
 
     /// The form shown to people: the hash cut to 8 digits.
     public var short: String { "\(name):\(version):\(hash.prefix(8))" }
+
+    /// `name:version`, the part people write in manifests.
+    public var nameAndVersion: String { "\(name):\(version)" }
 
     public static func < (lhs: JobID, rhs: JobID) -> Bool { lhs.description < rhs.description }
 

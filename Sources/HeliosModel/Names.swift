@@ -11,4 +11,10 @@ public enum Names {
                 }
             }
     }
+
+    /// Label keys as Docker and Helios accept them: names, optionally with `/` prefixes
+    /// (`example.com/role`).
+    public static func isValidLabelKey(_ key: String) -> Bool {
+        !key.isEmpty && key.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { isValid(String($0)) }
+    }
 }

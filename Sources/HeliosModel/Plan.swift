@@ -1,27 +1,141 @@
-/// One step of a plan; a plan's steps are applied in order, atomically.
-public enum PlanAction: Sendable, Equatable {
-    case createJob(Job)
-    case createDeployment(Deployment)
-    case updateDeployment(old: Deployment, new: Deployment)
-    /// Assign a job to a host.
-    case deployTask(host: String, HostTask)
-    /// Change the goal of an assigned task.
-    case updateTask(host: String, HostTask)
-    /// Take a job off a host.
-    case undeployTask(host: String, JobID)
-    case removeDeployment(String)
-    /// Only once no deployment and no host uses the job.
-    case removeJob(JobID)
-}
-
-/// What applying a desired state to a cluster changes.
+/// What applying a desired state to a cluster changes: computed by the pure planner,
+/// rendered for people and machines, applied by the store in one transaction.
 public struct Plan: Sendable, Equatable {
-    public var actions: [PlanAction]
+    /// The version of the JSON form (`docs/plan-format.md`).
+    public static let formatVersion = 1
 
-    public init(actions: [PlanAction]) {
-        self.actions = actions
+    /// What the plan was computed against.
+    public var base: PlanBase
+    /// What it moves the cluster to: a revision, or a description of a working tree.
+    public var target: String
+    /// The changes people review, in the order they are applied.
+    public var changes: [PlanChange]
+    /// The per-host task assignments the changes cause.
+    public var tasks: [TaskChange]
+    public var warnings: [String]
+    /// Why the plan must not be applied (e.g. `maxPrune`); empty for an applicable plan.
+    public var errors: [String]
+
+    public init(base: PlanBase, target: String, changes: [PlanChange], tasks: [TaskChange],
+                warnings: [String] = [], errors: [String] = []) {
+        self.base = base
+        self.target = target
+        self.changes = changes
+        self.tasks = tasks
+        self.warnings = warnings
+        self.errors = errors
     }
 
     /// True when the cluster already matches.
-    public var isEmpty: Bool { actions.isEmpty }
+    public var isEmpty: Bool { changes.isEmpty && tasks.isEmpty }
+
+    public var summary: PlanSummary {
+        var summary = PlanSummary()
+        for change in changes {
+            switch change {
+            case .createJob, .createDeployment: summary.add += 1
+            case .updateDeployment: summary.change += 1
+            case .removeJob, .removeDeployment: summary.remove += 1
+            }
+        }
+        return summary
+    }
+}
+
+/// What a plan was computed against.
+public struct PlanBase: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable {
+        /// The manifests of a git revision.
+        case git
+        /// A state snapshot file.
+        case state
+        /// A live cluster.
+        case cluster
+        /// Nothing: every declared thing is new.
+        case empty
+    }
+
+    public var kind: Kind
+    public var revision: String?
+    public var branch: String?
+    /// The check index of a live cluster: applying is refused once it moved.
+    public var checkIndex: Int32?
+
+    public init(kind: Kind, revision: String? = nil, branch: String? = nil, checkIndex: Int32? = nil) {
+        self.kind = kind
+        self.revision = revision
+        self.branch = branch
+        self.checkIndex = checkIndex
+    }
+}
+
+/// The counts of a plan's summary line.
+public struct PlanSummary: Sendable, Equatable, Codable {
+    public var add: Int
+    public var change: Int
+    public var remove: Int
+
+    public init(add: Int = 0, change: Int = 0, remove: Int = 0) {
+        self.add = add
+        self.change = change
+        self.remove = remove
+    }
+}
+
+/// One change people review.
+public enum PlanChange: Sendable, Equatable {
+    /// A new job; `previous` is the job of the same name it replaces, if any (for the field diff).
+    case createJob(Job, previous: Job?)
+    case createDeployment(Deployment, rollout: Rollout)
+    case updateDeployment(old: Deployment, new: Deployment, fields: [FieldChange], rollout: Rollout?)
+    case removeDeployment(Deployment, rollout: Rollout)
+    /// `afterRollout`: a deployment still runs the job until its rollout is done.
+    case removeJob(JobID, afterRollout: Bool)
+}
+
+/// One field of a deployment or job, before and after. Sensitive values are never carried.
+public struct FieldChange: Sendable, Equatable, Codable {
+    public var field: String
+    public var old: String?
+    public var new: String?
+    /// The values are secret-looking: render `(sensitive)` instead.
+    public var sensitive: Bool
+
+    public init(field: String, old: String?, new: String?, sensitive: Bool = false) {
+        self.field = field
+        self.old = sensitive ? nil : old
+        self.new = sensitive ? nil : new
+        self.sensitive = sensitive
+    }
+}
+
+/// The batches a deployment change rolls through, in order.
+public struct Rollout: Sendable, Equatable, Codable {
+    public var parallelism: Int
+    public var batches: [[RolloutStep]]
+
+    public init(parallelism: Int, batches: [[RolloutStep]]) {
+        self.parallelism = parallelism
+        self.batches = batches
+    }
+}
+
+/// One host of a rollout batch: the job it runs before and after (nil: none).
+public struct RolloutStep: Sendable, Equatable, Codable {
+    public var host: String
+    public var from: JobID?
+    public var to: JobID?
+
+    public init(host: String, from: JobID?, to: JobID?) {
+        self.host = host
+        self.from = from
+        self.to = to
+    }
+}
+
+/// One task assignment written under `/config/hosts/<host>/jobs`.
+public enum TaskChange: Sendable, Equatable {
+    case deploy(host: String, HostTask)
+    case update(host: String, HostTask)
+    case undeploy(host: String, JobID)
 }

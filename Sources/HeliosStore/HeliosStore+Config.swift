@@ -2,17 +2,25 @@ import Foundation
 import HeliosModel
 import ZooKeeper
 
-/// The configuration as read, with the check index a plan against it must carry.
+/// The cluster as read, with what a plan against it must carry.
 public struct ConfigSnapshot: Sendable {
-    public var config: ClusterConfig
+    /// Configuration, hosts and the check index.
+    public var state: ClusterState
     /// The version of `/config/version`: a transaction applies only while it is unchanged.
-    public var checkIndex: Int32
+    public var checkIndex: Int32 { state.checkIndex ?? 0 }
     /// Hosts whose `/config/hosts/<host>/jobs` node exists.
-    var hostDirectories: Set<String>
+    public var hostDirectories: Set<String>
+
+    public var config: ClusterConfig { state.config }
+
+    public init(state: ClusterState, hostDirectories: Set<String>) {
+        self.state = state
+        self.hostDirectories = hostDirectories
+    }
 }
 
 extension HeliosStore {
-    /// Reads everything under `/config`.
+    /// Reads everything under `/config` and what agents report of their hosts.
     public func readConfig() async throws -> ConfigSnapshot {
         let checkIndex = try await session.get(Paths.configVersion).stat.version
         var config = ClusterConfig()
@@ -31,49 +39,24 @@ extension HeliosStore {
             let tasks = try await self.tasks(of: host)
             if !tasks.isEmpty { config.tasks[host] = tasks }
         }
-        return ConfigSnapshot(config: config, checkIndex: checkIndex, hostDirectories: hostDirectories)
+        var hosts: [String: HostState] = [:]
+        for host in try await children(Paths.statusHosts) {
+            let labels = try await decode([String: String].self, at: Paths.hostLabels(host)) ?? [:]
+            hosts[host] = HostState(labels: labels, up: try await isUp(host))
+        }
+        let revision = try await syncRecord()?.revision
+        return ConfigSnapshot(state: ClusterState(config: config, hosts: hosts, checkIndex: checkIndex, revision: revision),
+                              hostDirectories: hostDirectories)
     }
 
     /// Applies `plan` in one transaction, only if the configuration is still as in `snapshot`.
-    /// Returns the new check index. Throws `HeliosStoreError.stale` when another writer came first:
-    /// then nothing was written.
+    /// Returns the new check index. Throws `HeliosStoreError.stale` when another writer came
+    /// first, `.refused` for a plan with errors: then nothing was written.
     @discardableResult
     public func apply(_ plan: Plan, to snapshot: ConfigSnapshot) async throws -> Int32 {
-        var operations: [TransactionOperation] = [.check(path: Paths.configVersion, version: snapshot.checkIndex)]
-        var hostDirectories = snapshot.hostDirectories
-        for action in plan.actions {
-            switch action {
-            case .createJob(let job):
-                operations.append(.create(path: Paths.job(job.id), data: CanonicalJSON.encode(job), mode: .persistent))
-                operations.append(.create(path: Paths.jobHosts(job.id), data: Data(), mode: .persistent))
-            case .removeJob(let id):
-                operations.append(.delete(path: Paths.jobHosts(id), version: nil))
-                operations.append(.delete(path: Paths.job(id), version: nil))
-            case .createDeployment(let deployment):
-                operations.append(.create(path: Paths.deployment(deployment.name),
-                                          data: CanonicalJSON.encode(deployment), mode: .persistent))
-            case .updateDeployment(_, let deployment):
-                operations.append(.set(path: Paths.deployment(deployment.name),
-                                       data: CanonicalJSON.encode(deployment), version: nil))
-            case .removeDeployment(let name):
-                operations.append(.delete(path: Paths.deployment(name), version: nil))
-            case .deployTask(let host, let task):
-                if hostDirectories.insert(host).inserted {
-                    operations.append(.create(path: Paths.configHost(host), data: Data(), mode: .persistent))
-                    operations.append(.create(path: Paths.hostTasks(host), data: Data(), mode: .persistent))
-                }
-                operations.append(.create(path: Paths.hostTask(host, task.jobID),
-                                          data: CanonicalJSON.encode(task), mode: .persistent))
-                operations.append(.create(path: Paths.jobHost(task.jobID, host), data: Data(), mode: .persistent))
-            case .updateTask(let host, let task):
-                operations.append(.set(path: Paths.hostTask(host, task.jobID), data: CanonicalJSON.encode(task), version: nil))
-            case .undeployTask(let host, let id):
-                operations.append(.delete(path: Paths.hostTask(host, id), version: nil))
-                operations.append(.delete(path: Paths.jobHost(id, host), version: nil))
-            }
-        }
-        operations.append(.set(path: Paths.configVersion, data: Data("\(snapshot.checkIndex + 1)".utf8),
-                               version: snapshot.checkIndex))
+        guard plan.errors.isEmpty else { throw HeliosStoreError.refused(plan.errors) }
+        let operations = Self.operations(for: plan, checkIndex: snapshot.checkIndex,
+                                         hostDirectories: snapshot.hostDirectories)
         do {
             let results = try await session.transaction(operations)
             guard case .set(let stat) = results.last else { return snapshot.checkIndex + 1 }
@@ -81,6 +64,54 @@ extension HeliosStore {
         } catch let error as TransactionError where error.index == 0 && error.underlying.code == .badVersion {
             throw HeliosStoreError.stale(expected: snapshot.checkIndex)
         }
+    }
+
+    /// The ZooKeeper operations that apply `plan`, in order, between the check of the check
+    /// index and its bump. Pure: `helios apply --dry-run` prints them.
+    public static func operations(for plan: Plan, checkIndex: Int32,
+                                  hostDirectories: Set<String>) -> [TransactionOperation] {
+        var operations: [TransactionOperation] = [.check(path: Paths.configVersion, version: checkIndex)]
+        var removals: [TransactionOperation] = []
+        for change in plan.changes {
+            switch change {
+            case .createJob(let job, _):
+                let job = job.normalised()
+                operations.append(.create(path: Paths.job(job.id), data: CanonicalJSON.encode(job), mode: .persistent))
+                operations.append(.create(path: Paths.jobHosts(job.id), data: Data(), mode: .persistent))
+            case .createDeployment(let deployment, _):
+                operations.append(.create(path: Paths.deployment(deployment.name),
+                                          data: CanonicalJSON.encode(deployment), mode: .persistent))
+            case .updateDeployment(_, let deployment, _, _):
+                operations.append(.set(path: Paths.deployment(deployment.name),
+                                       data: CanonicalJSON.encode(deployment), version: nil))
+            case .removeDeployment(let deployment, _):
+                removals.append(.delete(path: Paths.deployment(deployment.name), version: nil))
+            case .removeJob(let id, _):
+                removals.append(.delete(path: Paths.jobHosts(id), version: nil))
+                removals.append(.delete(path: Paths.job(id), version: nil))
+            }
+        }
+        var hostDirectories = hostDirectories
+        for task in plan.tasks {
+            switch task {
+            case .undeploy(let host, let id):
+                operations.append(.delete(path: Paths.hostTask(host, id), version: nil))
+                operations.append(.delete(path: Paths.jobHost(id, host), version: nil))
+            case .deploy(let host, let task):
+                if hostDirectories.insert(host).inserted {
+                    operations.append(.create(path: Paths.configHost(host), data: Data(), mode: .persistent))
+                    operations.append(.create(path: Paths.hostTasks(host), data: Data(), mode: .persistent))
+                }
+                operations.append(.create(path: Paths.hostTask(host, task.jobID),
+                                          data: CanonicalJSON.encode(task), mode: .persistent))
+                operations.append(.create(path: Paths.jobHost(task.jobID, host), data: Data(), mode: .persistent))
+            case .update(let host, let task):
+                operations.append(.set(path: Paths.hostTask(host, task.jobID), data: CanonicalJSON.encode(task), version: nil))
+            }
+        }
+        operations += removals
+        operations.append(.set(path: Paths.configVersion, data: Data("\(checkIndex + 1)".utf8), version: checkIndex))
+        return operations
     }
 
     /// The tasks assigned to `host`; `watch` arms watches on the list and on every task.

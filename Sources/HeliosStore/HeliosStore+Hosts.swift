@@ -7,14 +7,10 @@ extension HeliosStore {
     ///
     /// An `up` node left by an earlier session of the same agent (a restart before that
     /// session expired) is replaced.
-    public func registerHost(_ host: String, info: HostInfo) async throws {
+    public func registerHost(_ host: String, info: HostInfo, labels: [String: String] = [:]) async throws {
         try await session.createPath(Paths.taskStatuses(host))
-        let infoData = CanonicalJSON.encode(info)
-        if try await session.exists(Paths.hostInfo(host)) == nil {
-            try await session.create(Paths.hostInfo(host), data: infoData)
-        } else {
-            try await session.set(Paths.hostInfo(host), data: infoData)
-        }
+        try await put(Paths.hostInfo(host), CanonicalJSON.encode(info))
+        try await put(Paths.hostLabels(host), CanonicalJSON.encode(labels))
         if let up = try await session.exists(Paths.hostUp(host)), up.ephemeralOwner != session.sessionID {
             try? await session.delete(Paths.hostUp(host))
         }
@@ -30,13 +26,7 @@ extension HeliosStore {
 
     /// Writes what the agent sees of a task.
     public func setTaskStatus(_ status: TaskStatus, host: String) async throws {
-        let path = Paths.taskStatus(host, status.jobID)
-        let data = CanonicalJSON.encode(status)
-        do {
-            try await session.set(path, data: data)
-        } catch let error as ZooKeeperError where error.code == .noNode {
-            try await session.create(path, data: data)
-        }
+        try await put(Paths.taskStatus(host, status.jobID), CanonicalJSON.encode(status))
     }
 
     /// Forgets a task's status once its job is gone from the host.

@@ -5,12 +5,7 @@ import ZooKeeper
 extension HeliosStore {
     /// Records the master's last sync.
     public func writeSyncRecord(_ record: SyncRecord) async throws {
-        let data = CanonicalJSON.encode(record)
-        do {
-            try await session.set(Paths.syncState, data: data)
-        } catch let error as ZooKeeperError where error.code == .noNode {
-            try await session.create(Paths.syncState, data: data)
-        }
+        try await put(Paths.syncState, CanonicalJSON.encode(record))
     }
 
     /// The master's last sync, if it ever synced.

@@ -57,6 +57,19 @@ public final class HeliosStore: Sendable {
         }
     }
 
+    /// Sets a node's data, creating the node when it does not exist.
+    func put(_ path: String, _ data: Data) async throws {
+        do {
+            try await session.set(path, data: data)
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            do {
+                try await session.create(path, data: data)
+            } catch let error as ZooKeeperError where error.code == .nodeExists {
+                try await session.set(path, data: data) // created meanwhile by another writer
+            }
+        }
+    }
+
     /// Children of `path`, or none when it does not exist.
     func children(_ path: String, watch: Bool = false) async throws -> [String] {
         do {

@@ -4,6 +4,8 @@ import ZooKeeper
 public enum HeliosStoreError: Error, Sendable, CustomStringConvertible {
     /// The configuration changed since it was read: re-read, re-plan, retry.
     case stale(expected: Int32)
+    /// The plan carries errors (e.g. it would prune more than `maxPrune`): never applied.
+    case refused([String])
     /// A node holds something that is not what Helios wrote there.
     case corrupt(path: String, reason: String)
 
@@ -11,6 +13,8 @@ public enum HeliosStoreError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .stale(let expected):
             "the cluster configuration changed since it was read (check index \(expected)); re-read and plan again"
+        case .refused(let errors):
+            "the plan is refused: " + errors.joined(separator: "; ")
         case .corrupt(let path, let reason):
             "unreadable ZooKeeper node \(path): \(reason)"
         }

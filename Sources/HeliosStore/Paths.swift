@@ -24,6 +24,7 @@ enum Paths {
     static func statusHost(_ host: String) -> String { "\(statusHosts)/\(host)" }
     static func hostUp(_ host: String) -> String { "\(statusHost(host))/up" }
     static func hostInfo(_ host: String) -> String { "\(statusHost(host))/info" }
+    static func hostLabels(_ host: String) -> String { "\(statusHost(host))/labels" }
     static func taskStatuses(_ host: String) -> String { "\(statusHost(host))/jobs" }
     static func taskStatus(_ host: String, _ id: JobID) -> String { "\(taskStatuses(host))/\(id)" }
 }

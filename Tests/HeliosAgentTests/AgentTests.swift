@@ -37,12 +37,14 @@ struct AgentTests {
         /// Declares `job` deployed on this host (or nothing), as a master would.
         func deploy(_ job: Job?) async throws {
             var desired = DesiredState()
+            desired.settings.maxPrune = .percent(100)
             if let job {
                 desired.jobs[job.id] = job
                 desired.deployments["d"] = Deployment(name: "d", jobID: job.id, hosts: [host])
             }
             let snapshot = try await store.readConfig()
-            try await store.apply(Planner.plan(desired: desired, actual: snapshot.config), to: snapshot)
+            try await store.apply(Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster),
+                                               target: "test"), to: snapshot)
         }
 
         func containers() async throws -> [ContainerSummary] {

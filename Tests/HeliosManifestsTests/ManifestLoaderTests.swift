@@ -32,7 +32,8 @@ struct ManifestLoaderTests {
         let desired = try ManifestLoader.load(files(["web.yaml": Self.web])).get()
         let job = Job(name: "web", version: "1", image: "busybox", command: ["httpd", "-f"])
         #expect(desired.jobs == [job.id: job])
-        #expect(desired.deployments == ["web-prod": Deployment(name: "web-prod", jobID: job.id, hosts: ["a", "b"])])
+        #expect(desired.deployments == ["web-prod": Deployment(name: "web-prod", jobID: job.id, hosts: ["a", "b"],
+                                                               source: Source(file: "web.yaml", revision: nil))])
     }
 
     @Test func reformattingAndReorderingKeepTheJobID() throws {
@@ -74,8 +75,8 @@ struct ManifestLoaderTests {
         #expect(found == [
             "deployments/web.yaml:3:6: error: job 'webb' is not declared (declared jobs: none)",
             "jobs/bad-name.yaml:2:7: error: invalid name '../etc' (allowed: letters, digits, '_', '.', '-')",
-            "jobs/web.yaml:1:1: error: missing required field 'image'",
-            "jobs/web.yaml:4:1: error: unknown field 'imgae' in Job",
+            "jobs/web.yaml:1:1: error: missing required field 'image' in Job 'web'",
+            "jobs/web.yaml:4:1: error: unknown field 'imgae' in Job 'web' (did you mean 'image'?)",
         ])
     }
 
@@ -89,13 +90,13 @@ struct ManifestLoaderTests {
 
     @Test func wrongTypesAndUnknownKindsAreErrors() {
         #expect(diagnostics(["a.yaml": "kind: Job\nname: web\nversion: '1'\nimage: [x]\n"])
-            == ["a.yaml:4:8: error: field 'image' must be a string"])
+            == ["a.yaml:4:8: error: field 'image' in Job 'web' must be a string"])
         #expect(diagnostics(["a.yaml": "kind: Service\nname: web\n"])
             == ["a.yaml:1:7: error: unknown kind 'Service' (expected Job or Deployment)"])
         #expect(diagnostics(["a.yaml": "- just\n- a list\n"])
-            == ["a.yaml:1:1: error: a manifest document must be a mapping with a 'kind'"])
+            == ["a.yaml:1:1: error: a manifest document must be a mapping"])
         #expect(diagnostics(["a.yaml": "kind: Deployment\nname: d\njob: web\nhosts: a\n"])
-            == ["a.yaml:4:8: error: field 'hosts' must be a list of strings"])
+            == ["a.yaml:4:8: error: field 'hosts' in Deployment 'd' must be a list of strings"])
     }
 
     @Test func deploymentReferencesMustBeUnambiguous() {

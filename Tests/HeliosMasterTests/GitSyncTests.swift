@@ -62,7 +62,7 @@ struct GitSyncTests {
         #expect(record.status == .failed)
         #expect(record.revision == good)
         #expect(record.lastAttempt == bad)
-        #expect(record.diagnostics.contains("web.yaml:4:1: error: unknown field 'imgae' in Job"))
+        #expect(record.diagnostics.contains("web.yaml:4:1: error: unknown field 'imgae' in Job 'web' (did you mean 'image'?)"))
         let after = try await fixture.store.readConfig()
         #expect(after.checkIndex == before.checkIndex)
         #expect(after.config == before.config)

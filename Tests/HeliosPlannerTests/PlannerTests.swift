@@ -2,98 +2,150 @@ import HeliosModel
 @testable import HeliosPlanner
 import Testing
 
+/// What ZooKeeper would hold after applying `plan`: the store's effect, as plain values.
+func applying(_ plan: Plan, to state: ClusterState) -> ClusterState {
+    var state = state
+    for change in plan.changes {
+        switch change {
+        case .createJob(let job, _): state.config.jobs[job.id] = job
+        case .removeJob(let id, _): state.config.jobs[id] = nil
+        case .createDeployment(let deployment, _), .updateDeployment(_, let deployment, _, _):
+            state.config.deployments[deployment.name] = deployment
+        case .removeDeployment(let deployment, _): state.config.deployments[deployment.name] = nil
+        }
+    }
+    for task in plan.tasks {
+        switch task {
+        case .deploy(let host, let task), .update(let host, let task):
+            state.config.tasks[host, default: [:]][task.jobID] = task
+        case .undeploy(let host, let id):
+            state.config.tasks[host]?[id] = nil
+            if state.config.tasks[host]?.isEmpty == true { state.config.tasks[host] = nil }
+        }
+    }
+    return state
+}
+
+func plan(_ desired: DesiredState, _ actual: ClusterState = ClusterState()) -> Plan {
+    Planner.plan(desired: desired, actual: actual, base: PlanBase(kind: .empty), target: "test")
+}
+
 struct PlannerTests {
     let web1 = Job(name: "web", version: "1", image: "busybox", command: ["httpd"])
     let web2 = Job(name: "web", version: "2", image: "busybox", command: ["httpd"])
 
-    func desired(_ job: Job, hosts: [String]) -> DesiredState {
-        DesiredState(jobs: [job.id: job],
-                     deployments: ["web-prod": Deployment(name: "web-prod", jobID: job.id, hosts: hosts)])
-    }
-
-    /// What ZooKeeper would hold after applying `plan`: the store's effect, as plain values.
-    func applying(_ plan: Plan, to config: ClusterConfig) -> ClusterConfig {
-        var config = config
-        for action in plan.actions {
-            switch action {
-            case .createJob(let job): config.jobs[job.id] = job
-            case .removeJob(let id): config.jobs[id] = nil
-            case .createDeployment(let deployment), .updateDeployment(_, let deployment):
-                config.deployments[deployment.name] = deployment
-            case .removeDeployment(let name): config.deployments[name] = nil
-            case .deployTask(let host, let task), .updateTask(let host, let task):
-                config.tasks[host, default: [:]][task.jobID] = task
-            case .undeployTask(let host, let id):
-                config.tasks[host]?[id] = nil
-                if config.tasks[host]?.isEmpty == true { config.tasks[host] = nil }
-            }
-        }
-        return config
+    func desired(_ job: Job, hosts: [String], selector: [String] = [], parallelism: Int = 1,
+                 name: String = "web-prod") -> DesiredState {
+        DesiredState(jobs: [job.id: job], deployments: [name: Deployment(
+            name: name, jobID: job.id, hosts: hosts, hostSelector: selector.map { try! HostSelector(parsing: $0) },
+            rollout: RolloutOptions(parallelism: parallelism))])
     }
 
     @Test func aNewDeploymentCreatesItsJobDeploymentAndOneTaskPerHost() {
-        let plan = Planner.plan(desired: desired(web1, hosts: ["b", "a"]), actual: ClusterConfig())
+        let result = plan(desired(web1, hosts: ["b", "a"]))
         let task = HostTask(jobID: web1.id, goal: .start, deployment: "web-prod")
-        #expect(plan.actions == [
-            .createJob(web1),
-            .createDeployment(Deployment(name: "web-prod", jobID: web1.id, hosts: ["a", "b"])),
-            .deployTask(host: "a", task),
-            .deployTask(host: "b", task),
+        let deployment = Deployment(name: "web-prod", jobID: web1.id, hosts: ["a", "b"])
+        #expect(result.changes == [
+            .createJob(web1, previous: nil),
+            .createDeployment(deployment, rollout: Rollout(parallelism: 1, batches: [
+                [RolloutStep(host: "a", from: nil, to: web1.id)], [RolloutStep(host: "b", from: nil, to: web1.id)],
+            ])),
         ])
+        #expect(result.tasks == [.deploy(host: "a", task), .deploy(host: "b", task)])
+        #expect(result.summary == PlanSummary(add: 2, change: 0, remove: 0))
+        #expect(result.warnings.isEmpty && result.errors.isEmpty)
     }
 
-    @Test func aVersionBumpSwapsTasksAndRemovesTheOldJobLast() {
-        let before = applying(Planner.plan(desired: desired(web1, hosts: ["a"]), actual: ClusterConfig()),
-                              to: ClusterConfig())
-        let plan = Planner.plan(desired: desired(web2, hosts: ["a"]), actual: before)
-        #expect(plan.actions == [
-            .createJob(web2),
-            .updateDeployment(old: Deployment(name: "web-prod", jobID: web1.id, hosts: ["a"]),
-                              new: Deployment(name: "web-prod", jobID: web2.id, hosts: ["a"])),
-            .undeployTask(host: "a", web1.id),
-            .deployTask(host: "a", HostTask(jobID: web2.id, goal: .start, deployment: "web-prod")),
-            .removeJob(web1.id),
-        ])
+    @Test func aVersionBumpRollsInBatchesAndRemovesTheOldJobAfterTheRollout() {
+        let before = applying(plan(desired(web1, hosts: ["a", "b", "c"])), to: ClusterState())
+        let result = plan(desired(web2, hosts: ["a", "b", "c"], parallelism: 2), before)
+        guard case .updateDeployment(_, _, let fields, let rollout) = result.changes[1] else {
+            Issue.record("expected a deployment update, got \(result.changes)")
+            return
+        }
+        #expect(result.changes.first == .createJob(web2, previous: web1))
+        #expect(fields.contains(FieldChange(field: "job", old: "web:1", new: "web:2")))
+        #expect(fields.contains(FieldChange(field: "rollout.parallelism", old: "1", new: "2")))
+        #expect(rollout?.batches.map { $0.map(\.host) } == [["a", "b"], ["c"]])
+        #expect(rollout?.batches.first?.first == RolloutStep(host: "a", from: web1.id, to: web2.id))
+        #expect(result.changes.last == .removeJob(web1.id, afterRollout: true))
+        #expect(result.summary == PlanSummary(add: 1, change: 1, remove: 1))
+    }
+
+    @Test func aConfigChangeWithoutAVersionBumpIsAllowedAndWarned() {
+        let before = applying(plan(desired(web1, hosts: ["a"])), to: ClusterState())
+        var changed = web1
+        changed.env = ["LOG_LEVEL": "debug"]
+        let result = plan(desired(changed, hosts: ["a"]), before)
+        #expect(result.changes.first == .createJob(changed, previous: web1))
+        #expect(result.warnings == ["job 'web:1' changed without a version bump (\(web1.id.hash.prefix(8)) → \(changed.id.hash.prefix(8)))"])
+        #expect(result.errors.isEmpty)
+    }
+
+    @Test func selectorsPickKnownHostsByLabelAndWarnWhenNoneMatch() {
+        let hosts = ["h1": HostState(labels: ["role": "web", "zone": "a"]),
+                     "h2": HostState(labels: ["role": "web", "zone": "c"]),
+                     "h3": HostState(labels: ["role": "db", "zone": "a"], up: false)]
+        let selected = plan(desired(web1, hosts: [], selector: ["role=web", "zone in (a, b)"]), ClusterState(hosts: hosts))
+        #expect(selected.tasks == [.deploy(host: "h1", HostTask(jobID: web1.id, goal: .start, deployment: "web-prod"))])
+
+        let none = plan(desired(web1, hosts: [], selector: ["role=cache"]), ClusterState(hosts: hosts))
+        #expect(none.tasks.isEmpty)
+        #expect(none.warnings == ["deployment 'web-prod': selector role=cache matches no known host"])
+
+        let down = plan(desired(web1, hosts: [], selector: ["role=db"]), ClusterState(hosts: hosts))
+        #expect(down.warnings == ["deployment 'web-prod': host h3 is DOWN; its rollout skips it until it is UP"])
+    }
+
+    @Test func pruningRespectsProtectPruneOffAndMaxPrune() {
+        var both = desired(web1, hosts: ["a"], name: "one")
+        both.deployments["two"] = Deployment(name: "two", jobID: web1.id, hosts: ["b"], protect: true)
+        let before = applying(plan(both), to: ClusterState())
+
+        // "two" is protected: only "one" goes; the job stays, "two" still uses it.
+        var nothing = DesiredState()
+        nothing.settings.maxPrune = .percent(100)
+        let pruned = plan(nothing, before)
+        #expect(pruned.changes.count == 1)
+        guard case .removeDeployment(let removed, _) = pruned.changes.first else {
+            Issue.record("expected a removal, got \(pruned.changes)")
+            return
+        }
+        #expect(removed.name == "one")
+        #expect(pruned.warnings == ["deployment 'two' is protected: kept although git no longer declares it"])
+
+        nothing.settings.prune = false
+        #expect(plan(nothing, before).changes.isEmpty)
+
+        nothing.settings.prune = true
+        nothing.settings.maxPrune = .count(0)
+        #expect(plan(nothing, before).errors
+            == ["this change would delete 1 of 2 deployments, more than maxPrune 0 allows (0); nothing is applied"])
     }
 
     @Test func deletingEverythingUndeploysBeforeRemoving() {
-        let before = applying(Planner.plan(desired: desired(web1, hosts: ["a", "b"]), actual: ClusterConfig()),
-                              to: ClusterConfig())
-        let plan = Planner.plan(desired: DesiredState(), actual: before)
-        #expect(plan.actions == [
-            .undeployTask(host: "a", web1.id),
-            .undeployTask(host: "b", web1.id),
-            .removeDeployment("web-prod"),
-            .removeJob(web1.id),
-        ])
-        #expect(applying(plan, to: before) == ClusterConfig())
-    }
-
-    @Test func movingADeploymentBetweenHostsTouchesOnlyTheChangedHosts() {
-        let before = applying(Planner.plan(desired: desired(web1, hosts: ["a", "b"]), actual: ClusterConfig()),
-                              to: ClusterConfig())
-        let plan = Planner.plan(desired: desired(web1, hosts: ["b", "c"]), actual: before)
-        #expect(plan.actions == [
-            .updateDeployment(old: Deployment(name: "web-prod", jobID: web1.id, hosts: ["a", "b"]),
-                              new: Deployment(name: "web-prod", jobID: web1.id, hosts: ["b", "c"])),
-            .undeployTask(host: "a", web1.id),
-            .deployTask(host: "c", HostTask(jobID: web1.id, goal: .start, deployment: "web-prod")),
-        ])
+        let before = applying(plan(desired(web1, hosts: ["a", "b"])), to: ClusterState())
+        var nothing = DesiredState()
+        nothing.settings.maxPrune = .percent(100)
+        let result = plan(nothing, before)
+        #expect(result.tasks == [.undeploy(host: "a", web1.id), .undeploy(host: "b", web1.id)])
+        #expect(result.changes.last == .removeJob(web1.id, afterRollout: true))
+        #expect(applying(result, to: before).config == ClusterConfig())
     }
 
     @Test func planningAnAppliedStateGivesAnEmptyPlan() {
         let target = desired(web1, hosts: ["a", "b", "c"])
-        let applied = applying(Planner.plan(desired: target, actual: ClusterConfig()), to: ClusterConfig())
-        #expect(Planner.plan(desired: target, actual: applied).isEmpty)
+        let applied = applying(plan(target), to: ClusterState())
+        #expect(plan(target, applied).isEmpty)
     }
 
     @Test func theSameInputsGiveTheSamePlan() {
         var target = desired(web1, hosts: (0..<50).map { "host-\($0)" })
         target.jobs[web2.id] = web2
         target.deployments["web-canary"] = Deployment(name: "web-canary", jobID: web2.id, hosts: ["host-7", "host-3"])
-        let first = Planner.plan(desired: target, actual: ClusterConfig())
+        let first = plan(target)
         for _ in 0..<20 {
-            #expect(Planner.plan(desired: target, actual: ClusterConfig()) == first)
+            #expect(plan(target) == first)
         }
     }
 }

@@ -21,16 +21,18 @@ struct HeliosStoreTests {
 
     @Test func anAppliedPlanReadsBackAsTheDesiredConfiguration() async throws {
         let store = try await connect()
-        for target in [desired(web1, hosts: ["a", "b"]), desired(web2, hosts: ["b", "c"]), DesiredState()] {
+        var nothing = DesiredState()
+        nothing.settings.maxPrune = .percent(100)
+        for target in [desired(web1, hosts: ["a", "b"]), desired(web2, hosts: ["b", "c"]), nothing] {
             let snapshot = try await store.readConfig()
-            let plan = Planner.plan(desired: target, actual: snapshot.config)
+            let plan = Planner.plan(desired: target, actual: snapshot.state, base: PlanBase(kind: .cluster), target: "test")
             let newIndex = try await store.apply(plan, to: snapshot)
             #expect(newIndex == snapshot.checkIndex + 1)
 
             let after = try await store.readConfig()
             #expect(after.config.jobs == target.jobs)
             #expect(after.config.deployments == target.deployments)
-            #expect(Planner.plan(desired: target, actual: after.config).isEmpty)
+            #expect(Planner.plan(desired: target, actual: after.state, base: PlanBase(kind: .cluster), target: "test").isEmpty)
         }
         // Nothing is left behind once everything is removed: no stray job or host markers.
         #expect(try await store.session.children(Paths.jobs).isEmpty)
@@ -45,10 +47,11 @@ struct HeliosStoreTests {
         let snapshotA = try await first.readConfig()
         let snapshotB = try await second.readConfig()
 
-        try await first.apply(Planner.plan(desired: desired(web1, hosts: ["a"]), actual: snapshotA.config), to: snapshotA)
+        try await first.apply(Planner.plan(desired: desired(web1, hosts: ["a"]), actual: snapshotA.state,
+                                           base: PlanBase(kind: .cluster), target: "a"), to: snapshotA)
         let error = await #expect(throws: HeliosStoreError.self) {
-            try await second.apply(Planner.plan(desired: desired(web2, hosts: ["z"]), actual: snapshotB.config),
-                                   to: snapshotB)
+            try await second.apply(Planner.plan(desired: desired(web2, hosts: ["z"]), actual: snapshotB.state,
+                                                base: PlanBase(kind: .cluster), target: "b"), to: snapshotB)
         }
         #expect(error?.description.contains("re-read") == true)
 

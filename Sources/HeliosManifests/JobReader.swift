@@ -1,0 +1,253 @@
+import Foundation
+import HeliosModel
+import Yams
+
+/// Reads a `kind: Job` document.
+enum JobReader {
+    static let fields = ["kind", "name", "version", "image", "command", "env", "ports", "healthCheck", "gracePeriod",
+                         "stopTimeout", "volumes", "ramdisks", "resources", "networkMode", "hostname", "labels",
+                         "metadata", "addCapabilities", "dropCapabilities", "securityOpt", "registration", "expires"]
+
+    static func read(_ document: MappingReader, now: Date) -> Job? {
+        let before = document.sink.diagnostics.count
+        let name = document.name("name", required: true)
+        let what = "Job '\(name ?? "?")'"
+        let reader = MappingReader(file: document.file, node: document.node, what: what, sink: document.sink)!
+        reader.checkFields(fields)
+        let version = reader.name("version", required: true)
+        let image = reader.string("image", required: true)
+        if let image, !ImageReference.isValid(image) {
+            reader.report(reader.value("image")!, "invalid image reference '\(Printable.escape(image))'")
+        }
+        var job = Job(name: name ?? "", version: version ?? "", image: image ?? "", command: reader.strings("command"))
+        job.env = reader.stringMap("env")
+        if let env = job.env, let node = reader.value("env") {
+            for key in env.keys.sorted() where !isEnvName(key) {
+                reader.report(node, "invalid env name '\(Printable.escape(key))' (letters, digits and '_', not starting with a digit)")
+            }
+        }
+        job.ports = ports(reader)
+        job.healthCheck = healthCheck(reader, ports: job.ports ?? [:])
+        job.gracePeriod = reader.duration("gracePeriod")
+        job.stopTimeout = reader.duration("stopTimeout")
+        job.volumes = reader.strings("volumes")
+        for volume in job.volumes ?? [] where !isVolume(volume) {
+            reader.report(reader.value("volumes")!,
+                          "invalid volume '\(Printable.escape(volume))' (use /container, or /host:/container[:ro|rw])")
+        }
+        job.ramdisks = reader.stringMap("ramdisks")
+        for path in (job.ramdisks ?? [:]).keys.sorted() where !path.hasPrefix("/") {
+            reader.report(reader.value("ramdisks")!, "ramdisk mount point '\(Printable.escape(path))' must be an absolute path")
+        }
+        job.resources = resources(reader)
+        job.networkMode = reader.string("networkMode")
+        if let mode = job.networkMode, !["bridge", "host", "none"].contains(mode),
+           !(mode.hasPrefix("container:") && Names.isValid(String(mode.dropFirst("container:".count)))) {
+            reader.report(reader.value("networkMode")!,
+                          "invalid networkMode '\(Printable.escape(mode))' (bridge, host, none or container:<name>)")
+        }
+        job.hostname = reader.string("hostname")
+        if let hostname = job.hostname, !isHostname(hostname) {
+            reader.report(reader.value("hostname")!, "invalid hostname '\(Printable.escape(hostname))'")
+        }
+        job.labels = reader.stringMap("labels")
+        for key in (job.labels ?? [:]).keys.sorted() {
+            if key.hasPrefix("helios.") {
+                reader.report(reader.value("labels")!, "label '\(key)' is reserved: Helios sets helios.* labels itself")
+            } else if !Names.isValidLabelKey(key) {
+                reader.report(reader.value("labels")!, "invalid label key '\(Printable.escape(key))'")
+            }
+        }
+        job.metadata = reader.stringMap("metadata")
+        job.addCapabilities = capabilities(reader, "addCapabilities")
+        job.dropCapabilities = capabilities(reader, "dropCapabilities")
+        job.securityOpt = reader.strings("securityOpt")
+        job.registration = registration(reader, ports: job.ports ?? [:])
+        if let text = reader.string("expires") {
+            if let date = ISO8601DateFormatter().date(from: text) {
+                job.expires = date
+                if date <= now {
+                    reader.report(reader.value("expires")!, "job expired at \(text): remove it or move 'expires' forward")
+                }
+            } else {
+                reader.report(reader.value("expires")!,
+                              "invalid expires '\(Printable.escape(text))' (use ISO 8601, e.g. 2027-01-01T00:00:00Z)")
+            }
+        }
+        guard document.sink.diagnostics.count == before else { return nil }
+        return job.normalised()
+    }
+
+    static func ports(_ reader: MappingReader) -> [String: PortMapping]? {
+        guard let ports = reader.mapping("ports") else { return nil }
+        var result: [String: PortMapping] = [:]
+        for (name, keyNode, value) in ports.entries {
+            guard Names.isValid(name) else {
+                ports.report(keyNode, "invalid port name '\(Printable.escape(name))' (allowed: letters, digits, '_', '.', '-')")
+                continue
+            }
+            guard let port = MappingReader(file: reader.file, node: value, what: "port '\(name)'", sink: reader.sink) else { continue }
+            port.checkFields(["internal", "external", "protocol"])
+            let internalPort = port.int("internal", in: 1...65535, required: true)
+            let external = port.int("external", in: 1...65535)
+            let proto = port.string("protocol")
+            if let proto, proto != "tcp", proto != "udp" {
+                port.report(port.value("protocol")!, "invalid protocol '\(Printable.escape(proto))' for port '\(name)' (tcp or udp)")
+            }
+            if let internalPort { result[name] = PortMapping(internal: internalPort, external: external, protocol: proto) }
+        }
+        var seen: [String: String] = [:]
+        for name in result.keys.sorted() {
+            guard let external = result[name]?.external else { continue }
+            let key = "\(external)/\(result[name]!.effectiveProtocol)"
+            if let other = seen[key] {
+                reader.report(reader.value("ports")!, "ports '\(other)' and '\(name)' both claim external port \(key)")
+            }
+            seen[key] = name
+        }
+        return result
+    }
+
+    static func healthCheck(_ reader: MappingReader, ports: [String: PortMapping]) -> HealthCheck? {
+        guard let check = reader.mapping("healthCheck") else { return nil }
+        check.checkFields(["http", "tcp", "exec"])
+        let kinds = ["http", "tcp", "exec"].filter { check.value($0) != nil }
+        guard kinds.count == 1 else {
+            check.report(check.node, "healthCheck needs exactly one of http, tcp or exec")
+            return nil
+        }
+        var result = HealthCheck()
+        switch kinds[0] {
+        case "http":
+            guard let http = check.mapping("http", what: "healthCheck.http") else { return nil }
+            http.checkFields(["port", "path"])
+            guard let port = http.string("port", required: true), let path = http.string("path", required: true) else { return nil }
+            if !path.hasPrefix("/") { http.report(http.value("path")!, "health check path '\(Printable.escape(path))' must start with '/'") }
+            result.http = .init(port: port, path: path)
+            checkPortName(port, http, ports)
+        case "tcp":
+            guard let tcp = check.mapping("tcp", what: "healthCheck.tcp") else { return nil }
+            tcp.checkFields(["port"])
+            guard let port = tcp.string("port", required: true) else { return nil }
+            result.tcp = .init(port: port)
+            checkPortName(port, tcp, ports)
+        default:
+            guard let command = check.strings("exec"), !command.isEmpty else {
+                if check.value("exec")?.sequence?.isEmpty == true {
+                    check.report(check.value("exec")!, "healthCheck.exec needs a command")
+                }
+                return nil
+            }
+            result.exec = command
+        }
+        return result
+    }
+
+    static func checkPortName(_ port: String, _ reader: MappingReader, _ ports: [String: PortMapping]) {
+        guard ports[port] == nil else { return }
+        let declared = ports.keys.sorted().joined(separator: ", ")
+        reader.report(reader.value("port")!, "port '\(Printable.escape(port))' is not declared in 'ports'"
+            + (declared.isEmpty ? " (the job declares no ports)" : " (declared: \(declared))"))
+    }
+
+    static func resources(_ reader: MappingReader) -> Resources? {
+        guard let resources = reader.mapping("resources") else { return nil }
+        resources.checkFields(["memory", "memorySwap", "cpuShares", "cpuset"])
+        var result = Resources(memory: resources.size("memory"), memorySwap: resources.size("memorySwap"),
+                               cpuShares: resources.int("cpuShares", in: 2...262_144).map(Int64.init),
+                               cpuset: resources.string("cpuset"))
+        if let cpuset = result.cpuset, cpuset.isEmpty || !cpuset.allSatisfy({ $0.isNumber || $0 == "," || $0 == "-" }) {
+            resources.report(resources.value("cpuset")!, "invalid cpuset '\(Printable.escape(cpuset))' (e.g. 0-3 or 0,2)")
+            result.cpuset = nil
+        }
+        if let memory = result.memory, let swap = result.memorySwap, swap != -1, swap < memory {
+            resources.report(resources.value("memorySwap")!, "memorySwap must be at least memory (it counts memory plus swap)")
+        }
+        return result
+    }
+
+    static func capabilities(_ reader: MappingReader, _ key: String) -> [String]? {
+        guard let capabilities = reader.strings(key) else { return nil }
+        for capability in capabilities where capability.isEmpty
+            || !capability.allSatisfy({ ($0.isUppercase && $0.isASCII) || $0 == "_" || $0.isNumber }) {
+            reader.report(reader.value(key)!, "invalid capability '\(Printable.escape(capability))' (e.g. NET_ADMIN)")
+        }
+        return capabilities
+    }
+
+    static func registration(_ reader: MappingReader, ports: [String: PortMapping]) -> [String: Registration]? {
+        guard let registrations = reader.mapping("registration") else { return nil }
+        var result: [String: Registration] = [:]
+        for (service, keyNode, value) in registrations.entries {
+            let parts = service.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 2, parts.allSatisfy({ Names.isValid(String($0)) }) else {
+                registrations.report(keyNode, "invalid registration '\(Printable.escape(service))' (use service/protocol, e.g. web/http)")
+                continue
+            }
+            guard let entry = MappingReader(file: reader.file, node: value, what: "registration '\(service)'",
+                                            sink: reader.sink) else { continue }
+            entry.checkFields(["port"])
+            guard let port = entry.string("port", required: true) else { continue }
+            checkPortName(port, entry, ports)
+            result[service] = Registration(port: port)
+        }
+        return result
+    }
+
+    static func isEnvName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, !("0"..."9").contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+    }
+
+    static func isVolume(_ spec: String) -> Bool {
+        let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        switch parts.count {
+        case 1: return parts[0].hasPrefix("/")
+        case 2: return parts[0].hasPrefix("/") && parts[1].hasPrefix("/")
+        case 3: return parts[0].hasPrefix("/") && parts[1].hasPrefix("/") && (parts[2] == "ro" || parts[2] == "rw")
+        default: return false
+        }
+    }
+
+    static func isHostname(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 253 && name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
+            !label.isEmpty && label.count <= 63 && label.first != "-" && label.last != "-"
+                && label.allSatisfy { ($0.isLetter || $0.isNumber) && $0.isASCII || $0 == "-" }
+        }
+    }
+}
+
+/// Docker's image reference rules: `[registry[:port]/]path[:tag][@digest]`.
+enum ImageReference {
+    static func isValid(_ reference: String) -> Bool {
+        guard !reference.isEmpty, reference.count <= 512 else { return false }
+        var rest = Substring(reference)
+        if let at = rest.firstIndex(of: "@") {
+            let digest = rest[rest.index(after: at)...]
+            let parts = digest.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].count >= 32, parts[1].allSatisfy(\.isHexDigit) else { return false }
+            rest = rest[..<at]
+        }
+        var components = rest.split(separator: "/", omittingEmptySubsequences: false)
+        if let last = components.last, let colon = last.lastIndex(of: ":") {
+            let tag = last[last.index(after: colon)...]
+            guard !tag.isEmpty, tag.count <= 128, tag.first != "." && tag.first != "-",
+                  tag.allSatisfy({ ($0.isLetter || $0.isNumber) && $0.isASCII || "_.-".contains($0) }) else { return false }
+            components[components.count - 1] = last[..<colon]
+        }
+        if components.count > 1, let registry = components.first,
+           registry.contains(".") || registry.contains(":") || registry == "localhost" {
+            guard registry.allSatisfy({ ($0.isLetter || $0.isNumber) && $0.isASCII || ".-:".contains($0) }) else { return false }
+            components.removeFirst()
+        }
+        return !components.isEmpty && components.allSatisfy { component in
+            !component.isEmpty && component.first!.isLowercaseAlphanumeric && component.last!.isLowercaseAlphanumeric
+                && component.allSatisfy { $0.isLowercaseAlphanumeric || "._-".contains($0) }
+                && !component.contains("..") && !component.contains("___")
+        }
+    }
+}
+
+private extension Character {
+    var isLowercaseAlphanumeric: Bool { isASCII && (isLowercase || isNumber) }
+}
