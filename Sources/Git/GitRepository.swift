@@ -42,6 +42,26 @@ public final class GitRepository: Sendable {
         return GitRepository(raw: raw!, path: path)
     }
 
+    /// Opens the repository that contains `path` (the folder itself or any parent).
+    public static func discover(from path: String) throws -> GitRepository {
+        Libgit2.initialize()
+        var raw: OpaquePointer?
+        try check("find a git repository at \(path)") { git_repository_open_ext(&raw, path, 0, nil) }
+        let workdir = git_repository_workdir(raw).map { String(cString: $0) }
+        return GitRepository(raw: raw!, path: workdir ?? String(cString: git_repository_path(raw)))
+    }
+
+    /// The work tree's root, with a trailing `/`; nil for a bare repository.
+    public var workTree: String? {
+        repository.withLock { git_repository_workdir($0.raw).map { String(cString: $0) } }
+    }
+
+    /// The commit a revision names, or nil when it names nothing (an unborn HEAD, a branch
+    /// without upstream).
+    public func resolveIfPresent(_ revision: String) -> ObjectID? {
+        try? resolve(revision)
+    }
+
     /// Opens the bare mirror at `path` whose `origin` is `remoteURL`, creating it when missing.
     /// The master keeps one such mirror and fetches into it; it never checks anything out.
     public static func mirror(of remoteURL: String, at path: String) throws -> GitRepository {

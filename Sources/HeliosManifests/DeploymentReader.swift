@@ -18,8 +18,9 @@ enum DeploymentReader {
     static let fields = ["kind", "name", "job", "hosts", "hostSelector", "goal", "protect", "rollout"]
     static let rolloutFields = ["parallelism", "overlap", "timeout", "minHealthy", "ignoreFailures", "autoRollback"]
 
+    /// The deployment, when it has a name and a job: also when other fields are wrong, so that
+    /// its job reference and its name are still checked (any diagnostic fails the load anyway).
     static func read(_ document: MappingReader) -> DeploymentManifest? {
-        let before = document.sink.diagnostics.count
         let name = document.name("name", required: true)
         let reader = MappingReader(file: document.file, node: document.node,
                                    what: "Deployment '\(name ?? "?")'", sink: document.sink)!
@@ -62,7 +63,7 @@ enum DeploymentReader {
             rollout.ignoreFailures = options.bool("ignoreFailures") ?? rollout.ignoreFailures
             rollout.autoRollback = options.bool("autoRollback") ?? rollout.autoRollback
         }
-        guard document.sink.diagnostics.count == before, let name, let job else { return nil }
+        guard let name, let job else { return nil }
         return DeploymentManifest(name: name, job: job, jobNode: reader.value("job")!, hosts: hosts,
                                   hostSelector: selectors, goal: goal, protect: protect, rollout: rollout)
     }

@@ -8,8 +8,9 @@ enum JobReader {
                          "stopTimeout", "volumes", "ramdisks", "resources", "networkMode", "hostname", "labels",
                          "metadata", "addCapabilities", "dropCapabilities", "securityOpt", "registration", "expires"]
 
+    /// The job, when it has a name, version and image: also when other fields are wrong, so
+    /// that references to it are still checked (any diagnostic fails the load anyway).
     static func read(_ document: MappingReader, now: Date) -> Job? {
-        let before = document.sink.diagnostics.count
         let name = document.name("name", required: true)
         let what = "Job '\(name ?? "?")'"
         let reader = MappingReader(file: document.file, node: document.node, what: what, sink: document.sink)!
@@ -27,7 +28,8 @@ enum JobReader {
             }
         }
         job.ports = ports(reader)
-        job.healthCheck = healthCheck(reader, ports: job.ports ?? [:])
+        let declaredPorts = Set(reader.mapping("ports")?.entries.map(\.name) ?? [])
+        job.healthCheck = healthCheck(reader, ports: declaredPorts)
         job.gracePeriod = reader.duration("gracePeriod")
         job.stopTimeout = reader.duration("stopTimeout")
         job.volumes = reader.strings("volumes")
@@ -62,7 +64,7 @@ enum JobReader {
         job.addCapabilities = capabilities(reader, "addCapabilities")
         job.dropCapabilities = capabilities(reader, "dropCapabilities")
         job.securityOpt = reader.strings("securityOpt")
-        job.registration = registration(reader, ports: job.ports ?? [:])
+        job.registration = registration(reader, ports: declaredPorts)
         if let text = reader.string("expires") {
             if let date = ISO8601DateFormatter().date(from: text) {
                 job.expires = date
@@ -74,7 +76,7 @@ enum JobReader {
                               "invalid expires '\(Printable.escape(text))' (use ISO 8601, e.g. 2027-01-01T00:00:00Z)")
             }
         }
-        guard document.sink.diagnostics.count == before else { return nil }
+        guard name != nil, version != nil, image != nil else { return nil }
         return job.normalised()
     }
 
@@ -108,7 +110,7 @@ enum JobReader {
         return result
     }
 
-    static func healthCheck(_ reader: MappingReader, ports: [String: PortMapping]) -> HealthCheck? {
+    static func healthCheck(_ reader: MappingReader, ports: Set<String>) -> HealthCheck? {
         guard let check = reader.mapping("healthCheck") else { return nil }
         check.checkFields(["http", "tcp", "exec"])
         let kinds = ["http", "tcp", "exec"].filter { check.value($0) != nil }
@@ -143,9 +145,9 @@ enum JobReader {
         return result
     }
 
-    static func checkPortName(_ port: String, _ reader: MappingReader, _ ports: [String: PortMapping]) {
-        guard ports[port] == nil else { return }
-        let declared = ports.keys.sorted().joined(separator: ", ")
+    static func checkPortName(_ port: String, _ reader: MappingReader, _ ports: Set<String>) {
+        guard !ports.contains(port) else { return }
+        let declared = ports.sorted().joined(separator: ", ")
         reader.report(reader.value("port")!, "port '\(Printable.escape(port))' is not declared in 'ports'"
             + (declared.isEmpty ? " (the job declares no ports)" : " (declared: \(declared))"))
     }
@@ -175,7 +177,7 @@ enum JobReader {
         return capabilities
     }
 
-    static func registration(_ reader: MappingReader, ports: [String: PortMapping]) -> [String: Registration]? {
+    static func registration(_ reader: MappingReader, ports: Set<String>) -> [String: Registration]? {
         guard let registrations = reader.mapping("registration") else { return nil }
         var result: [String: Registration] = [:]
         for (service, keyNode, value) in registrations.entries {

@@ -21,9 +21,13 @@ public enum ManifestSource {
     }
 
     /// Every manifest in `commit`'s tree, read from the object database without a checkout.
-    public static func commit(_ commit: ObjectID, in repository: GitRepository) throws -> [ManifestFile] {
-        try repository.files(at: commit)
+    /// With `subpath`, only the files below it, with paths relative to it.
+    public static func commit(_ commit: ObjectID, in repository: GitRepository, subpath: String = "") throws -> [ManifestFile] {
+        let prefix = subpath.isEmpty || subpath.hasSuffix("/") ? subpath : subpath + "/"
+        return try repository.files(at: commit)
+            .filter { $0.path.hasPrefix(prefix) }
+            .map { (file: $0, path: String($0.path.dropFirst(prefix.count))) }
             .filter { ManifestFile.isManifest($0.path) && !$0.path.split(separator: "/").contains { $0.hasPrefix(".") } }
-            .map { ManifestFile(path: $0.path, content: try repository.blob($0.blob)) }
+            .map { ManifestFile(path: $0.path, content: try repository.blob($0.file.blob)) }
     }
 }

@@ -5,5 +5,5 @@ struct Helios: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "helios",
         abstract: "A declarative GitOps container deployer: git → ZooKeeper → Docker.",
-        subcommands: [Validate.self, MasterCommand.self, AgentCommand.self])
+        subcommands: [Validate.self, PlanCommand.self, ApplyCommand.self, MasterCommand.self, AgentCommand.self])
 }

@@ -1,9 +1,15 @@
 import Foundation
 
-/// Runs a program to completion and returns its standard output; throws on a non-zero exit.
-@discardableResult
-public func run(_ arguments: [String], in directory: String? = nil,
-                environment: [String: String] = [:]) throws -> String {
+/// What a finished program printed and how it exited.
+public struct CommandResult: Sendable {
+    public let status: Int32
+    public let output: String
+    public let errors: String
+}
+
+/// Runs a program to completion and returns what it printed, whatever its exit status.
+public func execute(_ arguments: [String], in directory: String? = nil,
+                    environment: [String: String] = [:]) throws -> CommandResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = arguments
@@ -20,11 +26,19 @@ public func run(_ arguments: [String], in directory: String? = nil,
     let outData = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     let errData = (try? Data(contentsOf: errorsFile)) ?? Data()
-    guard process.terminationStatus == 0 else {
-        throw CommandFailed(arguments: arguments, status: process.terminationStatus,
-                            output: String(decoding: errData + outData, as: UTF8.self))
+    return CommandResult(status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
+                         errors: String(decoding: errData, as: UTF8.self))
+}
+
+/// Runs a program to completion and returns its standard output; throws on a non-zero exit.
+@discardableResult
+public func run(_ arguments: [String], in directory: String? = nil,
+                environment: [String: String] = [:]) throws -> String {
+    let result = try execute(arguments, in: directory, environment: environment)
+    guard result.status == 0 else {
+        throw CommandFailed(arguments: arguments, status: result.status, output: result.errors + result.output)
     }
-    return String(decoding: outData, as: UTF8.self)
+    return result.output
 }
 
 /// A command exited with a non-zero status.

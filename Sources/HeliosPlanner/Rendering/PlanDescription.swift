@@ -1,0 +1,141 @@
+import Foundation
+import HeliosModel
+
+/// A plan as people read it, shared by the text and markdown renderers: one entry per
+/// change, with a marker, a subject and detail lines.
+struct PlanDescription {
+    enum Marker: String {
+        case add = "+"
+        case change = "~"
+        case remove = "-"
+    }
+
+    struct Entry {
+        var marker: Marker
+        /// `job web:1.4.3:8f2a91c0`, `deployment web-prod`.
+        var subject: String
+        /// Shown beside the subject.
+        var headline: String
+        /// Shown below it.
+        var details: [String]
+    }
+
+    var header: String
+    var entries: [Entry]
+    var summary: String
+
+    init(_ plan: Plan) {
+        header = "\(Self.describe(plan.base)) → \(Self.shorten(plan.target))"
+        entries = plan.changes.map(Self.entry)
+        let counts = plan.summary
+        summary = "\(counts.add) to add, \(counts.change) to change, \(counts.remove) to remove."
+    }
+
+    static func describe(_ base: PlanBase) -> String {
+        switch base.kind {
+        case .git:
+            let revision = base.revision.map(shorten) ?? "?"
+            return base.branch.map { "\(revision) (\($0))" } ?? revision
+        case .state:
+            return "state snapshot" + (base.revision.map { " at \(shorten($0))" } ?? "")
+                + (base.checkIndex.map { " (check index \($0))" } ?? "")
+        case .cluster:
+            return "cluster" + (base.revision.map { " at \(shorten($0))" } ?? "")
+                + (base.checkIndex.map { " (check index \($0))" } ?? "")
+        case .empty:
+            return "empty cluster"
+        }
+    }
+
+    /// Git ids are cut to 7 digits; anything else is kept.
+    static func shorten(_ text: String) -> String {
+        text.count == 40 && text.allSatisfy(\.isHexDigit) ? String(text.prefix(7)) : text
+    }
+
+    static func entry(_ change: PlanChange) -> Entry {
+        switch change {
+        case .createJob(let job, let previous):
+            let fields = previous.map { JobDiff.changes(from: $0, to: job) } ?? []
+            return Entry(marker: .add, subject: "job \(job.id.short)", headline: "image \(job.image)",
+                         details: fields.map(describe))
+        case .createDeployment(let deployment, let rollout):
+            var details = target(deployment)
+            if let line = describe(rollout) { details.append(line) }
+            return Entry(marker: .add, subject: "deployment \(deployment.name)",
+                         headline: "job \(deployment.jobID.nameAndVersion)", details: details)
+        case .updateDeployment(_, let new, let fields, let rollout):
+            var lines = fields.map(describe)
+            let headline = lines.isEmpty ? "hosts change" : lines.removeFirst()
+            if let rollout, let line = describe(rollout) { lines.append(line) }
+            return Entry(marker: .change, subject: "deployment \(new.name)", headline: headline, details: lines)
+        case .removeDeployment(let deployment, let rollout):
+            var details: [String] = []
+            if let line = describe(rollout) { details.append(line) }
+            return Entry(marker: .remove, subject: "deployment \(deployment.name)",
+                         headline: "job \(deployment.jobID.nameAndVersion)", details: details)
+        case .removeJob(let id, let afterRollout):
+            return Entry(marker: .remove, subject: "job \(id.short)", headline: afterRollout ? "after rollout" : "", details: [])
+        }
+    }
+
+    static func target(_ deployment: Deployment) -> [String] {
+        var lines: [String] = []
+        if !deployment.hosts.isEmpty { lines.append("hosts: \(deployment.hosts.joined(separator: ", "))") }
+        if !deployment.hostSelector.isEmpty {
+            lines.append("hostSelector: \(deployment.hostSelector.map(\.description).joined(separator: ", "))")
+        }
+        if deployment.goal == .stop { lines.append("goal: stop") }
+        if deployment.protect { lines.append("protect: true") }
+        return lines
+    }
+
+    static func describe(_ field: FieldChange) -> String {
+        if field.sensitive { return "\(field.field) (sensitive) changed" }
+        return "\(field.field) \(field.old ?? "(none)") → \(field.new ?? "(none)")"
+    }
+
+    /// `rollout 2 batches (parallelism 1): agent-1 | agent-2`; long lists are cut.
+    static func describe(_ rollout: Rollout) -> String? {
+        guard !rollout.batches.isEmpty else { return nil }
+        let batches = rollout.batches.map { $0.map(\.host).joined(separator: ", ") }
+        let shown = batches.count > 8 ? batches.prefix(4) + ["…"] + batches.suffix(2) : batches[...]
+        let count = rollout.batches.count
+        return "rollout \(count) batch\(count == 1 ? "" : "es") (parallelism \(rollout.parallelism)): "
+            + shown.joined(separator: " | ")
+    }
+}
+
+/// The fields of a job that changed, as `env.LOG_LEVEL info → debug`; secret-looking env
+/// values never appear, only that they changed.
+enum JobDiff {
+    static func changes(from old: Job, to new: Job) -> [FieldChange] {
+        let before = flatten(old), after = flatten(new)
+        return Set(before.keys).union(after.keys).sorted().compactMap { key in
+            guard before[key] != after[key] else { return nil }
+            let sensitive = key.hasPrefix("env.") && Secrets.isSensitive(String(key.dropFirst(4)))
+            return FieldChange(field: key, old: before[key], new: after[key], sensitive: sensitive)
+        }
+    }
+
+    /// The normalised job as `path → value`, nested objects joined with dots.
+    static func flatten(_ job: Job) -> [String: String] {
+        var job = job.normalised()
+        job.name = ""
+        job.version = ""
+        guard let object = try? JSONSerialization.jsonObject(with: CanonicalJSON.encode(job)) as? [String: Any] else { return [:] }
+        var result: [String: String] = [:]
+        func walk(_ value: Any, _ path: String) {
+            if let dictionary = value as? [String: Any] {
+                for (key, inner) in dictionary { walk(inner, path.isEmpty ? key : "\(path).\(key)") }
+            } else if let array = value as? [Any] {
+                result[path] = array.map { "\($0)" }.joined(separator: " ")
+            } else {
+                result[path] = "\(value)"
+            }
+        }
+        walk(object, "")
+        result["name"] = nil
+        result["version"] = nil
+        return result
+    }
+}

@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import Git
+import HeliosManifests
+import HeliosModel
+import HeliosPlanner
+
+/// What `plan` and `apply --dry-run` plan: a manifest directory against a base.
+struct PlanOptions: ParsableArguments {
+    @Argument(help: "The manifest directory (a git work tree or a folder in one).")
+    var directory = "."
+
+    @Option(help: "The git revision to plan against (default: the upstream branch, else HEAD).")
+    var base: String?
+
+    @Option(help: "A cluster snapshot to plan against (the JSON of `helios state pull` / GET /v1/state).")
+    var state: String?
+
+    func validate() throws {
+        if base != nil && state != nil { throw ValidationError("give --base or --state, not both") }
+    }
+
+    /// Loads the desired state and the base, and plans. Manifest errors are printed and exit 1.
+    func makePlan() throws -> (plan: Plan, base: ClusterState) {
+        let files = try ManifestSource.directory(directory)
+        let desired: DesiredState
+        switch ManifestLoader.load(files) {
+        case .success(let state): desired = state
+        case .failure(let error):
+            Output.error(error.description)
+            throw ExitCode.failure
+        }
+        let (actual, planBase, target) = try loadBase(workingFiles: files)
+        return (Planner.plan(desired: desired, actual: actual, base: planBase, target: target), actual)
+    }
+
+    private func loadBase(workingFiles: [ManifestFile]) throws -> (ClusterState, PlanBase, String) {
+        if let state {
+            let snapshot: ClusterState
+            do {
+                snapshot = try CanonicalJSON.decode(ClusterState.self, from: Data(contentsOf: URL(fileURLWithPath: state)))
+            } catch {
+                throw ValidationError("cannot read the state snapshot \(state): \(error)")
+            }
+            return (snapshot, PlanBase(kind: .state, revision: snapshot.revision, checkIndex: snapshot.checkIndex),
+                    "working tree")
+        }
+        let repository = try GitRepository.discover(from: directory)
+        guard let root = repository.workTree else { throw ValidationError("\(directory) is not in a git work tree") }
+        let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path
+        let rootPath = URL(fileURLWithPath: root).standardizedFileURL.path
+        let subpath = absolute == rootPath ? "" : String(absolute.dropFirst(rootPath.count + 1))
+
+        let head = repository.resolveIfPresent("HEAD")
+        let target = head.flatMap { head in
+            (try? ManifestSource.commit(head, in: repository, subpath: subpath)) == workingFiles ? head.hex : nil
+        } ?? "working tree"
+
+        let revision: ObjectID
+        let branch: String?
+        if let base {
+            guard let resolved = repository.resolveIfPresent(base) else {
+                throw ValidationError("--base \(base) names no commit in \(rootPath)")
+            }
+            (revision, branch) = (resolved, base)
+        } else if let upstream = repository.resolveIfPresent("@{upstream}") {
+            (revision, branch) = (upstream, "upstream")
+        } else if let head {
+            (revision, branch) = (head, "HEAD")
+        } else {
+            return (ClusterState(), PlanBase(kind: .empty), target)
+        }
+        let baseFiles = try ManifestSource.commit(revision, in: repository, subpath: subpath)
+        switch ManifestLoader.load(baseFiles) {
+        case .success(let declared):
+            return (Self.cluster(declaring: declared), PlanBase(kind: .git, revision: revision.hex, branch: branch), target)
+        case .failure(let error):
+            Output.error("the base revision \(revision.short) has invalid manifests:\n\(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    /// The cluster a revision's manifests make: its jobs and deployments, and the tasks on the
+    /// hosts they name (selectors match no host: offline, no host's labels are known).
+    static func cluster(declaring desired: DesiredState) -> ClusterState {
+        let applied = Planner.plan(desired: desired, actual: ClusterState(), base: PlanBase(kind: .empty), target: "")
+        var config = ClusterConfig(jobs: desired.jobs, deployments: desired.deployments)
+        for case .deploy(let host, let task) in applied.tasks {
+            config.tasks[host, default: [:]][task.jobID] = task
+        }
+        return ClusterState(config: config)
+    }
+}
+
+/// How the CLI prints.
+enum Output {
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+
+    /// Colour only on a terminal, never with NO_COLOR.
+    static var colorAllowed: Bool {
+        isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+    }
+}
