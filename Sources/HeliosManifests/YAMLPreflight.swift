@@ -8,16 +8,26 @@ import Foundation
 ///
 /// Yams expands nothing, but it hashes mapping keys to find duplicates, and an alias used as
 /// a key makes that exponential (a 9×9 "billion laughs" key took minutes). Manifests need no
-/// anchors or aliases, so they are refused; the node count is budgeted; libyaml's nesting limit
-/// bounds depth.
+/// anchors or aliases, so they are refused; the node count and the nesting depth are budgeted
+/// (libyaml's scanner enforces the same depth, process-wide, for flow collections it reads
+/// ahead). Duplicate keys are found here too, at the second occurrence.
 enum YAMLPreflight {
     /// Nodes one file may hold: far beyond any real manifest.
     static let nodeBudget = 200_000
-    /// Nesting depth libyaml allows (its default is 1000).
-    static let maxNesting: Int32 = 64
+    /// Nesting depth a manifest may use.
+    static let maxNesting = 64
+
+    /// An open mapping or sequence.
+    private struct Collection {
+        var isMapping: Bool
+        /// In a mapping: the next node is a key.
+        var expectsKey = true
+        /// In a mapping: the scalar keys seen, with their line.
+        var keys: [String: Int] = [:]
+    }
 
     private static let configured: Bool = {
-        yaml_set_max_nest_level(maxNesting)
+        yaml_set_max_nest_level(Int32(maxNesting))
         return true
     }()
 
@@ -34,6 +44,7 @@ enum YAMLPreflight {
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
             yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
             var nodes = 0
+            var open: [Collection] = []
             while true {
                 var event = yaml_event_t()
                 guard yaml_parser_parse(&parser, &event) == 1 else {
@@ -69,6 +80,25 @@ enum YAMLPreflight {
                         return Diagnostic(file: file, line: position.line, column: position.column,
                                           message: "more than \(nodeBudget) YAML nodes in one file")
                     }
+                    if event.type == YAML_SCALAR_EVENT, let top = open.last, top.isMapping, top.expectsKey {
+                        let key = String(cString: event.data.scalar.value)
+                        if let first = open[open.count - 1].keys[key] {
+                            return Diagnostic(file: file, line: position.line, column: position.column,
+                                              message: "duplicate key '\(Printable.escape(key))' (first on line \(first))")
+                        }
+                        open[open.count - 1].keys[key] = position.line
+                    }
+                    // The node is a key or a value of the enclosing mapping: the next is the other.
+                    if let top = open.last, top.isMapping { open[open.count - 1].expectsKey.toggle() }
+                    if event.type != YAML_SCALAR_EVENT {
+                        open.append(Collection(isMapping: event.type == YAML_MAPPING_START_EVENT))
+                        if open.count > maxNesting {
+                            return Diagnostic(file: file, line: position.line, column: position.column,
+                                              message: "invalid YAML: nested deeper than \(maxNesting) levels")
+                        }
+                    }
+                case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+                    open.removeLast()
                 default:
                     continue
                 }

@@ -1,0 +1,152 @@
+import Foundation
+import HeliosManifests
+import Testing
+
+/// The corpus of hostile and broken input: each case is a set of files and the diagnostics
+/// it must produce — a clean error, never a crash or a hang.
+struct HostileInputTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        let name: String
+        let files: [String: Data]
+        let expected: [String]
+        var testDescription: String { name }
+
+        init(_ name: String, _ files: [String: String], _ expected: [String]) {
+            self.init(name, files.mapValues { Data($0.utf8) }, expected)
+        }
+
+        init(_ name: String, _ files: [String: Data], _ expected: [String]) {
+            self.name = name
+            self.files = files
+            self.expected = expected
+        }
+    }
+
+    static let job = "kind: Job\nname: web\nversion: '1'\nimage: busybox\n"
+
+    static var billionLaughs: String {
+        var text = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+        var previous = "a"
+        for name in ["b", "c", "d", "e", "f", "g", "h", "i"] {
+            text += "\(name): &\(name) [" + Array(repeating: "*\(previous)", count: 9).joined(separator: ", ") + "]\n"
+            previous = name
+        }
+        return text
+    }
+
+    static let cases: [Case] = [
+        Case("syntax error", ["a.yaml": "kind: Job\nname: [web\n"],
+             ["a.yaml:3:1: error: invalid YAML: did not find expected ',' or ']'"]),
+        Case("duplicate keys", ["a.yaml": "kind: Job\nname: web\nname: web2\nversion: '1'\nimage: x\n"],
+             ["a.yaml:3:1: error: duplicate key 'name' (first on line 2)"]),
+        Case("wrong types", ["a.yaml": "kind: Job\nname: web\nversion: '1'\nimage: busybox\nenv: [A=1]\nstopTimeout: 10\n"], [
+            "a.yaml:5:6: error: 'env' must be a mapping",
+            "a.yaml:6:14: error: invalid duration '10' for 'stopTimeout' (use e.g. 500ms, 5s, 2m, 1h)",
+        ]),
+        Case("alias bomb", ["bomb.yaml": billionLaughs],
+             ["bomb.yaml:1:4: error: YAML anchors are not allowed in manifests: write the value out"]),
+        Case("alias bomb as a mapping key", ["bomb.yaml": billionLaughs + "? *i\n: x\n"],
+             ["bomb.yaml:1:4: error: YAML anchors are not allowed in manifests: write the value out"]),
+        Case("undefined alias", ["a.yaml": "kind: Job\nname: *web\n"],
+             ["a.yaml:2:7: error: YAML aliases are not allowed in manifests: write the value out"]),
+        Case("flow nesting bomb", ["deep.yaml": String(repeating: "[", count: 100_000)],
+             ["deep.yaml:1:1: error: invalid YAML: nested deeper than 64 levels"]),
+        Case("block nesting bomb", ["deep.yaml": (0..<200).map { String(repeating: " ", count: $0) + "a:" }.joined(separator: "\n")],
+             ["deep.yaml:64:64: error: invalid YAML: nested deeper than 64 levels"]),
+        Case("a 50 MB file", ["huge.yaml": Data(repeating: UInt8(ascii: "#"), count: 50 << 20)],
+             ["huge.yaml:1:1: error: file is 50.0 MiB; a manifest may be at most 1.0 MiB"]),
+        Case("binary junk", ["junk.yaml": Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 151 &+ 7) })],
+             ["junk.yaml:1:1: error: not a text file: manifests are UTF-8 YAML"]),
+        Case("control characters", ["ctl.yaml": "kind: Job\nname: \"web\\u0007\"\nversion: '1'\nimage: busybox\n"],
+             ["ctl.yaml:2:7: error: invalid name 'web\\u{7}' (allowed: letters, digits, '_', '.', '-')"]),
+        Case("names with / and ..", ["a.yaml": """
+            kind: Job
+            name: a/b
+            version: ..
+            image: busybox
+            ---
+            kind: Deployment
+            name: ../x
+            job: web
+            hosts: [../../etc]
+            """], [
+            "a.yaml:2:7: error: invalid name 'a/b' (allowed: letters, digits, '_', '.', '-')",
+            "a.yaml:3:10: error: invalid version '..' (allowed: letters, digits, '_', '.', '-')",
+            "a.yaml:7:7: error: invalid name '../x' (allowed: letters, digits, '_', '.', '-')",
+            "a.yaml:9:8: error: invalid host name '../../etc' (allowed: letters, digits, '_', '.', '-')",
+        ]),
+        Case("dangling reference", ["j.yaml": job, "d.yaml": "kind: Deployment\nname: d\njob: wbe\nhosts: [a]\n"],
+             ["d.yaml:3:6: error: job 'wbe' is not declared (declared jobs: web) (did you mean 'web'?)"]),
+        Case("ambiguous reference", ["j.yaml": job + "---\n" + job.replacingOccurrences(of: "'1'", with: "'2'"),
+                                     "d.yaml": "kind: Deployment\nname: d\njob: web\nhosts: [a]\n"],
+             ["d.yaml:3:6: error: job 'web' is ambiguous: name one version (web:1, web:2)"]),
+        Case("static port clash on a shared host", [
+            "a.yaml": job + "ports: { http: { internal: 80, external: 8080 } }\n---\nkind: Deployment\nname: a\njob: web\nhosts: [h1, h2]\n",
+            "b.yaml": "kind: Job\nname: api\nversion: '1'\nimage: busybox\nports: { api: { internal: 81, external: 8080 } }\n"
+                + "---\nkind: Deployment\nname: b\njob: api\nhosts: [h2]\n",
+        ], ["b.yaml:9:6: error: deployments 'a' and 'b' can share a host and both claim external port 8080/tcp"]),
+        Case("static ports on disjoint selectors are fine", [
+            "a.yaml": job + "ports: { http: { internal: 80, external: 8080 } }\n---\nkind: Deployment\nname: a\njob: web\nhostSelector: [role=web]\n",
+            "b.yaml": "kind: Job\nname: api\nversion: '1'\nimage: busybox\nports: { api: { internal: 81, external: 8080 } }\n"
+                + "---\nkind: Deployment\nname: b\njob: api\nhostSelector: ['role in (api, db)']\n",
+        ], []),
+        Case("expires in the past", ["a.yaml": job + "expires: 2020-01-01T00:00:00Z\n"],
+             ["a.yaml:5:10: error: job expired at 2020-01-01T00:00:00Z: remove it or move 'expires' forward"]),
+        Case("invalid selector", ["a.yaml": job + "---\nkind: Deployment\nname: d\njob: web\nhostSelector: ['role ~ web']\n"],
+             ["a.yaml:9:15: error: invalid host selector 'role ~ web' (expected key=value, key!=value, key in (a, b) or key notin (a, b))"]),
+        Case("no hosts at all", ["a.yaml": job + "---\nkind: Deployment\nname: d\njob: web\n"],
+             ["a.yaml:6:1: error: Deployment 'd' needs 'hosts', 'hostSelector' or both"]),
+        Case("bad image and port protocol", ["a.yaml": """
+            kind: Job
+            name: web
+            version: '1'
+            image: Example/Web:latest
+            ports: { http: { internal: 80, protocol: sctp } }
+            """], [
+            "a.yaml:4:8: error: invalid image reference 'Example/Web:latest'",
+            "a.yaml:5:42: error: invalid protocol 'sctp' for port 'http' (tcp or udp)",
+        ]),
+        Case("unknown kind", ["a.yaml": "kind: Deploymnet\nname: d\n"],
+             ["a.yaml:1:7: error: unknown kind 'Deploymnet' (did you mean 'Deployment'?)"]),
+        Case("bad helios.yaml", ["helios.yaml": "prune: maybe\nmaxPrune: lots\npoll: 5s\n", "a.yaml": job], [
+            "helios.yaml:1:8: error: field 'prune' in helios.yaml must be true or false",
+            "helios.yaml:2:11: error: invalid maxPrune 'lots' (a count, e.g. 5, or a share, e.g. 50%)",
+            "helios.yaml:3:1: error: unknown field 'poll' in helios.yaml",
+        ]),
+    ]
+
+    @Test(arguments: cases)
+    func producesItsDiagnostic(_ testCase: Case) {
+        let files = testCase.files.sorted { $0.key < $1.key }.map { ManifestFile(path: $0.key, content: $0.value) }
+        let clock = ContinuousClock.now
+        let result = ManifestLoader.load(files)
+        let found: [String] = switch result {
+        case .success: []
+        case .failure(let error): error.diagnostics.map(\.description)
+        }
+        #expect(found == testCase.expected)
+        // Generous: a hang would take minutes (the key bomb took 207 s before the preflight).
+        #expect(ContinuousClock.now - clock < .seconds(30))
+    }
+
+    @Test func aRepositoryBeyondTheSizeCapIsRefusedWhole() {
+        let big = String(repeating: "# padding\n", count: 100_000)
+        let files = (0..<70).map { ManifestFile(path: "f\($0).yaml", content: Data(big.utf8)) }
+        guard case .failure(let error) = ManifestLoader.load(files) else {
+            Issue.record("a 70 MiB repository loaded")
+            return
+        }
+        #expect(error.diagnostics.map(\.message) == ["the manifests add up to 66.8 MiB, more than the limit of 64.0 MiB"])
+    }
+
+    @Test func helpYamlPathsSelectWhereManifestsAreRead() throws {
+        let files = [
+            ManifestFile(path: "helios.yaml", content: Data("paths: [prod]\n".utf8)),
+            ManifestFile(path: "prod/web.yaml", content: Data(Self.job.utf8)),
+            ManifestFile(path: "staging/broken.yaml", content: Data("kind: [\n".utf8)),
+        ]
+        let desired = try ManifestLoader.load(files).get()
+        #expect(desired.jobs.count == 1)
+        #expect(desired.settings.paths == ["prod"])
+    }
+}
