@@ -57,6 +57,11 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // `make bench`: measured figures next to a baseline taken in the same run.
+        .executableTarget(name: "helios-bench", dependencies: [
+            "HeliosManifests", "HeliosPlanner", "HeliosModel", "Git", .product(name: "Yams", package: "Yams"),
+        ]),
+
         // Tests: one target per module, plus the system tests that run the real binary.
         .target(name: "HeliosTestSupport", path: "Tests/HeliosTestSupport"),
         .testTarget(name: "ZooKeeperTests", dependencies: ["ZooKeeper", "HeliosTestSupport"]),

@@ -2,10 +2,11 @@ import HeliosModel
 import Yams
 
 /// A deployment as written, before its job reference is resolved.
-struct DeploymentManifest {
+struct DeploymentManifest: Sendable {
     var name: String
     var job: String
-    var jobNode: Node
+    /// Where `job:` is written, for reference errors found across files.
+    var jobAt: Position
     var hosts: [String]
     var hostSelector: [HostSelector]
     var goal: DeploymentGoal
@@ -64,7 +65,9 @@ enum DeploymentReader {
             rollout.autoRollback = options.bool("autoRollback") ?? rollout.autoRollback
         }
         guard let name, let job else { return nil }
-        return DeploymentManifest(name: name, job: job, jobNode: reader.value("job")!, hosts: hosts,
+        let mark = reader.value("job")?.mark
+        return DeploymentManifest(name: name, job: job, jobAt: Position(line: mark?.line ?? 1, column: mark?.column ?? 1),
+                                  hosts: hosts,
                                   hostSelector: selectors, goal: goal, protect: protect, rollout: rollout)
     }
 }

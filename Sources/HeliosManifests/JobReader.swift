@@ -10,7 +10,7 @@ enum JobReader {
 
     /// The job, when it has a name, version and image: also when other fields are wrong, so
     /// that references to it are still checked (any diagnostic fails the load anyway).
-    static func read(_ document: MappingReader, now: Date) -> Job? {
+    static func read(_ document: MappingReader) -> Job? {
         let name = document.name("name", required: true)
         let what = "Job '\(name ?? "?")'"
         let reader = MappingReader(file: document.file, node: document.node, what: what, sink: document.sink)!
@@ -67,10 +67,7 @@ enum JobReader {
         job.registration = registration(reader, ports: declaredPorts)
         if let text = reader.string("expires") {
             if let date = ISO8601DateFormatter().date(from: text) {
-                job.expires = date
-                if date <= now {
-                    reader.report(reader.value("expires")!, "job expired at \(text): remove it or move 'expires' forward")
-                }
+                job.expires = date // whether it is past is checked at each load, against its clock
             } else {
                 reader.report(reader.value("expires")!,
                               "invalid expires '\(Printable.escape(text))' (use ISO 8601, e.g. 2027-01-01T00:00:00Z)")

@@ -14,7 +14,11 @@ public enum ManifestLoader {
     public static let settingsFile = "helios.yaml"
 
     /// Parses and validates `files`. Any error fails the whole set: nothing partial.
-    public static func load(_ files: [ManifestFile], now: Date = Date()) -> Result<DesiredState, ManifestError> {
+    ///
+    /// With a `cache`, a file whose path and identity (its git blob id) were parsed before is
+    /// not parsed again: a one-file commit re-parses one file.
+    public static func load(_ files: [ManifestFile], now: Date = Date(),
+                            cache: ManifestCache? = nil) -> Result<DesiredState, ManifestError> {
         let sink = DiagnosticSink()
         var settings = SyncSettings()
         if let file = files.first(where: { $0.path == settingsFile }) {
@@ -28,55 +32,84 @@ public enum ManifestLoader {
             }
         }
         let manifests = files.filter { $0.path != settingsFile && isSelected($0.path, by: settings.paths) }
-        let total = manifests.reduce(0) { $0 + $1.content.count }
+        var parsed: [ParsedFile] = []
+        parsed.reserveCapacity(manifests.count)
+        for file in manifests {
+            if let identity = file.identity, let hit = cache?.lookup(path: file.path, identity: identity) {
+                parsed.append(hit)
+                continue
+            }
+            let result = parse(file)
+            if let identity = file.identity { cache?.store(result, path: file.path, identity: identity) }
+            parsed.append(result)
+        }
+        let total = parsed.reduce(0) { $0 + $1.size }
         if total > maxRepositoryBytes {
             sink.append(Diagnostic(file: settingsFile, line: 1, column: 1, message:
                 "the manifests add up to \(megabytes(total)), more than the limit of \(megabytes(maxRepositoryBytes))"))
             return .failure(ManifestError(diagnostics: sink.diagnostics))
         }
-
-        var jobs: [Located<Job>] = []
-        var deployments: [Located<DeploymentManifest>] = []
-        for file in manifests {
-            for node in documents(of: file, sink: sink) {
-                guard let document = MappingReader(file: file.path, node: node, what: "a manifest document", sink: sink)
-                else { continue }
-                guard let kind = document.string("kind", required: true) else { continue }
-                let location = Located(value: (), file: file.path, node: node)
-                switch kind {
-                case "Job":
-                    if let job = JobReader.read(document, now: now) { jobs.append(location.with(job)) }
-                case "Deployment":
-                    if let deployment = DeploymentReader.read(document) { deployments.append(location.with(deployment)) }
-                default:
-                    var message = "unknown kind '\(Printable.escape(kind))' (expected Job or Deployment)"
-                    if let suggestion = Suggestions.closest(to: kind, among: ["Job", "Deployment"]) {
-                        message = "unknown kind '\(Printable.escape(kind))' (did you mean '\(suggestion)'?)"
-                    }
-                    document.report(document.value("kind")!, message)
+        for file in parsed {
+            for diagnostic in file.diagnostics { sink.append(diagnostic) }
+            // Expiry depends on the clock, so it is checked on every load, cached or not.
+            for job in file.jobs {
+                if let expires = job.value.job.expires, expires <= now, let position = job.value.expiresAt {
+                    sink.append(Diagnostic(file: job.file, line: position.line, column: position.column, message:
+                        "job expired at \(expires.formatted(.iso8601)): remove it or move 'expires' forward"))
                 }
             }
         }
-        let desired = resolve(jobs: jobs, deployments: deployments, settings: settings, sink: sink)
+        let desired = resolve(jobs: parsed.flatMap(\.jobs),
+                              deployments: parsed.flatMap(\.deployments), settings: settings, sink: sink)
         return sink.diagnostics.isEmpty ? .success(desired) : .failure(ManifestError(diagnostics: sink.diagnostics))
     }
 
+    /// Parses one file on its own: everything that does not span files.
+    static func parse(_ file: ManifestFile) -> ParsedFile {
+        let sink = DiagnosticSink()
+        var result = ParsedFile(size: file.content.count)
+        for node in documents(of: file, sink: sink) {
+            guard let document = MappingReader(file: file.path, node: node, what: "a manifest document", sink: sink)
+            else { continue }
+            guard let kind = document.string("kind", required: true) else { continue }
+            let location = Located(value: (), file: file.path, node: node)
+            switch kind {
+            case "Job":
+                if let job = JobReader.read(document) {
+                    let expiresAt = document.value("expires")?.mark.map { Position(line: $0.line, column: $0.column) }
+                    result.jobs.append(location.with(ParsedJob(job: job, id: job.id, expiresAt: expiresAt)))
+                }
+            case "Deployment":
+                if let deployment = DeploymentReader.read(document) { result.deployments.append(location.with(deployment)) }
+            default:
+                var message = "unknown kind '\(Printable.escape(kind))' (expected Job or Deployment)"
+                if let suggestion = Suggestions.closest(to: kind, among: ["Job", "Deployment"]) {
+                    message = "unknown kind '\(Printable.escape(kind))' (did you mean '\(suggestion)'?)"
+                }
+                document.report(document.value("kind")!, message)
+            }
+        }
+        result.diagnostics = sink.diagnostics
+        return result
+    }
+
     /// Checks what spans documents: duplicates, job references, static port clashes.
-    static func resolve(jobs: [Located<Job>], deployments: [Located<DeploymentManifest>],
+    static func resolve(jobs: [Located<ParsedJob>], deployments: [Located<DeploymentManifest>],
                         settings: SyncSettings, sink: DiagnosticSink) -> DesiredState {
         var desired = DesiredState(settings: settings)
-        var declared: [String: [Located<Job>]] = [:]
-        for job in jobs {
-            if let first = declared[job.value.name]?.first(where: { $0.value.version == job.value.version }) {
-                sink.append(job.diagnostic("job '\(job.value.name):\(job.value.version)' is declared twice (first at \(first.position))"))
+        var declared: [String: [Located<ParsedJob>]] = [:]
+        for parsed in jobs {
+            let job = parsed.value.job
+            if let first = declared[job.name]?.first(where: { $0.value.job.version == job.version }) {
+                sink.append(parsed.diagnostic("job '\(job.name):\(job.version)' is declared twice (first at \(first.position))"))
                 continue
             }
-            declared[job.value.name, default: []].append(job)
-            desired.jobs[job.value.id] = job.value
+            declared[job.name, default: []].append(parsed)
+            desired.jobs[parsed.value.id] = job
         }
 
         var seen: [String: Located<DeploymentManifest>] = [:]
-        var resolved: [(Located<DeploymentManifest>, Job)] = []
+        var resolved: [(Located<DeploymentManifest>, ParsedJob)] = []
         for deployment in deployments {
             let manifest = deployment.value
             if let first = seen[manifest.name] {
@@ -84,7 +117,7 @@ public enum ManifestLoader {
                 continue
             }
             seen[manifest.name] = deployment
-            guard let job = reference(manifest.job, at: manifest.jobNode, file: deployment.file, in: declared, sink: sink)
+            guard let job = reference(manifest.job, at: manifest.jobAt, file: deployment.file, in: declared, sink: sink)
             else { continue }
             resolved.append((deployment, job))
             desired.deployments[manifest.name] = Deployment(
@@ -97,37 +130,40 @@ public enum ManifestLoader {
     }
 
     /// A deployment's `job:` — a job name with exactly one declared version, or `name:version`.
-    static func reference(_ text: String, at node: Node, file: String, in declared: [String: [Located<Job>]],
-                          sink: DiagnosticSink) -> Job? {
+    static func reference(_ text: String, at position: Position, file: String, in declared: [String: [Located<ParsedJob>]],
+                          sink: DiagnosticSink) -> ParsedJob? {
+        let report = { (message: String) in
+            sink.append(Diagnostic(file: file, line: position.line, column: position.column, message: message))
+        }
         let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        let known = declared.keys.sorted()
         guard let versions = declared[parts[0]] else {
+            let known = declared.keys.sorted()
             var message = "job '\(Printable.escape(text))' is not declared (declared jobs: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
             if let suggestion = Suggestions.closest(to: parts[0], among: known) { message += " (did you mean '\(suggestion)'?)" }
-            sink.report(file, node, message)
+            report(message)
             return nil
         }
         if parts.count == 2 {
-            guard let job = versions.first(where: { $0.value.version == parts[1] }) else {
-                let available = versions.map(\.value.version).sorted().joined(separator: ", ")
-                sink.report(file, node, "job '\(parts[0])' has no version '\(Printable.escape(parts[1]))' (declared versions: \(available))")
+            guard let job = versions.first(where: { $0.value.job.version == parts[1] }) else {
+                let available = versions.map(\.value.job.version).sorted().joined(separator: ", ")
+                report("job '\(parts[0])' has no version '\(Printable.escape(parts[1]))' (declared versions: \(available))")
                 return nil
             }
             return job.value
         }
         guard versions.count == 1 else {
-            let available = versions.map { "\(parts[0]):\($0.value.version)" }.sorted().joined(separator: ", ")
-            sink.report(file, node, "job '\(parts[0])' is ambiguous: name one version (\(available))")
+            let available = versions.map { "\(parts[0]):\($0.value.job.version)" }.sorted().joined(separator: ", ")
+            report("job '\(parts[0])' is ambiguous: name one version (\(available))")
             return nil
         }
         return versions[0].value
     }
 
     /// Two deployments that can land on one host must not claim the same static external port.
-    static func checkStaticPorts(_ deployments: [(Located<DeploymentManifest>, Job)], sink: DiagnosticSink) {
+    static func checkStaticPorts(_ deployments: [(Located<DeploymentManifest>, ParsedJob)], sink: DiagnosticSink) {
         var claims: [String: [(Located<DeploymentManifest>, String)]] = [:]
-        for (deployment, job) in deployments.sorted(by: { $0.0.value.name < $1.0.value.name }) {
-            for (portName, port) in (job.ports ?? [:]).sorted(by: { $0.key < $1.key }) {
+        for (deployment, parsed) in deployments.sorted(by: { $0.0.value.name < $1.0.value.name }) {
+            for (portName, port) in (parsed.job.ports ?? [:]).sorted(by: { $0.key < $1.key }) {
                 guard let external = port.external else { continue }
                 claims["\(external)/\(port.effectiveProtocol)", default: []].append((deployment, portName))
             }
@@ -135,8 +171,8 @@ public enum ManifestLoader {
         for (port, claimants) in claims.sorted(by: { $0.key < $1.key }) where claimants.count > 1 {
             for (index, (second, _)) in claimants.enumerated() {
                 for (first, _) in claimants[..<index] where canShareHost(first.value, second.value) {
-                    sink.report(second.file, second.value.jobNode,
-                                "deployments '\(first.value.name)' and '\(second.value.name)' can share a host and both claim external port \(port)")
+                    sink.append(Diagnostic(file: second.file, line: second.value.jobAt.line, column: second.value.jobAt.column,
+                                           message: "deployments '\(first.value.name)' and '\(second.value.name)' can share a host and both claim external port \(port)"))
                 }
             }
         }
@@ -217,8 +253,62 @@ public enum ManifestLoader {
     }
 }
 
+/// A line and column, 1-based.
+struct Position: Sendable, Equatable {
+    let line: Int
+    let column: Int
+}
+
+/// A job as parsed, with its id (hashing is not free: cached with the file) and where its
+/// `expires` is written.
+struct ParsedJob: Sendable {
+    let job: Job
+    let id: JobID
+    let expiresAt: Position?
+}
+
+/// What one file declares, parsed on its own.
+struct ParsedFile: Sendable {
+    var size: Int
+    var jobs: [Located<ParsedJob>] = []
+    var deployments: [Located<DeploymentManifest>] = []
+    var diagnostics: [Diagnostic] = []
+}
+
+/// Parsed files by path and identity (a git blob id), so that unchanged files are not parsed
+/// again. Entries not used by a load are dropped after it.
+public final class ManifestCache: @unchecked Sendable {
+    // @unchecked: the lock guards every access.
+    private let lock = NSLock()
+    private var entries: [String: ParsedFile] = [:]
+
+    public init() {}
+
+    /// How many files are cached.
+    public var count: Int { lock.withLock { entries.count } }
+
+    /// Whether the file at `path` with this identity was parsed.
+    public func contains(path: String, identity: String) -> Bool {
+        lookup(path: path, identity: identity) != nil
+    }
+
+    func lookup(path: String, identity: String) -> ParsedFile? {
+        lock.withLock { entries[path + "\u{0}" + identity] }
+    }
+
+    func store(_ file: ParsedFile, path: String, identity: String) {
+        lock.withLock { entries[path + "\u{0}" + identity] = file }
+    }
+
+    /// Drops every entry whose path and identity are not in `files`.
+    public func retain(only files: [ManifestFile]) {
+        let keep = Set(files.compactMap { file in file.identity.map { file.path + "\u{0}" + $0 } })
+        lock.withLock { entries = entries.filter { keep.contains($0.key) } }
+    }
+}
+
 /// A value with the place it was declared.
-struct Located<Value> {
+struct Located<Value: Sendable>: Sendable {
     let value: Value
     let file: String
     let line: Int
@@ -235,7 +325,7 @@ struct Located<Value> {
         self.init(value: value, file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
     }
 
-    func with<Other>(_ value: Other) -> Located<Other> {
+    func with<Other: Sendable>(_ value: Other) -> Located<Other> {
         Located<Other>(value: value, file: file, line: line, column: column)
     }
 

@@ -20,14 +20,21 @@ public enum ManifestSource {
         return files.sorted { $0.path < $1.path }
     }
 
-    /// Every manifest in `commit`'s tree, read from the object database without a checkout.
-    /// With `subpath`, only the files below it, with paths relative to it.
-    public static func commit(_ commit: ObjectID, in repository: GitRepository, subpath: String = "") throws -> [ManifestFile] {
+    /// Every manifest in `commit`'s tree, read from the object database without a checkout,
+    /// each with its blob id as identity. With `subpath`, only the files below it, with paths
+    /// relative to it. Blobs `cache` already parsed are not read (their content stays empty).
+    public static func commit(_ commit: ObjectID, in repository: GitRepository, subpath: String = "",
+                              cache: ManifestCache? = nil) throws -> [ManifestFile] {
         let prefix = subpath.isEmpty || subpath.hasSuffix("/") ? subpath : subpath + "/"
         return try repository.files(at: commit)
             .filter { $0.path.hasPrefix(prefix) }
             .map { (file: $0, path: String($0.path.dropFirst(prefix.count))) }
             .filter { ManifestFile.isManifest($0.path) && !$0.path.split(separator: "/").contains { $0.hasPrefix(".") } }
-            .map { ManifestFile(path: $0.path, content: try repository.blob($0.file.blob)) }
+            .map { entry in
+                let identity = entry.file.blob.hex
+                let cached = cache?.contains(path: entry.path, identity: identity) ?? false
+                return ManifestFile(path: entry.path, content: cached ? Data() : try repository.blob(entry.file.blob),
+                                    identity: identity)
+            }
     }
 }

@@ -23,10 +23,12 @@ struct MappingReader {
     /// How messages name the mapping: `Job 'web'`, `healthCheck`.
     let what: String
     let sink: DiagnosticSink
+    /// The mapping's entries, copied out once: every field lookup walks them.
+    private let pairs: [(key: Node, value: Node)]
 
     /// Reads `node`, or reports that it is not a mapping and returns nil.
     init?(file: String, node: Node, what: String, sink: DiagnosticSink) {
-        guard node.mapping != nil else {
+        guard let mapping = node.mapping else {
             sink.report(file, node, "\(what) must be a mapping")
             return nil
         }
@@ -34,9 +36,8 @@ struct MappingReader {
         self.node = node
         self.what = what
         self.sink = sink
+        pairs = Array(mapping)
     }
-
-    private var pairs: [(key: Node, value: Node)] { node.mapping.map { Array($0) } ?? [] }
 
     /// The value of `key`, if present.
     func value(_ key: String) -> Node? {

@@ -16,6 +16,8 @@ public actor GitSync {
     let logger: Logger
     /// The last revision tried, applied or not: a failed one is not retried until a new commit.
     private var lastAttempt: ObjectID?
+    /// Parsed manifests by blob: a one-file commit re-parses one file.
+    private let cache = ManifestCache()
 
     public init(remote: String, branch: String, mirrorPath: String, store: HeliosStore, logger: Logger) throws {
         self.repository = try GitRepository.mirror(of: remote, at: mirrorPath)
@@ -36,9 +38,11 @@ public actor GitSync {
         log[metadataKey: "git.revision"] = .string(head.short)
 
         let previous = try await store.syncRecord()
-        let files = try ManifestSource.commit(head, in: repository)
+        let files = try ManifestSource.commit(head, in: repository, cache: cache)
+        let loaded = ManifestLoader.load(files, cache: cache)
+        cache.retain(only: files)
         let desired: DesiredState
-        switch ManifestLoader.load(files) {
+        switch loaded {
         case .failure(let error):
             log.error("manifests invalid, nothing applied", metadata: ["diagnostics": "\(error.diagnostics.count)"])
             let record = SyncRecord(

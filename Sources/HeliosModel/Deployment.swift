@@ -19,7 +19,7 @@ public struct Deployment: Sendable, Equatable, Codable {
                 source: Source? = nil) {
         self.name = name
         self.jobID = jobID
-        self.hosts = hosts.sorted()
+        self.hosts = Array(Set(hosts)).sorted()
         self.hostSelector = hostSelector
         self.goal = goal
         self.protect = protect
@@ -34,11 +34,10 @@ public struct Deployment: Sendable, Equatable, Codable {
     /// The hosts this deployment runs on among `known` hosts, in rollout order: the explicit
     /// ones (known or not) and every known host its selectors match.
     public func targetHosts(among known: [String: HostState]) -> [String] {
+        if hostSelector.isEmpty { return hosts } // sorted at init
         var targets = Set(hosts)
-        if !hostSelector.isEmpty {
-            for (name, host) in known where hostSelector.allSatisfy({ $0.matches(host.labels) }) {
-                targets.insert(name)
-            }
+        for (name, host) in known where hostSelector.allSatisfy({ $0.matches(host.labels) }) {
+            targets.insert(name)
         }
         return targets.sorted()
     }

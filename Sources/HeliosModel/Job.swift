@@ -211,7 +211,16 @@ public struct JobID: Sendable, Hashable, Comparable, Codable, CustomStringConver
     /// `name:version`, the part people write in manifests.
     public var nameAndVersion: String { "\(name):\(version)" }
 
-    public static func < (lhs: JobID, rhs: JobID) -> Bool { lhs.description < rhs.description }
+    /// The hash names the job alone (it covers name and version): hashing it is enough and
+    /// keeps dictionaries of 50,000 tasks cheap.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(hash)
+    }
+
+    /// By name, then version, then hash.
+    public static func < (lhs: JobID, rhs: JobID) -> Bool {
+        (lhs.name, lhs.version, lhs.hash) < (rhs.name, rhs.version, rhs.hash)
+    }
 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)

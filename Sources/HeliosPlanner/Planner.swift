@@ -32,128 +32,144 @@ public enum Planner {
                 + "more than maxPrune \(desired.settings.maxPrune) allows (\(allowed)); nothing is applied")
         }
 
-        // The deployments the cluster will hold, and the tasks they assign.
+        // The deployments the cluster will hold, and the tasks they assign, per deployment.
         var wanted = desired.deployments
         for (name, deployment) in kept { wanted[name] = deployment }
-        let wantedTasks = tasks(of: wanted, hosts: actual.hosts)
-        let currentTasks = config.tasks
+        let wantedByDeployment = tasks(of: wanted, hosts: actual.hosts)
+        let currentByDeployment = byDeployment(config.tasks)
 
         var changes: [PlanChange] = []
-        // Jobs: new ones first, each diffed against the job of the same name it succeeds.
-        let jobsByName = Dictionary(grouping: config.jobs.values, by: \.name)
+        // Jobs: new ones first, each diffed against the job it succeeds: the same name and
+        // version (a change without a version bump), else the job its deployment ran before.
+        // Ids are the dictionaries' keys: computing one hashes the job, so it is never redone here.
+        var existing: [String: JobID] = [:]
+        for id in config.jobs.keys.sorted() where existing[id.nameAndVersion] == nil { existing[id.nameAndVersion] = id }
+        var ranBefore: [JobID: JobID] = [:]
+        for name in desired.deployments.keys.sorted() {
+            let new = desired.deployments[name]!
+            if let old = config.deployments[name], ranBefore[new.jobID] == nil { ranBefore[new.jobID] = old.jobID }
+        }
         for id in desired.jobs.keys.sorted() where config.jobs[id] == nil {
             let job = desired.jobs[id]!
-            let previous = jobsByName[job.name]?.sorted { $0.id < $1.id }
-                .first { $0.version == job.version } ?? predecessor(of: job, config: config, desired: desired)
-            if let previous, previous.version == job.version {
-                warnings.append("job '\(job.name):\(job.version)' changed without a version bump "
-                    + "(\(previous.id.hash.prefix(8)) → \(id.hash.prefix(8)))")
+            var previous: Job?
+            if let same = existing[id.nameAndVersion] {
+                previous = config.jobs[same]
+                warnings.append("job '\(id.nameAndVersion)' changed without a version bump "
+                    + "(\(same.hash.prefix(8)) → \(id.hash.prefix(8)))")
+            } else if let old = ranBefore[id], old.name == id.name {
+                previous = config.jobs[old]
             }
             changes.append(.createJob(job, previous: previous))
         }
 
         for name in desired.deployments.keys.sorted() {
             let new = desired.deployments[name]!
-            let newHosts = hostsOf(new, in: wantedTasks)
-            let selected = actual.hosts.values.contains { host in new.hostSelector.allSatisfy { $0.matches(host.labels) } }
-            if !new.hostSelector.isEmpty && !selected {
+            let newHosts = (wantedByDeployment[name] ?? [:]).keys.sorted()
+            if !new.hostSelector.isEmpty
+                && !actual.hosts.values.contains(where: { host in new.hostSelector.allSatisfy { $0.matches(host.labels) } }) {
                 let selector = new.hostSelector.map(\.description).joined(separator: ", ")
                 warnings.append("deployment '\(name)': selector \(selector) matches no known host")
             }
             for host in newHosts where actual.hosts[host]?.up == false {
                 warnings.append("deployment '\(name)': host \(host) is DOWN; its rollout skips it until it is UP")
             }
+            let steps = rollout(options: new.rollout, from: currentByDeployment[name] ?? [:], to: wantedByDeployment[name] ?? [:])
             guard let old = config.deployments[name] else {
-                changes.append(.createDeployment(new, rollout: rollout(name: name, options: new.rollout, hosts: newHosts,
-                                                                       from: currentTasks, to: wantedTasks)))
+                changes.append(.createDeployment(new, rollout: steps))
                 continue
             }
-            let fields = fieldChanges(old, new)
-            let steps = rollout(name: name, options: new.rollout, hosts: Set(hostsOf(old, in: currentTasks) + newHosts).sorted(),
-                                from: currentTasks, to: wantedTasks)
+            let fields = old.sameConfiguration(as: new) ? [] : fieldChanges(old, new)
             guard !fields.isEmpty || !steps.batches.isEmpty else { continue }
             changes.append(.updateDeployment(old: old, new: new, fields: fields,
                                              rollout: steps.batches.isEmpty ? nil : steps))
         }
         for deployment in pruned {
             changes.append(.removeDeployment(deployment, rollout: rollout(
-                name: deployment.name, options: deployment.rollout, hosts: hostsOf(deployment, in: currentTasks),
-                from: currentTasks, to: wantedTasks)))
+                options: deployment.rollout, from: currentByDeployment[deployment.name] ?? [:], to: [:])))
         }
         // Jobs no deployment uses any more and git no longer declares.
         let used = Set(wanted.values.map(\.jobID))
         for id in config.jobs.keys.sorted() where desired.jobs[id] == nil && !used.contains(id) {
-            let running = currentTasks.values.contains { $0[id] != nil }
+            let running = config.tasks.values.contains { $0[id] != nil }
             changes.append(.removeJob(id, afterRollout: running))
         }
 
         return Plan(base: base, target: target, changes: changes,
-                    tasks: taskChanges(from: currentTasks, to: wantedTasks),
+                    tasks: taskChanges(from: currentByDeployment, to: wantedByDeployment),
                     warnings: warnings, errors: errors)
     }
 
-    /// host → job → task, as `deployments` assign them on `hosts`. When two deployments put
-    /// the same job on one host, the first by name keeps it.
-    static func tasks(of deployments: [String: Deployment], hosts: [String: HostState]) -> [String: [JobID: HostTask]] {
-        var tasks: [String: [JobID: HostTask]] = [:]
+    /// deployment → host → task, as `deployments` assign them on `hosts`. When two deployments
+    /// put the same job on one host, the first by name keeps it.
+    static func tasks(of deployments: [String: Deployment], hosts: [String: HostState]) -> [String: [String: HostTask]] {
+        var deploymentsOfJob: [JobID: Int] = [:]
+        for deployment in deployments.values { deploymentsOfJob[deployment.jobID, default: 0] += 1 }
+        var claimed: Set<HostJob> = []
+        var tasks: [String: [String: HostTask]] = [:]
+        tasks.reserveCapacity(deployments.count)
         for name in deployments.keys.sorted() {
             let deployment = deployments[name]!
+            let shared = deploymentsOfJob[deployment.jobID]! > 1
             let goal: Goal = deployment.goal == .start ? .start : .stop
-            for host in deployment.targetHosts(among: hosts) where tasks[host]?[deployment.jobID] == nil {
-                tasks[host, default: [:]][deployment.jobID] = HostTask(jobID: deployment.jobID, goal: goal, deployment: name)
+            var assigned: [String: HostTask] = [:]
+            for host in deployment.targetHosts(among: hosts) {
+                // Only a job two deployments share can be claimed twice: track just those.
+                if shared && !claimed.insert(HostJob(host: host, job: deployment.jobID)).inserted { continue }
+                assigned[host] = HostTask(jobID: deployment.jobID, goal: goal, deployment: name)
             }
+            tasks[name] = assigned
         }
         return tasks
     }
 
-    /// The hosts where `deployment` has a task in `tasks`, in rollout order.
-    static func hostsOf(_ deployment: Deployment, in tasks: [String: [JobID: HostTask]]) -> [String] {
-        tasks.compactMap { host, jobs in jobs.values.contains { $0.deployment == deployment.name } ? host : nil }.sorted()
+    /// deployment → host → task.
+    static func byDeployment(_ tasks: [String: [JobID: HostTask]]) -> [String: [String: HostTask]] {
+        var result: [String: [String: HostTask]] = [:]
+        for (host, jobs) in tasks {
+            for task in jobs.values { result[task.deployment, default: [:]][host] = task }
+        }
+        return result
     }
 
-    /// The batches of a deployment's change: every host whose task of this deployment changes.
-    static func rollout(name: String, options: RolloutOptions, hosts: [String],
-                        from current: [String: [JobID: HostTask]], to wanted: [String: [JobID: HostTask]]) -> Rollout {
-        var steps: [RolloutStep] = []
-        for host in hosts {
-            let before = current[host]?.values.first { $0.deployment == name }
-            let after = wanted[host]?.values.first { $0.deployment == name }
-            if before != after { steps.append(RolloutStep(host: host, from: before?.jobID, to: after?.jobID)) }
+    /// The batches of a deployment's change: every host whose job changes, in rollout order.
+    static func rollout(options: RolloutOptions, from current: [String: HostTask], to wanted: [String: HostTask]) -> Rollout {
+        var hosts = Array(current.keys)
+        for host in wanted.keys where current[host] == nil { hosts.append(host) }
+        let steps = hosts.sorted().compactMap { host in
+            current[host]?.jobID == wanted[host]?.jobID
+                ? nil : RolloutStep(host: host, from: current[host]?.jobID, to: wanted[host]?.jobID)
         }
         let size = max(1, options.parallelism)
         let batches = stride(from: 0, to: steps.count, by: size).map { Array(steps[$0..<min($0 + size, steps.count)]) }
         return Rollout(parallelism: size, batches: batches)
     }
 
-    /// The job a new job succeeds: the one its deployment ran before.
-    static func predecessor(of job: Job, config: ClusterConfig, desired: DesiredState) -> Job? {
-        for (name, deployment) in desired.deployments.sorted(by: { $0.key < $1.key }) where deployment.jobID == job.id {
-            if let old = config.deployments[name], let previous = config.jobs[old.jobID], previous.name == job.name {
-                return previous
-            }
-        }
-        return nil
-    }
-
-    static func taskChanges(from current: [String: [JobID: HostTask]],
-                            to wanted: [String: [JobID: HostTask]]) -> [TaskChange] {
-        var changes: [TaskChange] = []
-        let hosts = Set(current.keys).union(wanted.keys).sorted()
-        for host in hosts {
-            for id in (current[host] ?? [:]).keys.sorted() where wanted[host]?[id] == nil {
-                changes.append(.undeploy(host: host, id))
-            }
-        }
-        for host in hosts {
-            for (id, task) in (wanted[host] ?? [:]).sorted(by: { $0.key < $1.key }) {
-                switch current[host]?[id] {
-                case nil: changes.append(.deploy(host: host, task))
-                case let existing? where existing != task: changes.append(.update(host: host, task))
-                default: break
+    /// The task writes that take every deployment from its current tasks to its wanted ones:
+    /// all removals first, then additions and updates, each in host order.
+    static func taskChanges(from current: [String: [String: HostTask]],
+                            to wanted: [String: [String: HostTask]]) -> [TaskChange] {
+        var removals: [(host: String, id: JobID)] = []
+        var writes: [(host: String, task: HostTask, isNew: Bool)] = []
+        for name in Set(current.keys).union(wanted.keys) {
+            let before = current[name] ?? [:], after = wanted[name] ?? [:]
+            for (host, old) in before {
+                guard let new = after[host] else {
+                    removals.append((host, old.jobID))
+                    continue
+                }
+                if old.jobID != new.jobID {
+                    removals.append((host, old.jobID))
+                    writes.append((host, new, true))
+                } else if old != new {
+                    writes.append((host, new, false))
                 }
             }
+            for (host, new) in after where before[host] == nil { writes.append((host, new, true)) }
         }
-        return changes
+        removals.sort { ($0.host, $0.id) < ($1.host, $1.id) }
+        writes.sort { ($0.host, $0.task.jobID) < ($1.host, $1.task.jobID) }
+        return removals.map { .undeploy(host: $0.host, $0.id) }
+            + writes.map { $0.isNew ? .deploy(host: $0.host, $0.task) : .update(host: $0.host, $0.task) }
     }
 
     /// The fields of a deployment that differ, as people read them.
@@ -177,4 +193,10 @@ public enum Planner {
         compare("rollout.autoRollback", "\(old.rollout.autoRollback)", "\(new.rollout.autoRollback)")
         return fields
     }
+}
+
+/// A job on a host.
+struct HostJob: Hashable {
+    let host: String
+    let job: JobID
 }

@@ -1,0 +1,149 @@
+// The planner benchmark: a generated manifest repository of 10,000 jobs and 2,000 hosts
+// (about 50,000 host tasks), loaded from git and planned, next to the raw YAML parse of the
+// same files measured in the same run.
+import Foundation
+import Git
+import HeliosManifests
+import HeliosModel
+import HeliosPlanner
+import Yams
+
+let jobCount = Int(ProcessInfo.processInfo.environment["BENCH_JOBS"] ?? "") ?? 10_000
+let hostCount = Int(ProcessInfo.processInfo.environment["BENCH_HOSTS"] ?? "") ?? 2_000
+let hostsPerDeployment = 5
+let rounds = 5
+
+func shell(_ arguments: [String], in directory: URL) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    process.currentDirectoryURL = directory
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { fatalError("\(arguments) failed") }
+}
+
+func manifest(_ index: Int, version: Int = 1) -> String {
+    let hosts = (0..<hostsPerDeployment).map { "host-\(String(format: "%04d", (index * hostsPerDeployment + $0) % hostCount))" }
+    return """
+        kind: Job
+        name: service-\(index)
+        version: "\(version)"
+        image: example/service:\(version)
+        command: [/bin/service, --id, "\(index)"]
+        env: { LOG_LEVEL: info, SERVICE_ID: "\(index)" }
+        ports: { http: { internal: 8080 } }
+        healthCheck: { http: { port: http, path: /healthz } }
+        stopTimeout: 30s
+        resources: { memory: 256Mi, cpuShares: 512 }
+        ---
+        kind: Deployment
+        name: service-\(index)
+        job: service-\(index)
+        hosts: [\(hosts.joined(separator: ", "))]
+        rollout: { parallelism: 2 }
+
+        """
+}
+
+/// Peak resident set size of this process, in MiB.
+func peakRSS() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+/// The best of `rounds` timings of `body`, in milliseconds.
+func measure<T>(_ body: () throws -> T) rethrows -> (milliseconds: Double, result: T) {
+    var best = Double.infinity
+    var result: T?
+    for _ in 0..<rounds {
+        let start = ContinuousClock.now
+        let value = try body()
+        let elapsed = ContinuousClock.now - start
+        best = min(best, Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+        result = value
+    }
+    return (best, result!)
+}
+
+// A git repository of one file per job and its deployment.
+let root = FileManager.default.temporaryDirectory.appendingPathComponent("helios-bench-\(UUID().uuidString.prefix(8))")
+let work = root.appendingPathComponent("repo")
+try FileManager.default.createDirectory(at: work.appendingPathComponent("services"), withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(at: root) }
+print("generating \(jobCount) jobs on \(hostCount) hosts in \(work.path)…")
+for index in 0..<jobCount {
+    try Data(manifest(index).utf8).write(to: work.appendingPathComponent("services/service-\(index).yaml"))
+}
+try shell(["git", "init", "-q", "-b", "main"], in: work)
+try shell(["git", "-c", "user.name=bench", "-c", "user.email=bench@helios.invalid", "add", "-A"], in: work)
+try shell(["git", "-c", "user.name=bench", "-c", "user.email=bench@helios.invalid", "commit", "-qm", "all"], in: work)
+let repository = try GitRepository.open(at: work.path)
+let first = try repository.resolve("HEAD")
+let rssBefore = peakRSS()
+
+// Baseline: Yams composing every file, nothing else.
+let texts = try ManifestSource.commit(first, in: repository).map { String(decoding: $0.content, as: UTF8.self) }
+let rawParse = try measure { () -> Int in
+    var nodes = 0
+    for text in texts {
+        let parser = try Parser(yaml: text)
+        while try parser.nextRoot() != nil { nodes += 1 }
+    }
+    return nodes
+}
+
+// A full load from the commit: tree walk, blobs, preflight, parse, validation, resolution.
+let fullLoad = try measure { () -> DesiredState in
+    try ManifestLoader.load(ManifestSource.commit(first, in: repository)).get()
+}
+let desired = fullLoad.result
+let emptyCluster = ClusterState(hosts: Dictionary(uniqueKeysWithValues: (0..<hostCount).map {
+    ("host-\(String(format: "%04d", $0))", HostState(labels: ["role": "service"]))
+}))
+let fullPlan = measure { Planner.plan(desired: desired, actual: emptyCluster, base: PlanBase(kind: .empty), target: first.hex) }
+let taskCount = fullPlan.result.tasks.count
+
+// The cluster once that plan is applied, and a no-change plan against it.
+var applied = emptyCluster
+applied.config = ClusterConfig(jobs: desired.jobs, deployments: desired.deployments)
+for case .deploy(let host, let task) in fullPlan.result.tasks { applied.config.tasks[host, default: [:]][task.jobID] = task }
+let steadyPlan = measure { Planner.plan(desired: desired, actual: applied, base: PlanBase(kind: .cluster), target: first.hex) }
+precondition(steadyPlan.result.isEmpty, "a plan against the applied state must be empty")
+let peakAfterFull = peakRSS()
+
+// A one-file commit: the master's path, with parsed files cached by blob id.
+let cache = ManifestCache()
+_ = try ManifestLoader.load(ManifestSource.commit(first, in: repository, cache: cache), cache: cache).get()
+try Data(manifest(4242 % jobCount, version: 2).utf8).write(to: work.appendingPathComponent("services/service-\(4242 % jobCount).yaml"))
+try shell(["git", "-c", "user.name=bench", "-c", "user.email=bench@helios.invalid", "commit", "-qam", "one"], in: work)
+let second = try repository.resolve("HEAD")
+let oneFileLoad = try measure { () -> DesiredState in
+    try ManifestLoader.load(ManifestSource.commit(second, in: repository, cache: cache), cache: cache).get()
+}
+let oneFilePlan = measure {
+    Planner.plan(desired: oneFileLoad.result, actual: applied, base: PlanBase(kind: .cluster), target: second.hex)
+}
+precondition(oneFilePlan.result.summary == PlanSummary(add: 1, change: 1, remove: 1), "\(oneFilePlan.result.summary)")
+
+func row(_ label: String, _ milliseconds: Double, _ note: String = "") {
+    let ratio = milliseconds / rawParse.milliseconds
+    print(label.padding(toLength: 44, withPad: " ", startingAt: 0)
+        + String(format: "%10.1f ms %8.2f× raw parse  %@", milliseconds, ratio, note))
+}
+print("""
+
+    Planner benchmark: \(jobCount) jobs, \(jobCount) deployments, \(hostCount) hosts, \(taskCount) host tasks
+    (best of \(rounds); ratios against the raw Yams parse of the same \(texts.count) files, measured in this run)
+    """)
+row("raw YAML parse (baseline, Yams compose)", rawParse.milliseconds, "\(rawParse.result) documents")
+row("full load from git (tree, blobs, validate)", fullLoad.milliseconds)
+row("full plan (empty cluster → everything)", fullPlan.milliseconds, "target < 1000 ms")
+row("steady plan (cluster in sync)", steadyPlan.milliseconds)
+row("one-file commit: load with blob cache", oneFileLoad.milliseconds)
+row("one-file commit: plan", oneFilePlan.milliseconds)
+row("one-file commit: load + plan", oneFileLoad.milliseconds + oneFilePlan.milliseconds, "target < 50 ms")
+print(String(format: "\npeak RSS: %.0f MiB after the full load and plans (%.0f MiB before loading; target < 300 MiB)",
+             peakAfterFull, rssBefore))
