@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 demo=$PWD/.demo
 helios=$PWD/.build/debug/helios
 http=${DEMO_HTTP:-127.0.0.1:5801}
+# Each demo run gets a ZooKeeper tree of its own: a reused ZooKeeper keeps older runs' state.
+chroot=/helios-demo-$(date +%s)
 
 stop_daemons() {
     for name in master agent; do
@@ -45,10 +47,10 @@ step "helios validate"
 "$helios" validate "$demo/work"
 
 step "Start a master (polling the repository every second) and an agent named demo-host"
-"$helios" master --zk "$HELIOS_TEST_ZK" --repo "$demo/manifests.git" --poll 1s \
+"$helios" master --zk "$HELIOS_TEST_ZK" --chroot "$chroot" --repo "$demo/manifests.git" --poll 1s \
     --state-dir "$demo/master" --http "$http" > "$demo/master.log" 2>&1 &
 echo $! > "$demo/master.pid"
-"$helios" agent --zk "$HELIOS_TEST_ZK" --name demo-host --reconcile-interval 5s > "$demo/agent.log" 2>&1 &
+"$helios" agent --zk "$HELIOS_TEST_ZK" --chroot "$chroot" --name demo-host --reconcile-interval 5s > "$demo/agent.log" 2>&1 &
 echo $! > "$demo/agent.pid"
 [ -n "${KEEP:-}" ] || trap stop_daemons EXIT
 echo "master: http://$http (log $demo/master.log); agent: demo-host (log $demo/agent.log)"
@@ -70,8 +72,11 @@ container=$(docker ps -q --filter label=helios.host=demo-host)
 echo "it serves: $(docker exec "$container" wget -qO- http://127.0.0.1:8080/)"
 echo "sync record: $(curl -s "http://$http/v1/sync")"
 
-step "Commit a new version: the old container is replaced"
+step "Bump the version and plan it offline, as a CI step would (helios plan --base origin/main)"
 sed -i 's/^version: "1"/version: "2"/' "$demo/work/hello.yaml"
+"$helios" plan "$demo/work" --base origin/main
+
+step "Commit and push it: the master rolls it out and the old container is replaced"
 git -C "$demo/work" -c user.name=demo -c user.email=demo@helios.invalid commit -qam "hello 2"
 git -C "$demo/work" push -q origin HEAD:main
 wait_for_version 2

@@ -42,6 +42,7 @@ zookeeper_up() {
         zk=$(cat "$dir/zk.address"); echo "zookeeper: reusing $zk (started earlier)"; return
     fi
     local port; port=$(free_port)
+    rm -rf "$dir/zk/data" # a server this script starts begins empty
     mkdir -p "$dir/zk/data"
     cat > "$dir/zk/zoo.cfg" <<CFG
 tickTime=2000

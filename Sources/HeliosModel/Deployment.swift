@@ -31,6 +31,20 @@ public struct Deployment: Sendable, Equatable, Codable {
         case name, jobID = "jobId", hosts, hostSelector, goal, protect, rollout, source
     }
 
+    /// Fields added after the first release default when absent, so that deployments an
+    /// older Helios wrote to ZooKeeper still read.
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try values.decode(String.self, forKey: .name),
+                  jobID: try values.decode(JobID.self, forKey: .jobID),
+                  hosts: try values.decodeIfPresent([String].self, forKey: .hosts) ?? [],
+                  hostSelector: try values.decodeIfPresent([HostSelector].self, forKey: .hostSelector) ?? [],
+                  goal: try values.decodeIfPresent(DeploymentGoal.self, forKey: .goal) ?? .start,
+                  protect: try values.decodeIfPresent(Bool.self, forKey: .protect) ?? false,
+                  rollout: try values.decodeIfPresent(RolloutOptions.self, forKey: .rollout) ?? RolloutOptions(),
+                  source: try values.decodeIfPresent(Source.self, forKey: .source))
+    }
+
     /// The hosts this deployment runs on among `known` hosts, in rollout order: the explicit
     /// ones (known or not) and every known host its selectors match.
     public func targetHosts(among known: [String: HostState]) -> [String] {
@@ -90,6 +104,22 @@ public struct RolloutOptions: Sendable, Equatable, Codable {
         self.minHealthy = minHealthy
         self.ignoreFailures = ignoreFailures
         self.autoRollback = autoRollback
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case parallelism, overlap, timeout, minHealthy, ignoreFailures, autoRollback
+    }
+
+    /// Absent fields take their defaults: a snapshot or node may spell out only some.
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = RolloutOptions()
+        self.init(parallelism: try values.decodeIfPresent(Int.self, forKey: .parallelism) ?? defaults.parallelism,
+                  overlap: try values.decodeIfPresent(Bool.self, forKey: .overlap) ?? defaults.overlap,
+                  timeout: try values.decodeIfPresent(Int64.self, forKey: .timeout) ?? defaults.timeout,
+                  minHealthy: try values.decodeIfPresent(Int64.self, forKey: .minHealthy) ?? defaults.minHealthy,
+                  ignoreFailures: try values.decodeIfPresent(Bool.self, forKey: .ignoreFailures) ?? defaults.ignoreFailures,
+                  autoRollback: try values.decodeIfPresent(Bool.self, forKey: .autoRollback) ?? defaults.autoRollback)
     }
 }
 

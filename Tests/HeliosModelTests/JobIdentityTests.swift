@@ -61,3 +61,22 @@ struct JobIdentityTests {
         #expect(!Names.isValid(name))
     }
 }
+
+struct StoredFormatTests {
+    @Test func aDeploymentWrittenByTheFirstReleaseStillReads() throws {
+        let id = Job(name: "web", version: "1", image: "busybox").id
+        let old = Data(#"{"hosts":["a"],"jobId":"\#(id)","name":"web-prod"}"#.utf8)
+        let deployment = try CanonicalJSON.decode(Deployment.self, from: old)
+        #expect(deployment == Deployment(name: "web-prod", jobID: id, hosts: ["a"]))
+        #expect(deployment.rollout == RolloutOptions())
+    }
+
+    @Test func aDeploymentRoundTripsThroughItsStoredForm() throws {
+        let id = Job(name: "web", version: "1", image: "busybox").id
+        let deployment = Deployment(name: "d", jobID: id, hosts: ["b", "a", "a"],
+                                    hostSelector: [try HostSelector(parsing: "zone in (a, b)")], goal: .stop, protect: true,
+                                    rollout: RolloutOptions(parallelism: 3, timeout: 60_000), source: Source(file: "d.yaml", revision: nil))
+        #expect(deployment.hosts == ["a", "b"])
+        #expect(try CanonicalJSON.decode(Deployment.self, from: CanonicalJSON.encode(deployment)) == deployment)
+    }
+}
