@@ -162,7 +162,9 @@ public enum ManifestLoader {
     /// Two deployments that can land on one host must not claim the same static external port.
     static func checkStaticPorts(_ deployments: [(Located<DeploymentManifest>, ParsedJob)], sink: DiagnosticSink) {
         var claims: [String: [(Located<DeploymentManifest>, String)]] = [:]
-        for (deployment, parsed) in deployments.sorted(by: { $0.0.value.name < $1.0.value.name }) {
+        // Only jobs with a static port can clash: sort just those deployments.
+        let claimants = deployments.filter { $0.1.job.ports?.values.contains { $0.external != nil } == true }
+        for (deployment, parsed) in claimants.sorted(by: { $0.0.value.name < $1.0.value.name }) {
             for (portName, port) in (parsed.job.ports ?? [:]).sorted(by: { $0.key < $1.key }) {
                 guard let external = port.external else { continue }
                 claims["\(external)/\(port.effectiveProtocol)", default: []].append((deployment, portName))

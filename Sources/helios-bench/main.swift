@@ -123,6 +123,10 @@ let second = try repository.resolve("HEAD")
 let oneFileLoad = try measure { () -> DesiredState in
     try ManifestLoader.load(ManifestSource.commit(second, in: repository, cache: cache), cache: cache).get()
 }
+let oneFileSource = try measure { try ManifestSource.commit(second, in: repository, cache: cache) }
+let oneFileResolve = measure { () -> Bool in
+    (try? ManifestLoader.load(oneFileSource.result, cache: cache).get()) != nil
+}
 let oneFilePlan = measure {
     Planner.plan(desired: oneFileLoad.result, actual: applied, base: PlanBase(kind: .cluster), target: second.hex)
 }
@@ -143,6 +147,8 @@ row("full load from git (tree, blobs, validate)", fullLoad.milliseconds)
 row("full plan (empty cluster → everything)", fullPlan.milliseconds, "target < 1000 ms")
 row("steady plan (cluster in sync)", steadyPlan.milliseconds)
 row("one-file commit: load with blob cache", oneFileLoad.milliseconds)
+row("  of which: read the commit's tree", oneFileSource.milliseconds)
+row("  of which: parse one file, resolve all", oneFileResolve.milliseconds)
 row("one-file commit: plan", oneFilePlan.milliseconds)
 row("one-file commit: load + plan", oneFileLoad.milliseconds + oneFilePlan.milliseconds, "target < 50 ms")
 print(String(format: "\npeak RSS: %.0f MiB after the full load and plans (%.0f MiB before loading; target < 300 MiB)",
