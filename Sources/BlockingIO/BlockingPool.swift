@@ -1,16 +1,18 @@
 import Foundation
-import Synchronization
 
 /// A small pool of dedicated threads for blocking C calls (curl_easy_perform, git fetch).
 ///
 /// Swift's cooperative pool has one thread per core; a blocking call there stalls every
 /// task scheduled behind it. Work submitted here runs on threads of its own.
-public final class BlockingPool: Sendable {
+public final class BlockingPool: @unchecked Sendable {
+    // @unchecked: `jobs` is only touched while `condition` is locked. NSCondition (pthreads)
+    // rather than Synchronization.Mutex: the thread sanitizer understands it.
+
     /// The pool shared by the wrapper modules.
     public static let shared = BlockingPool(threads: 8)
 
-    private let queue: Mutex<[@Sendable () -> Void]> = Mutex([])
-    private let wakeup = DispatchSemaphore(value: 0)
+    private let condition = NSCondition()
+    private var jobs: [@Sendable () -> Void] = []
 
     /// Starts `threads` worker threads that live as long as the process.
     public init(threads: Int) {
@@ -29,15 +31,19 @@ public final class BlockingPool: Sendable {
     }
 
     private func submit(_ job: @escaping @Sendable () -> Void) {
-        queue.withLock { $0.append(job) }
-        wakeup.signal()
+        condition.lock()
+        jobs.append(job)
+        condition.signal()
+        condition.unlock()
     }
 
     private func work() {
         while true {
-            wakeup.wait()
-            let job = queue.withLock { $0.isEmpty ? nil : $0.removeFirst() }
-            job?()
+            condition.lock()
+            while jobs.isEmpty { condition.wait() }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job()
         }
     }
 }

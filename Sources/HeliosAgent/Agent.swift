@@ -42,7 +42,7 @@ public struct Agent: Service {
         let store = try await HeliosStore.connect(servers: configuration.zooKeeper, chroot: configuration.chroot,
                                                   sessionTimeout: configuration.sessionTimeout)
         do {
-            try await reconcile(store: store, docker: docker)
+            try await serve(store: store, docker: docker)
         } catch {
             await store.close()
             throw error
@@ -50,7 +50,8 @@ public struct Agent: Service {
         await store.close()
     }
 
-    private func reconcile(store: HeliosStore, docker: DockerClient) async throws {
+    /// Registers the host, then wakes a reconcile pass on every watch event, reconnection and interval.
+    private func serve(store: HeliosStore, docker: DockerClient) async throws {
         let apiVersion = try? await docker.apiVersion()
         try await store.registerHost(configuration.name, info: HostInfo(
             hostname: ProcessInfo.processInfo.hostName, agentVersion: Self.version, dockerAPIVersion: apiVersion))
