@@ -3,12 +3,30 @@ import Foundation
 
 extension ZooKeeperSession {
     /// Creates a node and returns its path (with the sequence number for sequential modes).
+    /// `acl` defaults to open to everyone.
     @discardableResult
-    public func create(_ path: String, data: Data = Data(), mode: CreateMode = .persistent) async throws -> String {
-        try await withCompletion(operation: "create", path: path) { (box: CompletionBox<String>) in
+    public func create(_ path: String, data: Data = Data(), mode: CreateMode = .persistent,
+                       acl: [ACLEntry]? = nil) async throws -> String {
+        // The request is serialised during the call: the vector may go once it returns.
+        let vector = acl.map(ACLVector.init)
+        return try await withCompletion(operation: "create", path: path) { (box: CompletionBox<String>) in
             data.withUnsafeBytes { bytes in
                 zoo_acreate(handle.pointer, path, bytes.baseAddress?.assumingMemoryBound(to: CChar.self),
-                            Int32(bytes.count), OpenACL.pointer, mode.flags, stringCompletion, box.retained())
+                            Int32(bytes.count), vector?.pointer ?? OpenACL.pointer, mode.flags, stringCompletion,
+                            box.retained())
+            }
+        }
+    }
+
+    /// Adds credentials to the session, e.g. scheme `digest` with `user:password`. ZooKeeper
+    /// checks them against `digest` ACLs and records them for `ACLEntry.creator()`.
+    public func addAuth(scheme: String, credentials: String) async throws {
+        let bytes = Array(credentials.utf8)
+        try await withCompletion(operation: "addauth", path: nil) { (box: CompletionBox<Void>) in
+            bytes.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { chars in
+                    zoo_add_auth(handle.pointer, scheme, chars.baseAddress, Int32(chars.count), voidCompletion, box.retained())
+                }
             }
         }
     }

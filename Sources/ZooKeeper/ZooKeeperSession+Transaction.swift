@@ -3,6 +3,7 @@ import Foundation
 
 /// One operation of a multi-op transaction.
 public enum TransactionOperation: Sendable, Equatable {
+    /// Creates a node open to everyone.
     case create(path: String, data: Data, mode: CreateMode)
     case set(path: String, data: Data, version: Int32?)
     case delete(path: String, version: Int32?)
