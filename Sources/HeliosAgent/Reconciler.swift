@@ -160,6 +160,7 @@ actor Reconciler {
         guard reported[status.jobID] != status else { return }
         do {
             try await store.setTaskStatus(status, host: host)
+            try await store.appendTaskHistory(status, host: host)
             reported[status.jobID] = status
         } catch {
             logger.warning("writing task status failed", metadata: ["job.id": "\(status.jobID)", "error": "\(error)"])

@@ -85,6 +85,10 @@ public actor GitSync {
                     appliedAt: Date().formatted(.iso8601),
                     summary: "applied \(head.short): \(summary.add) added, \(summary.change) changed, \(summary.remove) removed")
                 try await store.writeSyncRecord(record)
+                if !plan.isEmpty {
+                    try await store.appendAppliedRevision(AppliedRevision(
+                        revision: head.hex, appliedAt: record.appliedAt ?? "", summary: record.summary))
+                }
                 return record
             } catch HeliosStoreError.stale where attempts < 5 {
                 log.info("configuration changed underneath, planning again")

@@ -11,8 +11,13 @@ enum Paths {
     static let syncState = "/sync/state"
 
     /// The structural nodes every Helios cluster has.
-    static let tree = [jobs, deployments, configHosts, statusHosts, "/status/deployments", "/history/jobs",
-                       "/sync/revisions", "/masters/election"]
+    static let historyJobs = "/history/jobs"
+    static let syncRevisions = "/sync/revisions"
+
+    static let tree = [jobs, deployments, configHosts, statusHosts, "/status/deployments", historyJobs,
+                       syncRevisions, "/masters/election"]
+
+    static func taskHistory(_ id: JobID, _ host: String) -> String { "\(historyJobs)/\(id)/hosts/\(host)/events" }
 
     static func job(_ id: JobID) -> String { "\(jobs)/\(id)" }
     static func jobHosts(_ id: JobID) -> String { "\(job(id))/hosts" }

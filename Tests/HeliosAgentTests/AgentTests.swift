@@ -76,6 +76,10 @@ struct AgentTests {
         #expect(containers.first?.labels["helios.deployment"] == "d")
         #expect(try await fixture.status(fixture.job.id)?.containerID == containers.first?.id)
         #expect(try await fixture.store.isUp(fixture.host))
+        // Every state the task went through is in its history, the last one RUNNING.
+        let history = try await fixture.store.taskHistory(fixture.job.id, host: fixture.host)
+        #expect(history.last?.state == .running)
+        #expect(history.map(\.state).contains(.creating))
         await fixture.cleanUp(agent)
     }
 

@@ -44,6 +44,7 @@ struct GitSyncTests {
         #expect(config.deployments["web"]?.hosts == ["a"])
         #expect(config.tasks["a"]?.count == 1)
 
+        #expect(try await fixture.store.appliedRevisions().map(\.revision) == [head])
         let index = try await fixture.store.readConfig().checkIndex
         #expect(try await fixture.sync.sync() == nil)
         #expect(try await fixture.store.readConfig().checkIndex == index)

@@ -106,3 +106,34 @@ struct HeliosStoreTests {
         await store.close()
     }
 }
+
+@Suite(.enabled(if: TestServices.zooKeeperEnabled, "needs ZooKeeper: run `make test`"))
+struct HistoryTests {
+    @Test func aTaskKeepsItsNewest30StatusesInOrder() async throws {
+        let store = try await HeliosStore.connect(servers: try TestServices.requireZooKeeper(),
+                                                  chroot: TestServices.uniqueChroot("history"))
+        let id = Job(name: "web", version: "1", image: "busybox").id
+        let states: [TaskStatus.State] = [.creating, .starting, .running, .exited]
+        for index in 0..<35 {
+            try await store.appendTaskHistory(TaskStatus(jobID: id, goal: .start, state: states[index % 4],
+                                                         containerID: "c\(index)"), host: "a")
+        }
+        let history = try await store.taskHistory(id, host: "a")
+        #expect(history.count == HeliosStore.taskHistoryLimit)
+        #expect(history.first?.containerID == "c5")
+        #expect(history.last?.containerID == "c34")
+        #expect(try await store.taskHistory(id, host: "other").isEmpty)
+        await store.close()
+    }
+
+    @Test func theClusterKeepsItsNewest20AppliedRevisions() async throws {
+        let store = try await HeliosStore.connect(servers: try TestServices.requireZooKeeper(),
+                                                  chroot: TestServices.uniqueChroot("history"))
+        for index in 0..<23 {
+            try await store.appendAppliedRevision(AppliedRevision(revision: "r\(index)", appliedAt: "t\(index)", summary: "s"))
+        }
+        let revisions = try await store.appliedRevisions()
+        #expect(revisions.map(\.revision) == (3..<23).map { "r\($0)" })
+        await store.close()
+    }
+}
