@@ -30,7 +30,7 @@ release: deps
 ## test: every test against a real ZooKeeper, dockerd and git.
 test: deps
 	$(SWIFT) build --build-tests
-	scripts/with-services.sh $(SWIFT) test --skip-build
+	scripts/with-services.sh $(SWIFT) test --skip-build --disable-xctest
 
 ## bench: the benchmarks, in release mode, with their baselines measured in the same run.
 bench: bench-plan
