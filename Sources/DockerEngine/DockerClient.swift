@@ -43,33 +43,21 @@ public final class DockerClient: Sendable {
 
     // MARK: Requests
 
-    struct Reply {
-        let status: Int
-        let body: Data
-    }
-
+    /// A request to the negotiated API version, e.g. `call("GET", "/containers/json")`.
     func call(_ method: String, _ path: String, body: Data? = nil,
-              timeout: Duration = .seconds(60)) async throws -> Reply {
+              timeout: Duration = .seconds(60)) async throws -> HTTPTransport.Response {
         let version = try await apiVersion()
-        let response = try await transport.send(method: method, path: "/v\(version)" + path, body: body, timeout: timeout)
-        return Reply(status: response.status, body: response.body)
+        return try await transport.send(method: method, path: "/v\(version)" + path, body: body, timeout: timeout)
     }
 
-    func error(_ response: HTTPTransport.Response, _ operation: String) -> DockerError {
-        error(status: response.status, body: response.body, operation)
+    /// The error a failed reply stands for, with Docker's own message.
+    func error(_ reply: HTTPTransport.Response, _ operation: String) -> DockerError {
+        let message = (try? JSONDecoder().decode(EngineMessage.self, from: reply.body))?.message
+            ?? String(decoding: reply.body, as: UTF8.self)
+        return DockerError(status: reply.status, operation: operation, message: message)
     }
 
-    func error(_ reply: Reply, _ operation: String) -> DockerError {
-        error(status: reply.status, body: reply.body, operation)
-    }
-
-    private func error(status: Int, body: Data, _ operation: String) -> DockerError {
-        let message = (try? JSONDecoder().decode(EngineMessage.self, from: body))?.message
-            ?? String(decoding: body, as: UTF8.self)
-        return DockerError(status: status, operation: operation, message: message)
-    }
-
-    func decode<T: Decodable>(_ type: T.Type, _ reply: Reply, _ operation: String) throws -> T {
+    func decode<T: Decodable>(_ type: T.Type, _ reply: HTTPTransport.Response, _ operation: String) throws -> T {
         do {
             return try JSONDecoder().decode(type, from: reply.body)
         } catch {
