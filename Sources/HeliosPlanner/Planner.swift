@@ -99,6 +99,17 @@ public enum Planner {
                     warnings: warnings, errors: errors)
     }
 
+    /// The cluster that holds exactly `desired` on `hosts`: what applying its plan to an empty
+    /// cluster leaves. Offline (`helios plan --base`), no host's labels are known, so selectors
+    /// match no host and only named hosts get tasks.
+    public static func cluster(declaring desired: DesiredState, hosts: [String: HostState] = [:]) -> ClusterState {
+        var config = ClusterConfig(jobs: desired.jobs, deployments: desired.deployments)
+        for assigned in tasks(of: desired.deployments, hosts: hosts).values {
+            for (host, task) in assigned { config.tasks[host, default: [:]][task.jobID] = task }
+        }
+        return ClusterState(config: config, hosts: hosts)
+    }
+
     /// deployment → host → task, as `deployments` assign them on `hosts`. When two deployments
     /// put the same job on one host, the first by name keeps it.
     static func tasks(of deployments: [String: Deployment], hosts: [String: HostState]) -> [String: [String: HostTask]] {

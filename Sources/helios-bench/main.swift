@@ -107,9 +107,7 @@ let fullPlan = measure { Planner.plan(desired: desired, actual: emptyCluster, ba
 let taskCount = fullPlan.result.tasks.count
 
 // The cluster once that plan is applied, and a no-change plan against it.
-var applied = emptyCluster
-applied.config = ClusterConfig(jobs: desired.jobs, deployments: desired.deployments)
-for case .deploy(let host, let task) in fullPlan.result.tasks { applied.config.tasks[host, default: [:]][task.jobID] = task }
+let applied = Planner.cluster(declaring: desired, hosts: emptyCluster.hosts)
 let steadyPlan = measure { Planner.plan(desired: desired, actual: applied, base: PlanBase(kind: .cluster), target: first.hex) }
 precondition(steadyPlan.result.isEmpty, "a plan against the applied state must be empty")
 let peakAfterFull = peakRSS()

@@ -73,22 +73,11 @@ struct PlanOptions: ParsableArguments {
         let baseFiles = try ManifestSource.commit(revision, in: repository, subpath: subpath)
         switch ManifestLoader.load(baseFiles) {
         case .success(let declared):
-            return (Self.cluster(declaring: declared), PlanBase(kind: .git, revision: revision.hex, branch: branch), target)
+            return (Planner.cluster(declaring: declared), PlanBase(kind: .git, revision: revision.hex, branch: branch), target)
         case .failure(let error):
             Output.error("the base revision \(revision.short) has invalid manifests:\n\(error)")
             throw ExitCode.failure
         }
-    }
-
-    /// The cluster a revision's manifests make: its jobs and deployments, and the tasks on the
-    /// hosts they name (selectors match no host: offline, no host's labels are known).
-    static func cluster(declaring desired: DesiredState) -> ClusterState {
-        let applied = Planner.plan(desired: desired, actual: ClusterState(), base: PlanBase(kind: .empty), target: "")
-        var config = ClusterConfig(jobs: desired.jobs, deployments: desired.deployments)
-        for case .deploy(let host, let task) in applied.tasks {
-            config.tasks[host, default: [:]][task.jobID] = task
-        }
-        return ClusterState(config: config)
     }
 }
 

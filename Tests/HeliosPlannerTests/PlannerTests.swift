@@ -139,6 +139,13 @@ struct PlannerTests {
         #expect(plan(target, applied).isEmpty)
     }
 
+    @Test func theClusterADesiredStateDeclaresNeedsNoChanges() {
+        let target = desired(web1, hosts: ["a", "b"])
+        let declared = Planner.cluster(declaring: target)
+        #expect(declared.config == applying(plan(target), to: ClusterState()).config)
+        #expect(plan(target, declared).isEmpty)
+    }
+
     @Test func theSameInputsGiveTheSamePlan() {
         var target = desired(web1, hosts: (0..<50).map { "host-\($0)" })
         target.jobs[web2.id] = web2
