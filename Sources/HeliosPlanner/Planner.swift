@@ -64,13 +64,13 @@ public enum Planner {
 
         for name in desired.deployments.keys.sorted() {
             let new = desired.deployments[name]!
-            let newHosts = (wantedByDeployment[name] ?? [:]).keys.sorted()
             if !new.hostSelector.isEmpty
                 && !actual.hosts.values.contains(where: { host in new.hostSelector.allSatisfy { $0.matches(host.labels) } }) {
                 let selector = new.hostSelector.map(\.description).joined(separator: ", ")
                 warnings.append("deployment '\(name)': selector \(selector) matches no known host")
             }
-            for host in newHosts where actual.hosts[host]?.up == false {
+            // Sorted only when a host is down: this runs for every deployment of every plan.
+            for host in (wantedByDeployment[name] ?? [:]).keys.filter({ actual.hosts[$0]?.up == false }).sorted() {
                 warnings.append("deployment '\(name)': host \(host) is DOWN; its rollout skips it until it is UP")
             }
             let steps = rollout(options: new.rollout, from: currentByDeployment[name] ?? [:], to: wantedByDeployment[name] ?? [:])
