@@ -45,13 +45,10 @@ public actor GitSync {
         switch loaded {
         case .failure(let error):
             log.error("manifests invalid, nothing applied", metadata: ["diagnostics": "\(error.diagnostics.count)"])
-            let record = SyncRecord(
-                repo: remote, branch: branch, revision: previous?.revision, lastAttempt: head.hex, status: .failed,
-                appliedAt: previous?.appliedAt,
+            return try await recordFailure(
+                of: head, after: previous,
                 summary: "revision \(head.short) has \(error.diagnostics.count) manifest error(s); nothing applied",
                 diagnostics: error.diagnostics.map(\.description))
-            try await store.writeSyncRecord(record)
-            return record
         case .success(let state):
             desired = state
         }
@@ -68,12 +65,9 @@ public actor GitSync {
                 target: head.hex)
             guard plan.errors.isEmpty else {
                 log.error("plan refused, nothing applied", metadata: ["errors": "\(plan.errors)"])
-                let record = SyncRecord(
-                    repo: remote, branch: branch, revision: previous?.revision, lastAttempt: head.hex, status: .failed,
-                    appliedAt: previous?.appliedAt, summary: "revision \(head.short) refused; nothing applied",
-                    diagnostics: plan.errors)
-                try await store.writeSyncRecord(record)
-                return record
+                return try await recordFailure(of: head, after: previous,
+                                               summary: "revision \(head.short) refused; nothing applied",
+                                               diagnostics: plan.errors)
             }
             do {
                 if !plan.isEmpty { try await store.apply(plan, to: snapshot) }
@@ -94,6 +88,15 @@ public actor GitSync {
                 log.info("configuration changed underneath, planning again")
             }
         }
+    }
+
+    /// Records that `head` was tried and not applied: the last applied revision stays as it was.
+    private func recordFailure(of head: ObjectID, after previous: SyncRecord?, summary: String,
+                               diagnostics: [String]) async throws -> SyncRecord {
+        let record = SyncRecord(repo: remote, branch: branch, revision: previous?.revision, lastAttempt: head.hex,
+                                status: .failed, appliedAt: previous?.appliedAt, summary: summary, diagnostics: diagnostics)
+        try await store.writeSyncRecord(record)
+        return record
     }
 
     /// Syncs every `interval` until cancelled; a failed attempt is logged and retried next poll.
