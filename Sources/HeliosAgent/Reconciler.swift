@@ -39,13 +39,12 @@ actor Reconciler {
             for (id, task) in tasks.sorted(by: { $0.key < $1.key }) {
                 await converge(task, containers: byJob[id.description] ?? [])
             }
-            for container in containers {
-                let id = container.labels[Self.jobLabel].flatMap(JobID.init)
-                if id == nil || tasks[id!] == nil || tasks[id!]?.goal == .undeploy {
-                    removeContainer(container)
-                }
+            // What the host keeps: an UNDEPLOY task's container and status go like an unassigned one's.
+            let kept = tasks.filter { $0.value.goal != .undeploy }
+            for container in containers where container.labels[Self.jobLabel].flatMap(JobID.init).flatMap({ kept[$0] }) == nil {
+                removeContainer(container)
             }
-            for id in reported.keys where tasks[id] == nil || tasks[id]?.goal == .undeploy {
+            for id in reported.keys where kept[id] == nil {
                 try await store.removeTaskStatus(id, host: host)
                 reported[id] = nil
                 jobs[id] = nil
