@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "HeliosTestSupport"]),
         .testTarget(name: "HeliosModelTests", dependencies: ["HeliosModel"]),
         .testTarget(name: "HeliosManifestsTests", dependencies: ["HeliosManifests", "HeliosTestSupport"]),
-        .testTarget(name: "HeliosPlannerTests", dependencies: ["HeliosPlanner"]),
+        .testTarget(name: "HeliosPlannerTests", dependencies: ["HeliosPlanner", "HeliosTestSupport"]),
         .testTarget(name: "HeliosStoreTests", dependencies: ["HeliosStore", "HeliosPlanner", "HeliosTestSupport"]),
         .testTarget(name: "HeliosAgentTests", dependencies: ["HeliosAgent", "HeliosPlanner", "HeliosTestSupport"]),
         .testTarget(name: "HeliosMasterTests", dependencies: [

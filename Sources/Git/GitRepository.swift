@@ -11,6 +11,13 @@ public struct TreeFile: Sendable, Equatable {
     public let blob: ObjectID
 }
 
+/// A file that differs between two trees: added (no `old`), removed (no `new`) or changed.
+public struct TreeChange: Sendable, Equatable {
+    public let path: String
+    public let old: ObjectID?
+    public let new: ObjectID?
+}
+
 /// A git repository opened with libgit2.
 ///
 /// libgit2 objects must not be used from two threads at once: every call takes the
@@ -123,15 +130,10 @@ public final class GitRepository: Sendable {
     /// Every file of the commit's tree, recursively, in path order.
     public func files(at commit: ObjectID) throws -> [TreeFile] {
         try repository.withLock { pointer in
-            var oid = commit.oid
-            var commitObject: OpaquePointer?
-            try check("read commit \(commit.short)") { git_commit_lookup(&commitObject, pointer.raw, &oid) }
-            defer { git_commit_free(commitObject) }
-            var tree: OpaquePointer?
-            try check("read tree of \(commit.short)") { git_commit_tree(&tree, commitObject) }
+            let tree = try tree(of: commit, repository: pointer.raw)
             defer { git_tree_free(tree) }
             var files: [TreeFile] = []
-            try collect(tree: tree!, prefix: "", repository: pointer.raw, into: &files)
+            try collect(tree: tree, prefix: "", repository: pointer.raw, into: &files)
             return files.sorted { $0.path < $1.path }
         }
     }
@@ -154,6 +156,43 @@ public final class GitRepository: Sendable {
                 continue // submodules are not manifests
             }
         }
+    }
+
+    /// The files that differ between two commits' trees, in path order. libgit2 compares
+    /// subtrees by id, so the cost follows the directories the change touches, not the
+    /// repository's size. A rename is a removal and an addition.
+    public func changes(from old: ObjectID, to new: ObjectID) throws -> [TreeChange] {
+        try repository.withLock { pointer in
+            let oldTree = try tree(of: old, repository: pointer.raw)
+            defer { git_tree_free(oldTree) }
+            let newTree = try tree(of: new, repository: pointer.raw)
+            defer { git_tree_free(newTree) }
+            var diff: OpaquePointer?
+            try check("compare \(old.short) with \(new.short)") {
+                git_diff_tree_to_tree(&diff, pointer.raw, oldTree, newTree, nil)
+            }
+            defer { git_diff_free(diff) }
+            return (0..<git_diff_num_deltas(diff)).compactMap { index -> TreeChange? in
+                guard let delta = git_diff_get_delta(diff, index)?.pointee else { return nil }
+                let isFile = { (file: git_diff_file) in file.mode == GIT_FILEMODE_BLOB.rawValue
+                    || file.mode == GIT_FILEMODE_BLOB_EXECUTABLE.rawValue || file.mode == GIT_FILEMODE_LINK.rawValue }
+                let before = isFile(delta.old_file) ? ObjectID(delta.old_file.id) : nil
+                let after = isFile(delta.new_file) ? ObjectID(delta.new_file.id) : nil
+                guard before != nil || after != nil else { return nil }
+                let path = String(cString: (after != nil ? delta.new_file : delta.old_file).path)
+                return TreeChange(path: path, old: before, new: after)
+            }.sorted { $0.path < $1.path }
+        }
+    }
+
+    private func tree(of commit: ObjectID, repository raw: OpaquePointer) throws -> OpaquePointer {
+        var oid = commit.oid
+        var commitObject: OpaquePointer?
+        try check("read commit \(commit.short)") { git_commit_lookup(&commitObject, raw, &oid) }
+        defer { git_commit_free(commitObject) }
+        var tree: OpaquePointer?
+        try check("read tree of \(commit.short)") { git_commit_tree(&tree, commitObject) }
+        return tree!
     }
 
     /// A blob's content.

@@ -14,54 +14,59 @@ public enum ManifestLoader {
     public static let settingsFile = "helios.yaml"
 
     /// Parses and validates `files`. Any error fails the whole set: nothing partial.
-    ///
-    /// With a `cache`, a file whose path and identity (its git blob id) were parsed before is
-    /// not parsed again: a one-file commit re-parses one file.
-    public static func load(_ files: [ManifestFile], now: Date = Date(),
-                            cache: ManifestCache? = nil) -> Result<DesiredState, ManifestError> {
+    public static func load(_ files: [ManifestFile], now: Date = Date()) -> Result<DesiredState, ManifestError> {
+        load(files, now: now, parse: parse).result
+    }
+
+    /// Loads `files`, parsing each selected manifest with `parse`; also gives what was parsed.
+    static func load(_ files: [ManifestFile], now: Date,
+                     parse: (ManifestFile) -> ParsedFile) -> (parsed: [String: ParsedFile], result: Result<DesiredState, ManifestError>) {
         let sink = DiagnosticSink()
-        var settings = SyncSettings()
-        if let file = files.first(where: { $0.path == settingsFile }) {
-            let documents = self.documents(of: file, sink: sink)
-            if documents.count > 1 {
-                sink.report(file.path, documents[1], "\(settingsFile) holds one document")
-            }
-            if let document = documents.first,
-               let reader = MappingReader(file: file.path, node: document, what: settingsFile, sink: sink) {
-                settings = SettingsReader.read(reader)
-            }
-        }
+        let settings = files.first { $0.path == settingsFile }.map { readSettings($0, sink: sink) } ?? SyncSettings()
         let manifests = files.filter { $0.path != settingsFile && isSelected($0.path, by: settings.paths) }
         var parsed: [ParsedFile] = []
         parsed.reserveCapacity(manifests.count)
-        for file in manifests {
-            if let identity = file.identity, let hit = cache?.lookup(path: file.path, identity: identity) {
-                parsed.append(hit)
-                continue
-            }
-            let result = parse(file)
-            if let identity = file.identity { cache?.store(result, path: file.path, identity: identity) }
-            parsed.append(result)
-        }
+        for file in manifests { parsed.append(parse(file)) }
+        let byPath = Dictionary(zip(manifests.map(\.path), parsed), uniquingKeysWith: { _, last in last })
         let total = parsed.reduce(0) { $0 + $1.size }
-        if total > maxRepositoryBytes {
-            sink.append(Diagnostic(file: settingsFile, line: 1, column: 1, message:
-                "the manifests add up to \(megabytes(total)), more than the limit of \(megabytes(maxRepositoryBytes))"))
-            return .failure(ManifestError(diagnostics: sink.diagnostics))
+        if let problem = sizeProblem(total) {
+            return (byPath, .failure(ManifestError(diagnostics: sink.diagnostics + [problem])))
         }
         for file in parsed {
             for diagnostic in file.diagnostics { sink.append(diagnostic) }
             // Expiry depends on the clock, so it is checked on every load, cached or not.
             for job in file.jobs {
-                if let expires = job.value.job.expires, expires <= now, let position = job.value.expiresAt {
-                    sink.append(Diagnostic(file: job.file, line: position.line, column: position.column, message:
-                        "job expired at \(expires.formatted(.iso8601)): remove it or move 'expires' forward"))
-                }
+                if let diagnostic = expiry(of: job, now: now) { sink.append(diagnostic) }
             }
         }
         let desired = resolve(jobs: parsed.flatMap(\.jobs),
                               deployments: parsed.flatMap(\.deployments), settings: settings, sink: sink)
-        return sink.diagnostics.isEmpty ? .success(desired) : .failure(ManifestError(diagnostics: sink.diagnostics))
+        return (byPath, sink.diagnostics.isEmpty ? .success(desired) : .failure(ManifestError(diagnostics: sink.diagnostics)))
+    }
+
+    static func readSettings(_ file: ManifestFile, sink: DiagnosticSink) -> SyncSettings {
+        let documents = self.documents(of: file, sink: sink)
+        if documents.count > 1 {
+            sink.report(file.path, documents[1], "\(settingsFile) holds one document")
+        }
+        guard let document = documents.first,
+              let reader = MappingReader(file: file.path, node: document, what: settingsFile, sink: sink)
+        else { return SyncSettings() }
+        return SettingsReader.read(reader)
+    }
+
+    /// The error for manifests adding up to `total` bytes, when that is over the limit.
+    static func sizeProblem(_ total: Int) -> Diagnostic? {
+        guard total > maxRepositoryBytes else { return nil }
+        return Diagnostic(file: settingsFile, line: 1, column: 1, message:
+            "the manifests add up to \(megabytes(total)), more than the limit of \(megabytes(maxRepositoryBytes))")
+    }
+
+    /// The error for a job whose `expires` has passed.
+    static func expiry(of job: Located<ParsedJob>, now: Date) -> Diagnostic? {
+        guard let expires = job.value.job.expires, expires <= now, let position = job.value.expiresAt else { return nil }
+        return Diagnostic(file: job.file, line: position.line, column: position.column, message:
+            "job expired at \(expires.formatted(.iso8601)): remove it or move 'expires' forward")
     }
 
     /// Parses one file on its own: everything that does not span files.
@@ -117,27 +122,26 @@ public enum ManifestLoader {
                 continue
             }
             seen[manifest.name] = deployment
-            guard let job = reference(manifest.job, at: manifest.jobAt, file: deployment.file, in: declared, sink: sink)
+            guard let job = reference(manifest.job, at: manifest.jobAt, file: deployment.file,
+                                      declared: { declared[$0] }, known: { declared.keys.sorted() }, sink: sink)
             else { continue }
             resolved.append((deployment, job))
-            desired.deployments[manifest.name] = Deployment(
-                name: manifest.name, jobID: job.id, hosts: manifest.hosts, hostSelector: manifest.hostSelector,
-                goal: manifest.goal, protect: manifest.protect, rollout: manifest.rollout,
-                source: Source(file: deployment.file, revision: nil))
+            desired.deployments[manifest.name] = deployment.resolved(to: job.id)
         }
         checkStaticPorts(resolved, sink: sink)
         return desired
     }
 
     /// A deployment's `job:` — a job name with exactly one declared version, or `name:version`.
-    static func reference(_ text: String, at position: Position, file: String, in declared: [String: [Located<ParsedJob>]],
+    static func reference(_ text: String, at position: Position, file: String,
+                          declared: (String) -> [Located<ParsedJob>]?, known: () -> [String],
                           sink: DiagnosticSink) -> ParsedJob? {
         let report = { (message: String) in
             sink.append(Diagnostic(file: file, line: position.line, column: position.column, message: message))
         }
         let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        guard let versions = declared[parts[0]] else {
-            let known = declared.keys.sorted()
+        guard let versions = declared(parts[0]) else {
+            let known = known()
             var message = "job '\(Printable.escape(text))' is not declared (declared jobs: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
             if let suggestion = Suggestions.closest(to: parts[0], among: known) { message += " (did you mean '\(suggestion)'?)" }
             report(message)
@@ -255,6 +259,18 @@ public enum ManifestLoader {
     }
 }
 
+extension Located<DeploymentManifest> {
+    /// The deployment, once its `job:` resolved to `job`.
+    func resolved(to job: JobID) -> Deployment {
+        Deployment(name: value.name, jobID: job, hosts: value.hosts, hostSelector: value.hostSelector,
+                   goal: value.goal, protect: value.protect, rollout: value.rollout,
+                   source: Source(file: file, revision: nil))
+    }
+
+    /// The name of the job `job:` refers to, without a version.
+    var jobName: String { String(value.job.prefix { $0 != ":" }) }
+}
+
 /// A line and column, 1-based.
 struct Position: Sendable, Equatable {
     let line: Int
@@ -275,38 +291,6 @@ struct ParsedFile: Sendable {
     var jobs: [Located<ParsedJob>] = []
     var deployments: [Located<DeploymentManifest>] = []
     var diagnostics: [Diagnostic] = []
-}
-
-/// Parsed files by path and identity (a git blob id), so that unchanged files are not parsed
-/// again. Entries not used by a load are dropped after it.
-public final class ManifestCache: @unchecked Sendable {
-    // @unchecked: the lock guards every access.
-    private let lock = NSLock()
-    private var entries: [String: ParsedFile] = [:]
-
-    public init() {}
-
-    /// How many files are cached.
-    public var count: Int { lock.withLock { entries.count } }
-
-    /// Whether the file at `path` with this identity was parsed.
-    public func contains(path: String, identity: String) -> Bool {
-        lookup(path: path, identity: identity) != nil
-    }
-
-    func lookup(path: String, identity: String) -> ParsedFile? {
-        lock.withLock { entries[path + "\u{0}" + identity] }
-    }
-
-    func store(_ file: ParsedFile, path: String, identity: String) {
-        lock.withLock { entries[path + "\u{0}" + identity] = file }
-    }
-
-    /// Drops every entry whose path and identity are not in `files`.
-    public func retain(only files: [ManifestFile]) {
-        let keep = Set(files.compactMap { file in file.identity.map { file.path + "\u{0}" + $0 } })
-        lock.withLock { entries = entries.filter { keep.contains($0.key) } }
-    }
 }
 
 /// A value with the place it was declared.

@@ -20,21 +20,50 @@ public enum ManifestSource {
         return files.sorted { $0.path < $1.path }
     }
 
-    /// Every manifest in `commit`'s tree, read from the object database without a checkout,
-    /// each with its blob id as identity. With `subpath`, only the files below it, with paths
-    /// relative to it. Blobs `cache` already parsed are not read (their content stays empty).
-    public static func commit(_ commit: ObjectID, in repository: GitRepository, subpath: String = "",
-                              cache: ManifestCache? = nil) throws -> [ManifestFile] {
-        let prefix = subpath.isEmpty || subpath.hasSuffix("/") ? subpath : subpath + "/"
-        return try repository.files(at: commit)
-            .filter { $0.path.hasPrefix(prefix) }
-            .map { (file: $0, path: String($0.path.dropFirst(prefix.count))) }
-            .filter { ManifestFile.isManifest($0.path) && !$0.path.split(separator: "/").contains { $0.hasPrefix(".") } }
-            .map { entry in
-                let identity = entry.file.blob.hex
-                let cached = cache?.contains(path: entry.path, identity: identity) ?? false
-                return ManifestFile(path: entry.path, content: cached ? Data() : try repository.blob(entry.file.blob),
-                                    identity: identity)
+    /// Every manifest in `commit`'s tree, read from the object database without a checkout.
+    /// With `subpath`, only the files below it, with paths relative to it.
+    public static func commit(_ commit: ObjectID, in repository: GitRepository, subpath: String = "") throws -> [ManifestFile] {
+        try repository.files(at: commit).compactMap { file in
+            try manifestPath(file.path, below: subpath).map { ManifestFile(path: $0, content: try repository.blob(file.blob)) }
+        }
+    }
+
+    /// The manifests that differ between two commits: the changed and added ones read, the
+    /// removed ones by path. Paths as `commit` gives them.
+    public static func changes(from old: ObjectID, to new: ObjectID, in repository: GitRepository,
+                               subpath: String = "") throws -> ManifestChanges {
+        var changes = ManifestChanges()
+        for change in try repository.changes(from: old, to: new) {
+            guard let path = manifestPath(change.path, below: subpath) else { continue }
+            if let blob = change.new {
+                changes.changed.append(ManifestFile(path: path, content: try repository.blob(blob)))
+            } else {
+                changes.removed.append(path)
             }
+        }
+        return changes
+    }
+
+    /// A repository path relative to `subpath`, when it is a manifest below it outside hidden folders.
+    static func manifestPath(_ path: String, below subpath: String) -> String? {
+        let prefix = subpath.isEmpty || subpath.hasSuffix("/") ? subpath : subpath + "/"
+        guard path.hasPrefix(prefix) else { return nil }
+        let relative = String(path.dropFirst(prefix.count))
+        guard ManifestFile.isManifest(relative), !relative.split(separator: "/").contains(where: { $0.hasPrefix(".") })
+        else { return nil }
+        return relative
+    }
+}
+
+/// What a commit changed among the manifests.
+public struct ManifestChanges: Sendable, Equatable {
+    /// Added or changed files, with their new content.
+    public var changed: [ManifestFile] = []
+    /// Paths of removed files.
+    public var removed: [String] = []
+
+    public init(changed: [ManifestFile] = [], removed: [String] = []) {
+        self.changed = changed
+        self.removed = removed
     }
 }

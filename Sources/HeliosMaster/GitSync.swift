@@ -16,8 +16,10 @@ public actor GitSync {
     let logger: Logger
     /// The last revision tried, applied or not: a failed one is not retried until a new commit.
     private var lastAttempt: ObjectID?
-    /// Parsed manifests by blob: a one-file commit re-parses one file.
-    private let cache = ManifestCache()
+    /// The manifests of `loadedRevision`, the last valid revision read: a commit after it is
+    /// read as a tree diff, so a one-file commit reads and parses one file.
+    private var manifests = ManifestIndex()
+    private var loadedRevision: ObjectID?
 
     public init(remote: String, branch: String, mirrorPath: String, store: HeliosStore, logger: Logger) throws {
         self.repository = try GitRepository.mirror(of: remote, at: mirrorPath)
@@ -38,9 +40,11 @@ public actor GitSync {
         log[metadataKey: "git.revision"] = .string(head.short)
 
         let previous = try await store.syncRecord()
-        let files = try ManifestSource.commit(head, in: repository, cache: cache)
-        let loaded = ManifestLoader.load(files, cache: cache)
-        cache.retain(only: files)
+        let loaded = if let loadedRevision {
+            manifests.apply(try ManifestSource.changes(from: loadedRevision, to: head, in: repository))
+        } else {
+            manifests.load(try ManifestSource.commit(head, in: repository))
+        }
         let desired: DesiredState
         switch loaded {
         case .failure(let error):
@@ -49,8 +53,9 @@ public actor GitSync {
                 of: head, after: previous,
                 summary: "revision \(head.short) has \(error.diagnostics.count) manifest error(s); nothing applied",
                 diagnostics: error.diagnostics.map(\.description))
-        case .success(let state):
-            desired = state
+        case .success:
+            loadedRevision = head
+            desired = manifests.desired
         }
 
         // A concurrent writer moves the check index: re-read and re-plan, never patch.

@@ -80,3 +80,28 @@ public struct ClusterState: Sendable, Equatable, Codable {
         try values.encodeIfPresent(revision, forKey: .revision)
     }
 }
+
+/// What differs between two desired states: the deployments added, removed or changed (by
+/// name), the jobs added or removed (a job's id changes with its content), and whether the
+/// sync settings changed. What a one-file commit changes is small; the planner can plan just it.
+public struct DesiredChange: Sendable, Equatable {
+    public var deployments: Set<String>
+    public var jobs: Set<JobID>
+    public var settings: Bool
+
+    public init(deployments: Set<String> = [], jobs: Set<JobID> = [], settings: Bool = false) {
+        self.deployments = deployments
+        self.jobs = jobs
+        self.settings = settings
+    }
+
+    /// Everything that differs from `old` to `new`, found by comparing them in full.
+    public init(from old: DesiredState, to new: DesiredState) {
+        self.init(settings: old.settings != new.settings)
+        for (name, deployment) in old.deployments where new.deployments[name] != deployment { deployments.insert(name) }
+        for name in new.deployments.keys where old.deployments[name] == nil { deployments.insert(name) }
+        jobs = Set(old.jobs.keys).symmetricDifference(new.jobs.keys)
+    }
+
+    public var isEmpty: Bool { deployments.isEmpty && jobs.isEmpty && !settings }
+}

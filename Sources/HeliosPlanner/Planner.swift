@@ -5,6 +5,53 @@ import HeliosModel
 public enum Planner {
     public static func plan(desired: DesiredState, actual: ClusterState,
                             base: PlanBase, target: String) -> Plan {
+        plan(desired: desired, actual: actual, deploymentCount: actual.config.deployments.count, base: base, target: target)
+    }
+
+    /// The plan for what `change` touches, when the cluster otherwise holds what `desired`
+    /// declares: the plan `plan(desired:actual:base:target:)` gives, at the cost of the change's
+    /// size rather than the cluster's. The master uses it for a commit after one it applied,
+    /// while the cluster's configuration and hosts have not changed in between; a change of
+    /// the sync settings plans in full. Warnings only concern what the change touches.
+    public static func plan(desired: DesiredState, actual: ClusterState, change: DesiredChange,
+                            base: PlanBase, target: String) -> Plan {
+        guard !change.settings else { return plan(desired: desired, actual: actual, base: base, target: target) }
+        let config = actual.config
+        // Deployments sharing a job with a changed one: on a host both target, the first by name runs it.
+        var names = change.deployments
+        let sharedJobs = Set(names.flatMap { [desired.deployments[$0]?.jobID, config.deployments[$0]?.jobID] }.compactMap { $0 })
+        if !sharedJobs.isEmpty {
+            for (name, deployment) in desired.deployments where sharedJobs.contains(deployment.jobID) { names.insert(name) }
+            for (name, deployment) in config.deployments where sharedJobs.contains(deployment.jobID) { names.insert(name) }
+        }
+        // Both sides narrowed to those deployments, their jobs and tasks, and the changed jobs.
+        var current = ClusterConfig()
+        var jobs = change.jobs
+        for name in names {
+            guard let deployment = config.deployments[name] else { continue }
+            current.deployments[name] = deployment
+            jobs.insert(deployment.jobID)
+            for host in deployment.targetHosts(among: actual.hosts) {
+                if let task = config.tasks[host]?[deployment.jobID] { current.tasks[host, default: [:]][deployment.jobID] = task }
+            }
+        }
+        var wanted = DesiredState(settings: desired.settings)
+        for name in names {
+            guard let deployment = desired.deployments[name] else { continue }
+            wanted.deployments[name] = deployment
+            jobs.insert(deployment.jobID)
+        }
+        for id in jobs {
+            current.jobs[id] = config.jobs[id]
+            wanted.jobs[id] = desired.jobs[id]
+        }
+        return plan(desired: wanted, actual: ClusterState(config: current, hosts: actual.hosts),
+                    deploymentCount: config.deployments.count, base: base, target: target)
+    }
+
+    /// The plan; `deploymentCount`: how many deployments the whole cluster holds, for `maxPrune`.
+    private static func plan(desired: DesiredState, actual: ClusterState, deploymentCount: Int,
+                             base: PlanBase, target: String) -> Plan {
         let config = actual.config
         var warnings: [String] = []
         var errors: [String] = []
@@ -26,9 +73,9 @@ public enum Planner {
                 pruned.append(deployment)
             }
         }
-        let allowed = desired.settings.maxPrune.allowed(of: config.deployments.count)
+        let allowed = desired.settings.maxPrune.allowed(of: deploymentCount)
         if pruned.count > allowed {
-            errors.append("this change would delete \(pruned.count) of \(config.deployments.count) deployments, "
+            errors.append("this change would delete \(pruned.count) of \(deploymentCount) deployments, "
                 + "more than maxPrune \(desired.settings.maxPrune) allows (\(allowed)); nothing is applied")
         }
 

@@ -38,6 +38,31 @@ struct GitRepositoryTests {
         #expect(try mirror.resolve("origin/main") == after)
     }
 
+    @Test func changesBetweenCommitsNameEveryChangedFileOnce() throws {
+        let fixture = try GitFixture()
+        defer { fixture.remove() }
+        let first = try fixture.commit([
+            "a.yaml": "a\n", "jobs/b.yaml": "b\n", "jobs/c.yaml": "c\n", "deep/x/y.yaml": "y\n", "same.yaml": "s\n",
+        ])
+        let second = try fixture.commit([
+            "a.yaml": "a2\n", "jobs/b.yaml": nil, "jobs/d.yaml": "d\n", "deep/x/y.yaml": nil, "deep/x/z.yaml": "y\n",
+        ])
+        let repository = try GitRepository.open(at: fixture.remote)
+        let (old, new) = (try #require(ObjectID(hex: first)), try #require(ObjectID(hex: second)))
+        let changes = try repository.changes(from: old, to: new)
+        #expect(changes.map(\.path) == ["a.yaml", "deep/x/y.yaml", "deep/x/z.yaml", "jobs/b.yaml", "jobs/d.yaml"])
+        let byPath = Dictionary(uniqueKeysWithValues: changes.map { ($0.path, $0) })
+        #expect(byPath["a.yaml"]?.old != nil && byPath["a.yaml"]?.new != nil)
+        #expect(byPath["jobs/b.yaml"]?.new == nil && byPath["deep/x/y.yaml"]?.new == nil)
+        #expect(byPath["jobs/d.yaml"]?.old == nil)
+        // A rename is a removal and an addition of the same blob.
+        #expect(byPath["deep/x/z.yaml"]?.new == byPath["deep/x/y.yaml"]?.old)
+        #expect(String(decoding: try repository.blob(try #require(byPath["a.yaml"]?.new)), as: UTF8.self) == "a2\n")
+        #expect(try repository.changes(from: new, to: new).isEmpty)
+        // Backwards is the mirror image.
+        #expect(try repository.changes(from: new, to: old).map(\.path) == changes.map(\.path))
+    }
+
     @Test func reopeningTheMirrorKeepsItAndFollowsANewURL() async throws {
         let one = try GitFixture()
         let two = try GitFixture()

@@ -130,29 +130,3 @@ struct ManifestLoaderTests {
         ])
     }
 }
-
-struct ManifestCacheTests {
-    static func job(_ version: String) -> String { "kind: Job\nname: web\nversion: '\(version)'\nimage: busybox\n" }
-    static let deployment = "kind: Deployment\nname: d\njob: web\nhosts: [a]\n"
-
-    @Test func aCachedLoadEqualsAFreshOneAndReadsOnlyChangedFiles() throws {
-        let cache = ManifestCache()
-        let first = [ManifestFile(path: "d.yaml", content: Data(Self.deployment.utf8), identity: "d1"),
-                     ManifestFile(path: "j.yaml", content: Data(Self.job("1").utf8), identity: "j1")]
-        let fresh = try ManifestLoader.load(first).get()
-        #expect(try ManifestLoader.load(first, cache: cache).get() == fresh)
-        #expect(cache.count == 2)
-
-        // The next commit changes j.yaml only; d.yaml's blob is known, so its content is not read.
-        let second = [ManifestFile(path: "d.yaml", content: Data(), identity: "d1"),
-                      ManifestFile(path: "j.yaml", content: Data(Self.job("2").utf8), identity: "j2")]
-        let cached = try ManifestLoader.load(second, cache: cache).get()
-        let expected = try ManifestLoader.load([first[0], second[1]]).get()
-        #expect(cached == expected)
-        #expect(cached.jobs.keys.map(\.version) == ["2"])
-
-        cache.retain(only: second)
-        #expect(cache.count == 2)
-        #expect(!cache.contains(path: "j.yaml", identity: "j1"))
-    }
-}

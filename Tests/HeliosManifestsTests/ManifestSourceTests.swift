@@ -22,4 +22,25 @@ struct ManifestSourceTests {
         #expect(fromDirectory == fromCommit)
         #expect(try ManifestLoader.load(fromDirectory).get() == ManifestLoader.load(fromCommit).get())
     }
+
+    @Test func aCommitsChangesReadOnlyTheManifestsItTouched() throws {
+        let fixture = try GitFixture()
+        defer { fixture.remove() }
+        let first = try fixture.commit([
+            "manifests/web.yaml": "kind: Job\nname: web\nversion: '1'\nimage: busybox\n",
+            "manifests/old.yaml": "kind: Job\nname: old\nversion: '1'\nimage: busybox\n",
+            "manifests/.hidden/x.yaml": "a\n", "README.md": "a\n", "other/x.yaml": "a\n",
+        ])
+        let second = try fixture.commit([
+            "manifests/web.yaml": "kind: Job\nname: web\nversion: '2'\nimage: busybox\n", "manifests/old.yaml": nil,
+            "manifests/.hidden/x.yaml": "b\n", "README.md": "b\n", "other/x.yaml": "b\n",
+        ])
+        let repository = try GitRepository.open(at: fixture.remote)
+        let old = try repository.resolve(first), new = try repository.resolve(second)
+        let changes = try ManifestSource.changes(from: old, to: new, in: repository, subpath: "manifests")
+        #expect(changes.removed == ["old.yaml"])
+        #expect(changes.changed.map(\.path) == ["web.yaml"])
+        // The same file as reading the whole commit gives.
+        #expect(changes.changed == (try ManifestSource.commit(new, in: repository, subpath: "manifests")))
+    }
 }

@@ -1,0 +1,115 @@
+import HeliosModel
+import HeliosPlanner
+import HeliosTestSupport
+import Testing
+
+/// Planning just what changed must give the plan of planning everything, whenever the cluster
+/// holds what the previous desired state declared.
+struct ChangePlanningTests {
+    let hosts: [String: HostState] = [
+        "a": HostState(labels: ["role": "web", "zone": "1"]), "b": HostState(labels: ["role": "web", "zone": "2"]),
+        "c": HostState(labels: ["role": "db", "zone": "1"]), "d": HostState(labels: ["role": "db", "zone": "2"]),
+        "e": HostState(labels: ["role": "web", "zone": "3"]),
+    ]
+
+    func randomJob(_ random: inout SeededGenerator) -> Job {
+        let name = ["web", "api", "db"].randomElement(using: &random)!
+        var job = Job(name: name, version: "\(Int.random(in: 1...3, using: &random))", image: "busybox")
+        if Bool.random(using: &random) { job.env = ["MODE": ["a", "b"].randomElement(using: &random)!] }
+        return job
+    }
+
+    func randomDeployment(_ name: String, jobs: [Job], _ random: inout SeededGenerator) -> Deployment {
+        let job = jobs.randomElement(using: &random)!
+        let hosts = ["a", "b", "c", "d", "e"].filter { _ in Int.random(in: 0..<3, using: &random) == 0 }
+        let selector = Int.random(in: 0..<4, using: &random) == 0
+            ? [try! HostSelector(parsing: ["role=web", "zone!=1", "role in (db)"].randomElement(using: &random)!)] : []
+        return Deployment(name: name, jobID: job.id, hosts: hosts, hostSelector: selector,
+                          goal: Int.random(in: 0..<5, using: &random) == 0 ? .stop : .start,
+                          protect: Int.random(in: 0..<6, using: &random) == 0,
+                          rollout: RolloutOptions(parallelism: Int.random(in: 1...3, using: &random)))
+    }
+
+    /// A desired state; jobs only deployments use, plus maybe one unused.
+    func randomState(_ random: inout SeededGenerator) -> DesiredState {
+        var jobs: [JobID: Job] = [:]
+        for _ in 0..<Int.random(in: 1...5, using: &random) {
+            let job = randomJob(&random)
+            if !jobs.keys.contains(where: { $0.nameAndVersion == job.id.nameAndVersion }) { jobs[job.id] = job }
+        }
+        var state = DesiredState(jobs: jobs)
+        for index in 0..<Int.random(in: 0...6, using: &random) {
+            let deployment = randomDeployment("d\(index)", jobs: Array(jobs.values), &random)
+            state.deployments[deployment.name] = deployment
+        }
+        return state
+    }
+
+    /// The next commit: a few deployments and jobs edited, added or removed.
+    func edit(_ state: DesiredState, _ random: inout SeededGenerator) -> DesiredState {
+        var next = state
+        for _ in 0..<Int.random(in: 1...3, using: &random) {
+            switch Int.random(in: 0..<5, using: &random) {
+            case 0:
+                let job = randomJob(&random)
+                if !next.jobs.keys.contains(where: { $0.nameAndVersion == job.id.nameAndVersion }) { next.jobs[job.id] = job }
+            case 1:
+                let used = Set(next.deployments.values.map(\.jobID))
+                if let unused = next.jobs.keys.filter({ !used.contains($0) }).randomElement(using: &random) {
+                    next.jobs[unused] = nil
+                }
+            case 2:
+                if let name = next.deployments.keys.randomElement(using: &random) { next.deployments[name] = nil }
+            default:
+                guard !next.jobs.isEmpty else { continue }
+                let name = "d\(Int.random(in: 0..<8, using: &random))"
+                next.deployments[name] = randomDeployment(name, jobs: Array(next.jobs.values), &random)
+            }
+        }
+        next.settings.prune = Int.random(in: 0..<5, using: &random) != 0
+        next.settings.maxPrune = .count(Int.random(in: 0...3, using: &random))
+        return next
+    }
+
+    @Test func planningTheChangeGivesTheFullPlan() {
+        var differing = 0
+        for seed in UInt64(1)...600 {
+            var random = SeededGenerator(state: seed)
+            var before = randomState(&random)
+            before.settings.maxPrune = .count(3)
+            let after = edit(before, &random)
+            // Settings changes plan in full by design; keep them equal to exercise the narrowed path.
+            var next = after
+            next.settings = before.settings
+            let actual = Planner.cluster(declaring: before, hosts: hosts)
+            let change = DesiredChange(from: before, to: next)
+            let full = Planner.plan(desired: next, actual: actual, base: PlanBase(kind: .cluster), target: "t")
+            let narrowed = Planner.plan(desired: next, actual: actual, change: change, base: PlanBase(kind: .cluster), target: "t")
+            #expect(narrowed.changes == full.changes, "seed \(seed)")
+            #expect(narrowed.tasks == full.tasks, "seed \(seed)")
+            #expect(narrowed.errors == full.errors, "seed \(seed)")
+            #expect(Set(narrowed.warnings).isSubset(of: full.warnings), "seed \(seed)")
+            if !full.isEmpty { differing += 1 }
+        }
+        // The generator must produce real changes, or the comparison above proves nothing.
+        #expect(differing > 400)
+    }
+
+    @Test func aSettingsChangePlansInFull() {
+        let job = Job(name: "web", version: "1", image: "busybox")
+        let before = DesiredState(jobs: [job.id: job], deployments: [
+            "one": Deployment(name: "one", jobID: job.id, hosts: ["a"]),
+            "two": Deployment(name: "two", jobID: job.id, hosts: ["b"]),
+        ])
+        var after = DesiredState(jobs: before.jobs, settings: SyncSettings(maxPrune: .count(1)))
+        after.deployments["one"] = before.deployments["one"]
+        let actual = Planner.cluster(declaring: before, hosts: hosts)
+        // Only the settings and "two" changed; prune allows one removal: "two" goes.
+        let change = DesiredChange(from: before, to: after)
+        #expect(change.settings && change.deployments == ["two"])
+        let narrowed = Planner.plan(desired: after, actual: actual, change: change, base: PlanBase(kind: .cluster), target: "t")
+        #expect(narrowed == Planner.plan(desired: after, actual: actual, base: PlanBase(kind: .cluster), target: "t"))
+        #expect(narrowed.summary == PlanSummary(add: 0, change: 0, remove: 1))
+        #expect(narrowed.tasks == [.undeploy(host: "b", job.id)])
+    }
+}
