@@ -20,36 +20,41 @@ public struct ConfigSnapshot: Sendable {
 }
 
 extension HeliosStore {
-    /// Reads everything under `/config` and what agents report of their hosts.
+    /// Reads everything under `/config` and what agents report of their hosts, as of one
+    /// check index: a plan applied meanwhile makes it read again, and a committed journal is
+    /// finished first, so the snapshot never holds half a plan. Reads are pipelined.
     public func readConfig() async throws -> ConfigSnapshot {
-        let checkIndex = try await session.get(Paths.configVersion).stat.version
-        var config = ClusterConfig()
-        for name in try await children(Paths.jobs) {
-            guard let id = JobID(name) else { continue }
-            if let job = try await decode(Job.self, at: Paths.job(id)) { config.jobs[id] = job }
-        }
-        for name in try await children(Paths.deployments) {
-            if let deployment = try await decode(Deployment.self, at: Paths.deployment(name)) {
+        while true {
+            let checkIndex = try await session.get(Paths.configVersion).stat.version
+            try await finishJournals(checkIndex: checkIndex)
+            var config = ClusterConfig()
+            let jobIDs = try await children(Paths.jobs).compactMap { JobID($0) }
+            for (id, job) in zip(jobIDs, try await decodeAll(Job.self, at: jobIDs.map { Paths.job($0) })) {
+                config.jobs[id] = job
+            }
+            let names = try await children(Paths.deployments)
+            for (name, deployment) in zip(names, try await decodeAll(Deployment.self, at: names.map { Paths.deployment($0) })) {
                 config.deployments[name] = deployment
             }
+            let hostDirectories = try await children(Paths.configHosts)
+            let tasks = try await concurrently(hostDirectories, window: 64) { try await self.tasks(of: $0) }
+            for (host, tasks) in zip(hostDirectories, tasks) where !tasks.isEmpty { config.tasks[host] = tasks }
+            let hostNames = try await children(Paths.statusHosts)
+            let hosts = try await concurrently(hostNames, window: 64) { host in
+                HostState(labels: try await self.decode([String: String].self, at: Paths.hostLabels(host)) ?? [:],
+                          up: try await self.isUp(host))
+            }
+            let revision = try await syncRecord()?.revision
+            guard try await session.get(Paths.configVersion).stat.version == checkIndex else { continue }
+            return ConfigSnapshot(
+                state: ClusterState(config: config, hosts: Dictionary(uniqueKeysWithValues: zip(hostNames, hosts)),
+                                    checkIndex: checkIndex, revision: revision),
+                hostDirectories: Set(hostDirectories))
         }
-        var hostDirectories: Set<String> = []
-        for host in try await children(Paths.configHosts) {
-            hostDirectories.insert(host)
-            let tasks = try await self.tasks(of: host)
-            if !tasks.isEmpty { config.tasks[host] = tasks }
-        }
-        var hosts: [String: HostState] = [:]
-        for host in try await children(Paths.statusHosts) {
-            let labels = try await decode([String: String].self, at: Paths.hostLabels(host)) ?? [:]
-            hosts[host] = HostState(labels: labels, up: try await isUp(host))
-        }
-        let revision = try await syncRecord()?.revision
-        return ConfigSnapshot(state: ClusterState(config: config, hosts: hosts, checkIndex: checkIndex, revision: revision),
-                              hostDirectories: hostDirectories)
     }
 
-    /// Applies `plan` in one transaction, only if the configuration is still as in `snapshot`.
+    /// Applies `plan` whole, only if the configuration is still as in `snapshot`: in one
+    /// transaction, or through the journal when it is larger than one transaction may be.
     /// Returns the new check index. Throws `HeliosStoreError.stale` when another writer came
     /// first, `.refused` for a plan with errors: then nothing was written.
     @discardableResult
@@ -57,10 +62,12 @@ extension HeliosStore {
         guard plan.errors.isEmpty else { throw HeliosStoreError.refused(plan.errors) }
         let operations = Self.operations(for: plan, checkIndex: snapshot.checkIndex,
                                          hostDirectories: snapshot.hostDirectories)
+        guard operations.reduce(0, { $0 + Self.weight($1) }) <= Self.transactionBudget else {
+            return try await applyThroughJournal(Array(operations.dropFirst().dropLast()), checkIndex: snapshot.checkIndex)
+        }
         do {
-            let results = try await session.transaction(operations)
-            guard case .set(let stat) = results.last else { return snapshot.checkIndex + 1 }
-            return stat.version
+            try await session.transaction(operations)
+            return snapshot.checkIndex + 1
         } catch let error as TransactionError where error.index == 0 && error.underlying.code == .badVersion {
             throw HeliosStoreError.stale(expected: snapshot.checkIndex)
         }
@@ -116,14 +123,11 @@ extension HeliosStore {
 
     /// The tasks assigned to `host`; `watch` arms watches on the list and on every task.
     public func tasks(of host: String, watch: Bool = false) async throws -> [JobID: HostTask] {
-        var tasks: [JobID: HostTask] = [:]
-        for name in try await children(Paths.hostTasks(host), watch: watch) {
-            guard let id = JobID(name) else { continue }
-            if let task = try await decode(HostTask.self, at: Paths.hostTask(host, id), watch: watch) {
-                tasks[id] = task
-            }
-        }
-        return tasks
+        let ids = try await children(Paths.hostTasks(host), watch: watch).compactMap { JobID($0) }
+        let tasks = try await decodeAll(HostTask.self, at: ids.map { Paths.hostTask(host, $0) }, watch: watch)
+        var result: [JobID: HostTask] = [:]
+        for (id, task) in zip(ids, tasks) { result[id] = task }
+        return result
     }
 
     /// A job's configuration, or nil when it is not (or no longer) declared.

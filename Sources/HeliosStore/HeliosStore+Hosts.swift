@@ -38,12 +38,11 @@ extension HeliosStore {
 
     /// The statuses the agent of `host` reported.
     public func taskStatuses(host: String) async throws -> [JobID: TaskStatus] {
-        var statuses: [JobID: TaskStatus] = [:]
-        for name in try await children(Paths.taskStatuses(host)) {
-            guard let id = JobID(name) else { continue }
-            statuses[id] = try await decode(TaskStatus.self, at: Paths.taskStatus(host, id))
-        }
-        return statuses
+        let ids = try await children(Paths.taskStatuses(host)).compactMap { JobID($0) }
+        let statuses = try await decodeAll(TaskStatus.self, at: ids.map { Paths.taskStatus(host, $0) })
+        var result: [JobID: TaskStatus] = [:]
+        for (id, status) in zip(ids, statuses) { result[id] = status }
+        return result
     }
 
     /// Whether a watch event concerns `host`'s task assignments.

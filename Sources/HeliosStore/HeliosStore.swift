@@ -57,6 +57,11 @@ public final class HeliosStore: Sendable {
         }
     }
 
+    /// Many nodes at once, pipelined; nil for each that does not exist.
+    func decodeAll<T: Decodable & Sendable>(_ type: T.Type, at paths: [String], watch: Bool = false) async throws -> [T?] {
+        try await concurrently(paths, window: 256) { try await self.decode(type, at: $0, watch: watch) }
+    }
+
     /// Sets a node's data, creating the node when it does not exist.
     func put(_ path: String, _ data: Data) async throws {
         do {

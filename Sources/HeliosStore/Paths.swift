@@ -9,15 +9,23 @@ enum Paths {
     static let statusHosts = "/status/hosts"
     static let sync = "/sync"
     static let syncState = "/sync/state"
+    /// Plans too large for one transaction, on their way in (see HeliosStore+Journal).
+    static let journal = "/config/journal"
 
     /// The structural nodes every Helios cluster has.
     static let historyJobs = "/history/jobs"
     static let syncRevisions = "/sync/revisions"
 
-    static let tree = [jobs, deployments, configHosts, statusHosts, "/status/deployments", historyJobs,
+    static let tree = [jobs, deployments, configHosts, journal, statusHosts, "/status/deployments", historyJobs,
                        syncRevisions, "/masters/election"]
 
     static func taskHistory(_ id: JobID, _ host: String) -> String { "\(historyJobs)/\(id)/hosts/\(host)/events" }
+
+    static func journalEntry(_ entry: String) -> String { "\(journal)/\(entry)" }
+    static func journalChunk(_ entry: String, _ index: Int) -> String {
+        "\(journalEntry(entry))/chunk-\(String(format: "%06d", index))"
+    }
+    static func journalCommitted(_ entry: String) -> String { "\(journalEntry(entry))/committed" }
 
     static func job(_ id: JobID) -> String { "\(jobs)/\(id)" }
     static func jobHosts(_ id: JobID) -> String { "\(job(id))/hosts" }

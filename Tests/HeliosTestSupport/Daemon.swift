@@ -42,7 +42,14 @@ public final class Daemon: @unchecked Sendable {
         while process.isRunning && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
         }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    /// SIGKILL, as a crash would end it, and waits for the exit.
+    public func kill() {
+        guard process.isRunning else { return }
+        Glibc.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
@@ -80,4 +87,13 @@ public func freeLoopbackPort() throws -> Int {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
     }
     return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// The test binary running now: a test can start it again to run one test as a child process
+/// (one it can kill at a chosen point), selected with `--filter`.
+public var testExecutable: URL { URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath() }
+
+/// The arguments that make the test binary run only the Swift Testing tests matching `filter`.
+public func childTestArguments(_ filter: String) -> [String] {
+    ["--testing-library", "swift-testing", "--filter", filter]
 }

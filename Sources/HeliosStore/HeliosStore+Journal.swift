@@ -1,0 +1,217 @@
+import Foundation
+import ZooKeeper
+
+/// A plan too large for one ZooKeeper transaction (a request is at most 1 MB) goes through a
+/// journal, so that it is still applied whole or not at all:
+///
+/// 1. its operations are written, in transaction-sized chunks, under `/config/journal/<id>`,
+///    where no reader looks;
+/// 2. one transaction commits it: it checks the check index, creates `<id>/committed` and
+///    bumps the check index — from here on the plan *is* the configuration;
+/// 3. the chunks are replayed onto the tree in order, each transaction guarded by `committed`,
+///    and the journal is deleted.
+///
+/// A writer that dies before 2 leaves the old state and a dead journal (deleted once the check
+/// index moved past it); one that dies after 2 leaves a committed journal that the next
+/// `readConfig` — of any master or CLI — replays before reading. Replaying is idempotent: a
+/// chunk fails as a whole with "node exists" or "no node" only when it was already applied.
+extension HeliosStore {
+    /// The most bytes of paths and data one transaction carries: well under ZooKeeper's 1 MB.
+    static let transactionBudget = 512 * 1024
+
+    /// Roughly what an operation weighs in a request.
+    static func weight(_ operation: TransactionOperation) -> Int {
+        switch operation {
+        case .create(let path, let data, _), .set(let path, let data, _): path.utf8.count + data.count + 32
+        case .delete(let path, _), .check(let path, _): path.utf8.count + 32
+        }
+    }
+
+    /// `operations` split in order into transactions of at most `budget` bytes.
+    static func batches(_ operations: [TransactionOperation], budget: Int = transactionBudget) -> [[TransactionOperation]] {
+        var batches: [[TransactionOperation]] = []
+        var current: [TransactionOperation] = []
+        var size = 0
+        for operation in operations {
+            let weight = weight(operation)
+            if !current.isEmpty && size + weight > budget {
+                batches.append(current)
+                current = []
+                size = 0
+            }
+            current.append(operation)
+            size += weight
+        }
+        if !current.isEmpty { batches.append(current) }
+        return batches
+    }
+
+    /// Applies `body` — a plan's operations without the check index's check and bump —
+    /// through a journal. Returns the new check index.
+    func applyThroughJournal(_ body: [TransactionOperation], checkIndex: Int32) async throws -> Int32 {
+        let entry = "\(checkIndex)-\(UUID().uuidString.prefix(8).lowercased())"
+        let chunks = Self.batches(body)
+        try await session.create(Paths.journalEntry(entry))
+        // Chunks are independent nodes: write them all at once, ZooKeeper pipelines them.
+        try await concurrently(Array(chunks.indices), window: 8) { index in
+            try await self.session.create(Paths.journalChunk(entry, index), data: JournalCodec.encode(chunks[index]))
+        }
+        await Failpoint.reach("journal-written")
+        do {
+            try await session.transaction([
+                .check(path: Paths.configVersion, version: checkIndex),
+                .create(path: Paths.journalCommitted(entry), data: Data(), mode: .persistent),
+                .set(path: Paths.configVersion, data: Data("\(checkIndex + 1)".utf8), version: checkIndex),
+            ])
+        } catch let error as TransactionError where error.index == 0 && error.underlying.code == .badVersion {
+            try? await discard(entry)
+            throw HeliosStoreError.stale(expected: checkIndex)
+        }
+        await Failpoint.reach("journal-committed")
+        try await replay(entry, chunks)
+        return checkIndex + 1
+    }
+
+    /// Finishes every committed journal and deletes the dead ones. Every reader of the whole
+    /// configuration calls it first, so none sees a plan half replayed.
+    func finishJournals(checkIndex: Int32) async throws {
+        for entry in try await children(Paths.journal).sorted() {
+            if try await session.exists(Paths.journalCommitted(entry)) != nil {
+                let names = try await children(Paths.journalEntry(entry)).filter { $0.hasPrefix("chunk-") }.sorted()
+                let chunks = try await concurrently(names, window: 8) { name in
+                    try JournalCodec.decode(try await self.session.get(Paths.journalEntry(entry) + "/" + name).data)
+                }
+                try await replay(entry, chunks)
+            } else if let written = Int32(entry.prefix { $0 != "-" }), written < checkIndex {
+                // Written against a check index that is gone: it can never commit.
+                try await discard(entry)
+            }
+        }
+    }
+
+    /// Applies a committed journal's chunks in order, then deletes it.
+    private func replay(_ entry: String, _ chunks: [[TransactionOperation]]) async throws {
+        let guardOperation = TransactionOperation.check(path: Paths.journalCommitted(entry), version: -1)
+        for chunk in chunks {
+            do {
+                try await session.transaction([guardOperation] + chunk)
+            } catch let error as TransactionError where error.index == 0 {
+                return // another reader finished and deleted the journal
+            } catch let error as TransactionError where [.nodeExists, .noNode].contains(error.underlying.code) {
+                continue // applied before: by a writer that died, or by another reader now
+            }
+            await Failpoint.reach("journal-replaying")
+        }
+        try await discard(entry)
+    }
+
+    /// Deletes a journal entry and its children in one transaction.
+    private func discard(_ entry: String) async throws {
+        let path = Paths.journalEntry(entry)
+        let children = try await self.children(path)
+        do {
+            try await session.transaction(children.sorted().map { .delete(path: path + "/" + $0, version: nil) }
+                + [.delete(path: path, version: nil)])
+        } catch let error as TransactionError where [.noNode, .notEmpty].contains(error.underlying.code) {
+            // Deleted, or being deleted, by another reader.
+        }
+    }
+}
+
+/// Runs `body` for every item with at most `window` in flight; results in the items' order.
+/// ZooKeeper pipelines the requests over the session's one connection.
+func concurrently<Item: Sendable, Result: Sendable>(
+    _ items: [Item], window: Int, _ body: @escaping @Sendable (Item) async throws -> Result
+) async throws -> [Result] {
+    try await withThrowingTaskGroup(of: (Int, Result).self) { group in
+        var results = [Result?](repeating: nil, count: items.count)
+        var next = 0
+        func start() {
+            guard next < items.count else { return }
+            let index = next
+            next += 1
+            group.addTask { (index, try await body(items[index])) }
+        }
+        for _ in 0..<min(window, items.count) { start() }
+        while let (index, result) = try await group.next() {
+            results[index] = result
+            start()
+        }
+        return results.map { $0! }
+    }
+}
+
+/// The journal's chunk format: per operation a kind byte, a mode byte, a version
+/// (big-endian Int32, -1 for none), then the path and the data, each length-prefixed.
+enum JournalCodec {
+    static func encode(_ operations: [TransactionOperation]) -> Data {
+        var out = Data()
+        func append(_ value: UInt32) { withUnsafeBytes(of: value.bigEndian) { out.append(contentsOf: $0) } }
+        func append(_ bytes: Data) {
+            append(UInt32(bytes.count))
+            out.append(bytes)
+        }
+        for operation in operations {
+            let (kind, mode, version, data): (UInt8, UInt8, Int32?, Data) = switch operation {
+            case .create(_, let data, let mode): (0, code(of: mode), nil, data)
+            case .set(_, let data, let version): (1, 0, version, data)
+            case .delete(_, let version): (2, 0, version, Data())
+            case .check(_, let version): (3, 0, version, Data())
+            }
+            out.append(contentsOf: [kind, mode])
+            append(UInt32(bitPattern: version ?? -1))
+            append(Data(operation.path.utf8))
+            append(data)
+        }
+        return out
+    }
+
+    static func decode(_ data: Data) throws -> [TransactionOperation] {
+        let bytes = [UInt8](data)
+        var offset = 0
+        func take(_ count: Int) throws -> ArraySlice<UInt8> {
+            guard count >= 0, offset + count <= bytes.count else {
+                throw HeliosStoreError.corrupt(path: Paths.journal, reason: "truncated journal chunk")
+            }
+            defer { offset += count }
+            return bytes[offset..<offset + count]
+        }
+        func integer() throws -> UInt32 { try take(4).reduce(0) { $0 << 8 | UInt32($1) } }
+        func blob() throws -> Data { Data(try take(Int(try integer()))) }
+        var operations: [TransactionOperation] = []
+        while offset < bytes.count {
+            let header = try take(2)
+            let raw = Int32(bitPattern: try integer())
+            let version: Int32? = raw == -1 ? nil : raw
+            let path = String(decoding: try blob(), as: UTF8.self)
+            let data = try blob()
+            switch header.first! {
+            case 0: operations.append(.create(path: path, data: data, mode: try mode(header.last!)))
+            case 1: operations.append(.set(path: path, data: data, version: version))
+            case 2: operations.append(.delete(path: path, version: version))
+            case 3: operations.append(.check(path: path, version: raw))
+            default: throw HeliosStoreError.corrupt(path: Paths.journal, reason: "unknown operation \(header.first!)")
+            }
+        }
+        return operations
+    }
+
+    private static func code(of mode: CreateMode) -> UInt8 {
+        switch mode {
+        case .persistent: 0
+        case .ephemeral: 1
+        case .persistentSequential: 2
+        case .ephemeralSequential: 3
+        }
+    }
+
+    private static func mode(_ code: UInt8) throws -> CreateMode {
+        switch code {
+        case 0: .persistent
+        case 1: .ephemeral
+        case 2: .persistentSequential
+        case 3: .ephemeralSequential
+        default: throw HeliosStoreError.corrupt(path: Paths.journal, reason: "unknown create mode \(code)")
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import Synchronization
+import HeliosModel
+import HeliosPlanner
+@testable import HeliosStore
+import HeliosTestSupport
+import Testing
+import ZooKeeper
+
+/// A desired state whose plan is far larger than one ZooKeeper transaction may be.
+func largeDesiredState(jobs: Int = 600, hostsPerJob: Int = 5) -> DesiredState {
+    var desired = DesiredState()
+    for index in 0..<jobs {
+        var job = Job(name: "service-\(index)", version: "1", image: "example/service:1",
+                      command: ["/bin/service", "--id", "\(index)", "--listen", "0.0.0.0:8080"])
+        job.env = ["LOG_LEVEL": "info", "SERVICE_ID": "\(index)", "REGION": "loopback-1"]
+        desired.jobs[job.id] = job
+        let hosts = (0..<hostsPerJob).map { "host-\((index * hostsPerJob + $0) % 400)" }
+        desired.deployments["service-\(index)"] = Deployment(name: "service-\(index)", jobID: job.id, hosts: hosts)
+    }
+    return desired
+}
+
+/// A small state to start from, so that "the old state" is not just "empty".
+let smallDesiredState: DesiredState = {
+    let job = Job(name: "old", version: "1", image: "busybox")
+    return DesiredState(jobs: [job.id: job], deployments: ["old": Deployment(name: "old", jobID: job.id, hosts: ["host-1"])])
+}()
+
+func planning(_ desired: DesiredState, against snapshot: ConfigSnapshot) -> Plan {
+    var desired = desired
+    desired.settings.maxPrune = .percent(100)
+    return Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster), target: "test")
+}
+
+@Suite(.enabled(if: TestServices.zooKeeperEnabled, "needs ZooKeeper: run `make test`"))
+struct JournalTests {
+    func connect(_ chroot: String) async throws -> HeliosStore {
+        try await HeliosStore.connect(servers: try TestServices.requireZooKeeper(), chroot: chroot)
+    }
+
+    /// Whether `config` is exactly what `desired` declares, tasks included.
+    func holds(_ config: ClusterConfig, _ desired: DesiredState) -> Bool {
+        config == Planner.cluster(declaring: desired).config
+    }
+
+    @Test func aPlanLargerThanOneTransactionIsAppliedWholeAndNoReaderSeesHalfOfIt() async throws {
+        let chroot = TestServices.uniqueChroot("journal")
+        let writer = try await connect(chroot)
+        let reader = try await connect(chroot)
+        try await writer.apply(planning(smallDesiredState, against: try await writer.readConfig()), to: try await writer.readConfig())
+
+        let large = largeDesiredState()
+        let snapshot = try await writer.readConfig()
+        let plan = planning(large, against: snapshot)
+        let operations = HeliosStore.operations(for: plan, checkIndex: snapshot.checkIndex,
+                                                hostDirectories: snapshot.hostDirectories)
+        // ZooKeeper itself refuses the plan as one transaction: the journal is needed.
+        await #expect(throws: (any Error).self) { try await writer.session.transaction(operations) }
+        #expect(HeliosStore.batches(operations).count > 2)
+
+        // A reader polls while the writer applies: every snapshot is the old state or the new one.
+        let seen = Mutex<[Int]>([])
+        let reading = Task {
+            while !Task.isCancelled {
+                let config = try await reader.readConfig().config
+                let whole = holds(config, smallDesiredState) || holds(config, large)
+                #expect(whole, "a snapshot with \(config.jobs.count) jobs")
+                seen.withLock { $0.append(config.jobs.count) }
+            }
+        }
+        let newIndex = try await writer.apply(plan, to: snapshot)
+        let caughtUp = await eventually { seen.withLock { $0.last } == large.jobs.count }
+        reading.cancel()
+        _ = try? await reading.value
+        #expect(caughtUp)
+
+        #expect(newIndex == snapshot.checkIndex + 1)
+        let after = try await reader.readConfig()
+        let holdsLarge = holds(after.config, large)
+        #expect(holdsLarge)
+        #expect(after.checkIndex == newIndex)
+        #expect(try await writer.session.children(Paths.journal).isEmpty)
+        await writer.close()
+        await reader.close()
+    }
+
+    @Test func aStaleLargePlanIsRefusedAndLeavesNoJournal() async throws {
+        let chroot = TestServices.uniqueChroot("journal")
+        let store = try await connect(chroot)
+        let snapshot = try await store.readConfig()
+        try await store.apply(planning(smallDesiredState, against: snapshot), to: snapshot)
+        await #expect(throws: HeliosStoreError.self) {
+            try await store.apply(planning(largeDesiredState(), against: snapshot), to: snapshot)
+        }
+        let holdsSmall = holds(try await store.readConfig().config, smallDesiredState)
+        #expect(holdsSmall)
+        #expect(try await store.session.children(Paths.journal).isEmpty)
+        await store.close()
+    }
+
+    /// Kills a writer at each failpoint of the journal: a reader finds the old state when it
+    /// died before the commit, the new one after; nothing is half applied either way.
+    @Test(arguments: [("journal-written", false), ("journal-committed", true), ("journal-replaying", true)])
+    func aWriterKilledMidApplyLeavesTheOldOrTheNewState(failpoint: String, committed: Bool) async throws {
+        let servers = try TestServices.requireZooKeeper()
+        let chroot = TestServices.uniqueChroot("journal-crash")
+        let store = try await connect(chroot)
+        try await store.apply(planning(smallDesiredState, against: try await store.readConfig()), to: try await store.readConfig())
+
+        let directory = try TemporaryDirectory("journal-crash")
+        defer { directory.remove() }
+        let writer = try Daemon(name: "writer", executable: testExecutable,
+                                arguments: childTestArguments("JournalWriterProcess"), directory: directory,
+                                environment: ["HELIOS_TEST_CHILD": "journal-writer", "HELIOS_TEST_ZK": servers,
+                                              "HELIOS_TEST_CHROOT": chroot, "HELIOS_FAILPOINT": failpoint])
+        let reached = await eventually(timeout: .seconds(60)) { writer.log.contains("failpoint \(failpoint) reached") }
+        try #require(reached, "the writer never reached \(failpoint): \(writer.log)")
+        writer.kill() // SIGKILL: no chance to clean up
+
+        let after = try await store.readConfig()
+        let expected = committed ? "the new state" : "the old state"
+        let holdsExpected = holds(after.config, committed ? largeDesiredState() : smallDesiredState)
+        #expect(holdsExpected, "not \(expected) but \(after.config.jobs.count) jobs: \(writer.log)")
+        if committed {
+            #expect(try await store.session.children(Paths.journal).isEmpty)
+        }
+        // The cluster goes on: the next plan applies, and a dead journal goes with it.
+        let next = try await store.readConfig()
+        try await store.apply(planning(smallDesiredState, against: next), to: next)
+        _ = try await store.readConfig()
+        let holdsSmall = holds(try await store.readConfig().config, smallDesiredState)
+        #expect(holdsSmall)
+        #expect(try await store.session.children(Paths.journal).isEmpty)
+        await store.close()
+    }
+}
+
+/// Not a test of its own: the writer process `aWriterKilledMidApplyLeavesTheOldOrTheNewState`
+/// starts and kills. Runs only in that child process.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["HELIOS_TEST_CHILD"] == "journal-writer"))
+struct JournalWriterProcess {
+    @Test func applyTheLargePlan() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let store = try await HeliosStore.connect(servers: environment["HELIOS_TEST_ZK"]!, chroot: environment["HELIOS_TEST_CHROOT"]!)
+        let snapshot = try await store.readConfig()
+        try await store.apply(planning(largeDesiredState(), against: snapshot), to: snapshot)
+        await store.close()
+    }
+}
