@@ -79,8 +79,8 @@ public struct Agent: Service {
             group.addTask {
                 for await state in states {
                     switch state {
-                    case .expired: throw ZooKeeperError(code: .sessionExpired, operation: "agent session")
-                    case .connected: wake.yield() // watches may have been missed while away
+                    case .expired: logger.warning("ZooKeeper session expired; renewing it")
+                    case .connected, .renewed: wake.yield() // watches may have been missed while away
                     default: continue
                     }
                 }

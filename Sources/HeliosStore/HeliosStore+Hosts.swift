@@ -15,7 +15,8 @@ extension HeliosStore {
             try? await session.delete(Paths.hostUp(host))
         }
         do {
-            try await session.create(Paths.hostUp(host), mode: .ephemeral)
+            // Owned: a renewed session (after an expiry) marks the host UP again.
+            try await session.createEphemeral(Paths.hostUp(host))
         } catch let error as ZooKeeperError where error.code == .nodeExists {}
     }
 

@@ -18,6 +18,19 @@ extension ZooKeeperSession {
         }
     }
 
+    /// Creates an ephemeral node this client keeps: when the session expires, the renewed
+    /// session creates it again, until `delete` removes it.
+    public func createEphemeral(_ path: String, data: Data = Data()) async throws {
+        core.own(ephemeral: path, data: data)
+        do {
+            try await create(path, data: data, mode: .ephemeral)
+        } catch {
+            // "Exists" is this session's own node (or one a renewal will find gone): keep it owned.
+            if (error as? ZooKeeperError)?.code != .nodeExists { core.own(ephemeral: path, data: nil) }
+            throw error
+        }
+    }
+
     /// Adds credentials to the session, e.g. scheme `digest` with `user:password`. ZooKeeper
     /// checks them against `digest` ACLs and records them for `ACLEntry.creator()`.
     public func addAuth(scheme: String, credentials: String) async throws {
@@ -46,7 +59,8 @@ extension ZooKeeperSession {
 
     /// Reads a node's data and stat; `watch` arms a data watch on it.
     public func get(_ path: String, watch: Bool = false) async throws -> (data: Data, stat: NodeStat) {
-        try await withCompletion(operation: "get", path: path) { (box: CompletionBox<(Data, NodeStat)>) in
+        if watch { core.armed(ArmedWatch(path: path, children: false)) }
+        return try await withCompletion(operation: "get", path: path) { (box: CompletionBox<(Data, NodeStat)>) in
             zoo_aget(handle.pointer, path, watch ? 1 : 0, dataCompletion, box.retained())
         }
     }
@@ -67,11 +81,13 @@ extension ZooKeeperSession {
         try await withCompletion(operation: "delete", path: path) { (box: CompletionBox<Void>) in
             zoo_adelete(handle.pointer, path, version ?? -1, voidCompletion, box.retained())
         }
+        core.own(ephemeral: path, data: nil)
     }
 
     /// The node's stat, or nil when it does not exist; `watch` arms a watch for its
     /// creation, deletion or change.
     public func exists(_ path: String, watch: Bool = false) async throws -> NodeStat? {
+        if watch { core.armed(ArmedWatch(path: path, children: false)) }
         do {
             return try await withCompletion(operation: "exists", path: path) { (box: CompletionBox<NodeStat>) in
                 zoo_aexists(handle.pointer, path, watch ? 1 : 0, statCompletion, box.retained())
@@ -83,6 +99,7 @@ extension ZooKeeperSession {
 
     /// The names of a node's children, sorted; `watch` arms a child watch.
     public func children(_ path: String, watch: Bool = false) async throws -> [String] {
+        if watch { core.armed(ArmedWatch(path: path, children: true)) }
         let names = try await withCompletion(operation: "children", path: path) { (box: CompletionBox<[String]>) in
             zoo_aget_children(handle.pointer, path, watch ? 1 : 0, stringsCompletion, box.retained())
         }

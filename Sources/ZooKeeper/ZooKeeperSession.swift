@@ -11,18 +11,34 @@ import Synchronization
 ///
 /// Watches are armed per call (`watch: true`) and delivered as `WatchEvent`s to every
 /// stream returned by `watchEvents()`; session state changes go to `stateChanges()`.
+///
+/// When the server expires the session, a new one replaces it, as Curator does: the ephemeral
+/// nodes made with `createEphemeral(_:data:)` are created again, the watches armed before are
+/// armed again and fire once (whatever changed meanwhile was missed), and `stateChanges()`
+/// says `.expired`, then `.renewed`. Calls made meanwhile fail with `sessionExpired`.
 public final class ZooKeeperSession: Sendable {
-    let handle: Handle
+    private let current: Mutex<Handle>
     let core: SessionCore
+    private let connectString: String
+    private let timeoutMilliseconds: Int32
+    private let connectTimeout: Duration
 
-    /// The `zhandle_t`; the C client is thread-safe, so the pointer may cross threads.
+    /// The `zhandle_t` of the session now, and the context its watcher was given.
     struct Handle: @unchecked Sendable {
+        // @unchecked: the C client is thread-safe, so the pointer may cross threads.
         let pointer: OpaquePointer
+        let context: Unmanaged<HandleContext>
     }
 
-    private init(handle: Handle, core: SessionCore) {
-        self.handle = handle
+    var handle: Handle { current.withLock { $0 } }
+
+    private init(handle: Handle, core: SessionCore, connectString: String, timeoutMilliseconds: Int32,
+                 connectTimeout: Duration) {
+        current = Mutex(handle)
         self.core = core
+        self.connectString = connectString
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.connectTimeout = connectTimeout
     }
 
     /// Opens a session and waits until it is connected.
@@ -53,29 +69,74 @@ public final class ZooKeeperSession: Sendable {
         }
         ZooKeeperLogging.configureOnce()
         let core = SessionCore()
-        let context = Unmanaged.passRetained(core).toOpaque()
         let connectString = servers + (chroot.map { $0 == "/" ? "" : $0 } ?? "")
         let timeoutMilliseconds = Int32(sessionTimeout.components.seconds * 1000
             + sessionTimeout.components.attoseconds / 1_000_000_000_000_000)
-        guard let pointer = zookeeper_init(connectString, sessionWatcher, timeoutMilliseconds, nil, context, 0)
-        else {
-            Unmanaged<SessionCore>.fromOpaque(context).release()
+        guard let handle = open(connectString, timeoutMilliseconds, core: core) else {
             throw ZooKeeperError(code: .badArguments, operation: "connect", path: servers)
         }
-        let session = ZooKeeperSession(handle: Handle(pointer: pointer), core: core)
+        let session = ZooKeeperSession(handle: handle, core: core, connectString: connectString,
+                                       timeoutMilliseconds: timeoutMilliseconds, connectTimeout: connectTimeout)
         do {
             try await core.waitUntilConnected(timeout: connectTimeout)
         } catch {
             await session.close()
             throw error
         }
+        let expiries = core.subscribeStates()
+        Task { [weak session] in
+            for await state in expiries where state == .expired { await session?.renew() }
+        }
         return session
+    }
+
+    /// A new C handle, whose watcher events count from now on.
+    private static func open(_ connectString: String, _ timeoutMilliseconds: Int32, core: SessionCore) -> Handle? {
+        let context = Unmanaged.passRetained(HandleContext(core: core, generation: core.nextGeneration()))
+        guard let pointer = zookeeper_init(connectString, sessionWatcher, timeoutMilliseconds, nil,
+                                           context.toOpaque(), 0)
+        else {
+            context.release()
+            return nil
+        }
+        return Handle(pointer: pointer, context: context)
+    }
+
+    /// Replaces an expired session with a new one and restores what this client owned in it.
+    private func renew() async {
+        while !core.isClosing {
+            guard let new = Self.open(connectString, timeoutMilliseconds, core: core) else { return }
+            let old = current.withLock { handle in
+                defer { handle = new }
+                return handle
+            }
+            await Self.close(old)
+            do {
+                try await core.waitUntilConnected(timeout: connectTimeout)
+            } catch {
+                continue // not reachable yet, or expired again: start over with a fresh handle
+            }
+            let (ephemerals, watches) = core.owned
+            for (path, data) in ephemerals.sorted(by: { $0.key < $1.key }) {
+                do {
+                    try await create(path, data: data, mode: .ephemeral)
+                } catch let error as ZooKeeperError where error.code == .nodeExists {
+                } catch {
+                    continue
+                }
+            }
+            for watch in watches {
+                _ = try? await (watch.children ? children(watch.path, watch: true).isEmpty : exists(watch.path, watch: true) != nil)
+            }
+            core.sessionRenewed(watches: watches)
+            return
+        }
     }
 
     /// The session state now.
     public var state: SessionState { core.currentState }
 
-    /// The session id ZooKeeper assigned (0 before the first connection).
+    /// The session id ZooKeeper assigned (0 before the first connection); a renewed session has a new one.
     public var sessionID: Int64 {
         guard let id = zoo_client_id(handle.pointer) else { return 0 }
         return id.pointee.client_id
@@ -94,13 +155,17 @@ public final class ZooKeeperSession: Sendable {
     /// Closes the session: its ephemeral nodes go at once. Safe to call twice.
     public func close() async {
         guard core.markClosing() else { return }
-        let handle = self.handle
-        let core = self.core
-        // zookeeper_close blocks until the I/O and completion threads stop: give it a thread.
+        await Self.close(handle)
+        core.finish()
+    }
+
+    /// `zookeeper_close` blocks until the I/O and completion threads stop: give it a thread.
+    /// Then no callback of the handle can run any more, and its context goes.
+    private static func close(_ handle: Handle) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let thread = Thread {
                 zookeeper_close(handle.pointer)
-                core.finish()
+                handle.context.release()
                 continuation.resume()
             }
             thread.name = "zookeeper-close"
@@ -109,12 +174,32 @@ public final class ZooKeeperSession: Sendable {
     }
 }
 
-/// State shared with the C watcher: it is the `context` of `zookeeper_init`, retained once
-/// and released after `zookeeper_close` returns, when no callback can run any more.
+/// The context of one C handle: events of a handle that was replaced are ignored.
+final class HandleContext: Sendable {
+    let core: SessionCore
+    let generation: Int
+
+    init(core: SessionCore, generation: Int) {
+        self.core = core
+        self.generation = generation
+    }
+}
+
+/// A watch armed by this client, to arm again in a renewed session.
+struct ArmedWatch: Hashable, Sendable {
+    let path: String
+    let children: Bool
+}
+
+/// The session's state across its C handles, shared with the watcher through each handle's
+/// `HandleContext`.
 final class SessionCore: Sendable {
     private struct State {
         var sessionState: SessionState = .connecting
         var closing = false
+        var generation = 0
+        var ephemerals: [String: Data] = [:]
+        var watches: Set<ArmedWatch> = []
         var connectWaiters: [UUID: CheckedContinuation<Void, any Error>] = [:]
         var stateSubscribers: [UUID: AsyncStream<SessionState>.Continuation] = [:]
         var eventSubscribers: [UUID: AsyncStream<WatchEvent>.Continuation] = [:]
@@ -123,6 +208,37 @@ final class SessionCore: Sendable {
     private let state = Mutex(State())
 
     var currentState: SessionState { state.withLock { $0.sessionState } }
+    var isClosing: Bool { state.withLock { $0.closing } }
+    var generation: Int { state.withLock { $0.generation } }
+
+    func nextGeneration() -> Int {
+        state.withLock { state in
+            state.generation += 1
+            return state.generation
+        }
+    }
+
+    /// The ephemeral nodes and watches to restore in a renewed session.
+    var owned: (ephemerals: [String: Data], watches: Set<ArmedWatch>) {
+        state.withLock { ($0.ephemerals, $0.watches) }
+    }
+
+    func own(ephemeral path: String, data: Data?) {
+        state.withLock { $0.ephemerals[path] = data }
+    }
+
+    func armed(_ watch: ArmedWatch) {
+        _ = state.withLock { $0.watches.insert(watch) }
+    }
+
+    /// The restored session is ready: say so, then fire every watch once.
+    func sessionRenewed(watches: Set<ArmedWatch>) {
+        let subscribers = state.withLock { Array($0.stateSubscribers.values) }
+        for subscriber in subscribers { subscriber.yield(.renewed) } // the state itself stays .connected
+        for watch in watches.sorted(by: { ($0.path, $0.children ? 1 : 0) < ($1.path, $1.children ? 1 : 0) }) {
+            watchFired(WatchEvent(kind: watch.children ? .childrenChanged : .dataChanged, path: watch.path))
+        }
+    }
 
     func markClosing() -> Bool {
         state.withLock { state in
@@ -155,7 +271,17 @@ final class SessionCore: Sendable {
 
     /// Called from the C watcher thread: must not block.
     func watchFired(_ event: WatchEvent) {
-        let subscribers = state.withLock { Array($0.eventSubscribers.values) }
+        let subscribers = state.withLock { state in
+            // A watch fires once: it is no longer armed.
+            switch event.kind {
+            case .childrenChanged: state.watches.remove(ArmedWatch(path: event.path, children: true))
+            case .created, .dataChanged: state.watches.remove(ArmedWatch(path: event.path, children: false))
+            case .deleted:
+                state.watches.remove(ArmedWatch(path: event.path, children: true))
+                state.watches.remove(ArmedWatch(path: event.path, children: false))
+            }
+            return Array(state.eventSubscribers.values)
+        }
         for subscriber in subscribers { subscriber.yield(event) }
     }
 
@@ -206,7 +332,7 @@ final class SessionCore: Sendable {
         return stream
     }
 
-    /// After `zookeeper_close` returned: end the streams and release the C context.
+    /// After the last `zookeeper_close` returned: end the streams.
     func finish() {
         let (states, events, waiters) = state.withLock { state in
             state.sessionState = .closed
@@ -224,15 +350,15 @@ final class SessionCore: Sendable {
             subscriber.finish()
         }
         for subscriber in events { subscriber.finish() }
-        // Balances the passRetained of connect(): the C client holds the context no more.
-        Unmanaged.passUnretained(self).release()
     }
 }
 
 /// The global watcher of every session: session events and the watches armed with `watch: true`.
 private let sessionWatcher: watcher_fn = { _, type, state, path, context in
     guard let context else { return }
-    let core = Unmanaged<SessionCore>.fromOpaque(context).takeUnretainedValue()
+    let handle = Unmanaged<HandleContext>.fromOpaque(context).takeUnretainedValue()
+    let core = handle.core
+    guard handle.generation == core.generation else { return } // a replaced handle
     if type == ZOO_SESSION_EVENT {
         if state == ZOO_CONNECTED_STATE {
             core.sessionStateChanged(.connected)

@@ -28,6 +28,9 @@ public enum SessionState: Sendable, Equatable {
     case connected
     /// The server expired the session: its ephemeral nodes and watches are gone.
     case expired
+    /// A new session replaced the expired one: ephemeral nodes made with `createEphemeral`
+    /// are back, watches are armed again and have fired once. Re-read what you watch.
+    case renewed
     case authFailed
     case closed
 }

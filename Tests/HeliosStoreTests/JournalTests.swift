@@ -99,6 +99,44 @@ struct JournalTests {
         await store.close()
     }
 
+    @Test func concurrentWritersLoseNoUpdate() async throws {
+        let chroot = TestServices.uniqueChroot("writers")
+        let stores = try await (0..<6).asyncMap { _ in try await connect(chroot) }
+        let start = try await stores[0].readConfig().checkIndex
+        // Each writer adds its own deployment to whatever it reads, retrying when it was stale.
+        let retries = try await withThrowingTaskGroup(of: Int.self) { group in
+            for (index, store) in stores.enumerated() {
+                group.addTask {
+                    var stale = 0
+                    for round in 0..<3 {
+                        while true {
+                            let snapshot = try await store.readConfig()
+                            var desired = DesiredState(jobs: snapshot.config.jobs, deployments: snapshot.config.deployments)
+                            let job = Job(name: "writer-\(index)", version: "\(round)", image: "busybox")
+                            desired.jobs[job.id] = job
+                            desired.deployments["writer-\(index)"] = Deployment(name: "writer-\(index)", jobID: job.id, hosts: ["h\(index)"])
+                            do {
+                                try await store.apply(planning(desired, against: snapshot), to: snapshot)
+                                break
+                            } catch HeliosStoreError.stale {
+                                stale += 1
+                            }
+                        }
+                    }
+                    return stale
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        let after = try await stores[0].readConfig()
+        // Every write of every writer is there: 6 deployments at their last round, 18 applies.
+        #expect(after.config.deployments.keys.sorted() == (0..<6).map { "writer-\($0)" })
+        #expect(after.config.deployments.values.allSatisfy { $0.jobID.version == "2" })
+        #expect(after.checkIndex == start + 18)
+        #expect(retries > 0, "the writers never raced: the test proves nothing")
+        for store in stores { await store.close() }
+    }
+
     /// Kills a writer at each failpoint of the journal: a reader finds the old state when it
     /// died before the commit, the new one after; nothing is half applied either way.
     @Test(arguments: [("journal-written", false), ("journal-committed", true), ("journal-replaying", true)])
@@ -146,5 +184,13 @@ struct JournalWriterProcess {
         let snapshot = try await store.readConfig()
         try await store.apply(planning(largeDesiredState(), against: snapshot), to: snapshot)
         await store.close()
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for element in self { results.append(try await transform(element)) }
+        return results
     }
 }
