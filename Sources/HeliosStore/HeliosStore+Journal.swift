@@ -52,10 +52,11 @@ extension HeliosStore {
         let entry = "\(checkIndex)-\(UUID().uuidString.prefix(8).lowercased())"
         let chunks = Self.batches(body)
         try await session.create(Paths.journalEntry(entry))
-        // Chunks are independent nodes: write them all at once, ZooKeeper pipelines them.
-        try await concurrently(Array(chunks.indices), window: 8) { index in
-            try await self.session.create(Paths.journalChunk(entry, index), data: JournalCodec.encode(chunks[index]))
+        let writes = chunks.indices.map { index in
+            [TransactionOperation.create(path: Paths.journalChunk(entry, index), data: JournalCodec.encode(chunks[index]),
+                                         mode: .persistent)]
         }
+        for result in await session.pipelinedTransactions(writes) { _ = try result.get() }
         await Failpoint.reach("journal-written")
         do {
             try await session.transaction([
@@ -78,8 +79,13 @@ extension HeliosStore {
         for entry in try await children(Paths.journal).sorted() {
             if try await session.exists(Paths.journalCommitted(entry)) != nil {
                 let names = try await children(Paths.journalEntry(entry)).filter { $0.hasPrefix("chunk-") }.sorted()
-                let chunks = try await concurrently(names, window: 8) { name in
-                    try JournalCodec.decode(try await self.session.get(Paths.journalEntry(entry) + "/" + name).data)
+                let chunks: [[TransactionOperation]]
+                do {
+                    chunks = try await concurrently(names, window: 8) { name in
+                        try JournalCodec.decode(try await self.session.get(Paths.journalEntry(entry) + "/" + name).data)
+                    }
+                } catch let error as ZooKeeperError where error.code == .noNode {
+                    continue // another reader finished it meanwhile
                 }
                 try await replay(entry, chunks)
             } else if let written = Int32(entry.prefix { $0 != "-" }), written < checkIndex {
@@ -89,20 +95,35 @@ extension HeliosStore {
         }
     }
 
-    /// Applies a committed journal's chunks in order, then deletes it.
+    /// Applies a committed journal's chunks in order, then deletes it. The chunks are sent at
+    /// once: the session keeps their order, and each applies, or fails because it already was.
     private func replay(_ entry: String, _ chunks: [[TransactionOperation]]) async throws {
         let guardOperation = TransactionOperation.check(path: Paths.journalCommitted(entry), version: -1)
-        for chunk in chunks {
-            do {
-                try await session.transaction([guardOperation] + chunk)
-            } catch let error as TransactionError where error.index == 0 {
-                return // another reader finished and deleted the journal
-            } catch let error as TransactionError where [.nodeExists, .noNode].contains(error.underlying.code) {
-                continue // applied before: by a writer that died, or by another reader now
-            }
+        var transactions = chunks.map { [guardOperation] + $0 }
+        if Failpoint.armed == "journal-replaying" {
+            // Apply the first chunk alone, so that a test can kill the writer after it.
+            try await replayed(await session.pipelinedTransactions([transactions.removeFirst()]))
             await Failpoint.reach("journal-replaying")
         }
+        guard try await replayed(await session.pipelinedTransactions(transactions)) else { return }
         try await discard(entry)
+    }
+
+    /// Whether the journal is still there to delete; throws the first real failure.
+    @discardableResult
+    private func replayed(_ results: [Result<[TransactionResult], any Error>]) throws -> Bool {
+        for result in results {
+            switch result {
+            case .success: continue
+            case .failure(let error as TransactionError) where error.index == 0:
+                return false // another reader finished and deleted the journal
+            case .failure(let error as TransactionError) where [.nodeExists, .noNode].contains(error.underlying.code):
+                continue // applied before: by a writer that died, or by another reader now
+            case .failure(let error):
+                throw error
+            }
+        }
+        return true
     }
 
     /// Deletes a journal entry and its children in one transaction.

@@ -56,17 +56,44 @@ extension ZooKeeperSession {
         guard !operations.isEmpty else { return [] }
         let request = TransactionRequest(operations)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            request.continuation = continuation
-            let context = Unmanaged.passRetained(request).toOpaque()
-            let rc = zoo_amulti(handle.pointer, Int32(operations.count), request.ops, request.results,
-                                transactionCompletion, context)
-            if rc != ZOK.rawValue {
-                // The completion never runs for a request that was not sent.
-                Unmanaged<TransactionRequest>.fromOpaque(context).release()
-                continuation.resume(throwing: ZooKeeperError(code: .init(rawValue: rc), operation: "multi"))
-            }
+            request.finish = { continuation.resume(with: $0) }
+            submit(request)
         }
         return request.committedResults()
+    }
+
+    /// Sends every transaction at once, in order, and waits for all of them: ZooKeeper applies
+    /// a session's requests in the order they were sent, so this is `transaction` in a loop
+    /// without a round trip each. Each transaction commits or fails on its own; the results
+    /// are in the transactions' order.
+    public func pipelinedTransactions(_ transactions: [[TransactionOperation]]) async -> [Result<[TransactionResult], any Error>] {
+        guard !transactions.isEmpty else { return [] }
+        let (results, delivery) = AsyncStream.makeStream(of: (Int, Result<[TransactionResult], any Error>).self)
+        for (index, operations) in transactions.enumerated() {
+            let request = TransactionRequest(operations)
+            request.finish = { result in delivery.yield((index, result.map { request.committedResults() })) }
+            submit(request)
+        }
+        var ordered = [Result<[TransactionResult], any Error>?](repeating: nil, count: transactions.count)
+        var received = 0
+        for await (index, result) in results {
+            ordered[index] = result
+            received += 1
+            if received == transactions.count { break }
+        }
+        return ordered.map { $0! }
+    }
+
+    /// Hands `request` to the C client; its `finish` runs once, from the completion thread or here.
+    private func submit(_ request: TransactionRequest) {
+        let context = Unmanaged.passRetained(request).toOpaque()
+        let rc = zoo_amulti(handle.pointer, Int32(request.operations.count), request.ops, request.results,
+                            transactionCompletion, context)
+        if rc != ZOK.rawValue {
+            // The completion never runs for a request that was not sent.
+            Unmanaged<TransactionRequest>.fromOpaque(context).release()
+            request.complete(.failure(ZooKeeperError(code: .init(rawValue: rc), operation: "multi")))
+        }
     }
 }
 
@@ -81,7 +108,8 @@ final class TransactionRequest: @unchecked Sendable {
     let pathBuffers: UnsafeMutablePointer<CChar>
     let stats: UnsafeMutablePointer<Stat>
     private var strings: [UnsafeMutablePointer<CChar>] = []
-    var continuation: CheckedContinuation<Void, any Error>?
+    /// Called once with the outcome.
+    var finish: ((Result<Void, any Error>) -> Void)?
 
     static let pathBufferLength = 1024
 
@@ -137,6 +165,13 @@ final class TransactionRequest: @unchecked Sendable {
         return (pointer, Int32(data.count))
     }
 
+    /// Runs `finish` once and lets go of it (it may hold the request).
+    func complete(_ result: Result<Void, any Error>) {
+        let finish = self.finish
+        self.finish = nil
+        finish?(result)
+    }
+
     func firstFailure() -> TransactionError? {
         for index in operations.indices {
             let rc = results[index].err
@@ -165,10 +200,10 @@ final class TransactionRequest: @unchecked Sendable {
 private let transactionCompletion: void_completion_t = { rc, data in
     let request = Unmanaged<TransactionRequest>.fromOpaque(data!).takeRetainedValue()
     if rc == ZOK.rawValue {
-        request.continuation?.resume()
+        request.complete(.success(()))
     } else {
         let failure: any Error = request.firstFailure()
             ?? ZooKeeperError(code: .init(rawValue: rc), operation: "multi")
-        request.continuation?.resume(throwing: failure)
+        request.complete(.failure(failure))
     }
 }
