@@ -51,8 +51,12 @@ public struct Job: Sendable, Equatable, Codable {
     }
 
     /// `name:version:hash`, where the hash covers the normalised job.
-    public var id: JobID {
-        JobID(name: name, version: version, hash: SHA1.hex(canonicalJSON))
+    public var id: JobID { canonicalForm.id }
+
+    /// The canonical JSON (what ZooKeeper stores) and the id that hashes it, computed once.
+    public var canonicalForm: (json: Data, id: JobID) {
+        let json = canonicalJSON
+        return (json, JobID(name: name, version: version, hash: SHA1.hex(json)))
     }
 
     /// The normalised job as canonical JSON: sorted keys, defaults and empty values left

@@ -2,10 +2,14 @@
 /// Not used for anything security-relevant; a pure function so the model stays free of I/O.
 enum SHA1 {
     static func hex(_ bytes: some Collection<UInt8>) -> String {
-        digest(Array(bytes)).map { byte in
-            let text = String(byte, radix: 16)
-            return byte < 16 ? "0" + text : text
-        }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(40)
+        for byte in digest(Array(bytes)) {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     static func digest(_ message: [UInt8]) -> [UInt8] {
@@ -16,25 +20,30 @@ enum SHA1 {
         let bitLength = UInt64(message.count) * 8
         for shift in stride(from: 56, through: 0, by: -8) { padded.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
 
-        var w = [UInt32](repeating: 0, count: 80)
-        for chunk in stride(from: 0, to: padded.count, by: 64) {
-            for i in 0..<16 {
-                let j = chunk + i * 4
-                w[i] = UInt32(padded[j]) << 24 | UInt32(padded[j + 1]) << 16 | UInt32(padded[j + 2]) << 8 | UInt32(padded[j + 3])
-            }
-            for i in 16..<80 { w[i] = rotate(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1) }
-            var (a, b, c, d, e) = h
-            for i in 0..<80 {
-                let (f, k): (UInt32, UInt32) = switch i {
-                case 0..<20: ((b & c) | (~b & d), 0x5A82_7999)
-                case 20..<40: (b ^ c ^ d, 0x6ED9_EBA1)
-                case 40..<60: ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC)
-                default: (b ^ c ^ d, 0xCA62_C1D6)
+        var schedule = [UInt32](repeating: 0, count: 80)
+        padded.withUnsafeBufferPointer { padded in
+            schedule.withUnsafeMutableBufferPointer { w in
+                for chunk in stride(from: 0, to: padded.count, by: 64) {
+                    for i in 0..<16 {
+                        let j = chunk + i * 4
+                        w[i] = UInt32(padded[j]) << 24 | UInt32(padded[j + 1]) << 16
+                            | UInt32(padded[j + 2]) << 8 | UInt32(padded[j + 3])
+                    }
+                    for i in 16..<80 { w[i] = rotate(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1) }
+                    var (a, b, c, d, e) = h
+                    for i in 0..<80 {
+                        let (f, k): (UInt32, UInt32) = switch i {
+                        case 0..<20: ((b & c) | (~b & d), 0x5A82_7999)
+                        case 20..<40: (b ^ c ^ d, 0x6ED9_EBA1)
+                        case 40..<60: ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC)
+                        default: (b ^ c ^ d, 0xCA62_C1D6)
+                        }
+                        let temp = rotate(a, 5) &+ f &+ e &+ k &+ w[i]
+                        (e, d, c, b, a) = (d, c, rotate(b, 30), a, temp)
+                    }
+                    h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e)
                 }
-                let temp = rotate(a, 5) &+ f &+ e &+ k &+ w[i]
-                (e, d, c, b, a) = (d, c, rotate(b, 30), a, temp)
             }
-            h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e)
         }
         return [h.0, h.1, h.2, h.3, h.4].flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (24 - $0 * 8)) } }
     }

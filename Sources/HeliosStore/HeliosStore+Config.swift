@@ -60,13 +60,29 @@ extension HeliosStore {
     @discardableResult
     public func apply(_ plan: Plan, to snapshot: ConfigSnapshot) async throws -> Int32 {
         guard plan.errors.isEmpty else { throw HeliosStoreError.refused(plan.errors) }
-        let operations = Self.operations(for: plan, checkIndex: snapshot.checkIndex,
-                                         hostDirectories: snapshot.hostDirectories)
-        guard operations.reduce(0, { $0 + Self.weight($1) }) <= Self.transactionBudget else {
-            return try await applyThroughJournal(Array(operations.dropFirst().dropLast()), checkIndex: snapshot.checkIndex)
+        // Writes are encoded one by one; once they outgrow a transaction, each full chunk goes
+        // to the journal at once, so ZooKeeper stores one chunk while the next is encoded.
+        var batch: [TransactionOperation] = []
+        var weight = 0
+        var journal: JournalWriter?
+        Self.forEachWrite(of: plan, hostDirectories: snapshot.hostDirectories) { write in
+            let writeWeight = Self.weight(write)
+            if weight + writeWeight > Self.transactionBudget && !batch.isEmpty {
+                if journal == nil { journal = JournalWriter(store: self, checkIndex: snapshot.checkIndex) }
+                journal!.append(batch)
+                batch = []
+                weight = 0
+            }
+            batch.append(write)
+            weight += writeWeight
+        }
+        if let journal {
+            journal.append(batch)
+            return try await journal.commit()
         }
         do {
-            try await session.transaction(operations)
+            try await session.transaction([.check(path: Paths.configVersion, version: snapshot.checkIndex)] + batch
+                + [Self.bump(from: snapshot.checkIndex)])
             return snapshot.checkIndex + 1
         } catch let error as TransactionError where error.index == 0 && error.underlying.code == .badVersion {
             throw HeliosStoreError.stale(expected: snapshot.checkIndex)
@@ -78,19 +94,30 @@ extension HeliosStore {
     public static func operations(for plan: Plan, checkIndex: Int32,
                                   hostDirectories: Set<String>) -> [TransactionOperation] {
         var operations: [TransactionOperation] = [.check(path: Paths.configVersion, version: checkIndex)]
+        forEachWrite(of: plan, hostDirectories: hostDirectories) { operations.append($0) }
+        operations.append(bump(from: checkIndex))
+        return operations
+    }
+
+    /// The check index's bump that ends every configuration change.
+    static func bump(from checkIndex: Int32) -> TransactionOperation {
+        .set(path: Paths.configVersion, data: Data("\(checkIndex + 1)".utf8), version: checkIndex)
+    }
+
+    /// The writes that apply `plan`, in order, handed to `body` one by one as they are encoded:
+    /// creates and updates first, then the tasks, then removals (children before parents).
+    static func forEachWrite(of plan: Plan, hostDirectories: Set<String>, _ body: (TransactionOperation) -> Void) {
         var removals: [TransactionOperation] = []
         for change in plan.changes {
             switch change {
             case .createJob(let job, _):
-                let job = job.normalised()
-                operations.append(.create(path: Paths.job(job.id), data: CanonicalJSON.encode(job), mode: .persistent))
-                operations.append(.create(path: Paths.jobHosts(job.id), data: Data(), mode: .persistent))
+                let (json, id) = job.canonicalForm
+                body(.create(path: Paths.job(id), data: json, mode: .persistent))
+                body(.create(path: Paths.jobHosts(id), data: Data(), mode: .persistent))
             case .createDeployment(let deployment, _):
-                operations.append(.create(path: Paths.deployment(deployment.name),
-                                          data: CanonicalJSON.encode(deployment), mode: .persistent))
+                body(.create(path: Paths.deployment(deployment.name), data: CanonicalJSON.encode(deployment), mode: .persistent))
             case .updateDeployment(_, let deployment, _, _):
-                operations.append(.set(path: Paths.deployment(deployment.name),
-                                       data: CanonicalJSON.encode(deployment), version: nil))
+                body(.set(path: Paths.deployment(deployment.name), data: CanonicalJSON.encode(deployment), version: nil))
             case .removeDeployment(let deployment, _):
                 removals.append(.delete(path: Paths.deployment(deployment.name), version: nil))
             case .removeJob(let id, _):
@@ -102,23 +129,20 @@ extension HeliosStore {
         for task in plan.tasks {
             switch task {
             case .undeploy(let host, let id):
-                operations.append(.delete(path: Paths.hostTask(host, id), version: nil))
-                operations.append(.delete(path: Paths.jobHost(id, host), version: nil))
+                body(.delete(path: Paths.hostTask(host, id), version: nil))
+                body(.delete(path: Paths.jobHost(id, host), version: nil))
             case .deploy(let host, let task):
                 if hostDirectories.insert(host).inserted {
-                    operations.append(.create(path: Paths.configHost(host), data: Data(), mode: .persistent))
-                    operations.append(.create(path: Paths.hostTasks(host), data: Data(), mode: .persistent))
+                    body(.create(path: Paths.configHost(host), data: Data(), mode: .persistent))
+                    body(.create(path: Paths.hostTasks(host), data: Data(), mode: .persistent))
                 }
-                operations.append(.create(path: Paths.hostTask(host, task.jobID),
-                                          data: CanonicalJSON.encode(task), mode: .persistent))
-                operations.append(.create(path: Paths.jobHost(task.jobID, host), data: Data(), mode: .persistent))
+                body(.create(path: Paths.hostTask(host, task.jobID), data: CanonicalJSON.encode(task), mode: .persistent))
+                body(.create(path: Paths.jobHost(task.jobID, host), data: Data(), mode: .persistent))
             case .update(let host, let task):
-                operations.append(.set(path: Paths.hostTask(host, task.jobID), data: CanonicalJSON.encode(task), version: nil))
+                body(.set(path: Paths.hostTask(host, task.jobID), data: CanonicalJSON.encode(task), version: nil))
             }
         }
-        operations += removals
-        operations.append(.set(path: Paths.configVersion, data: Data("\(checkIndex + 1)".utf8), version: checkIndex))
-        return operations
+        removals.forEach(body)
     }
 
     /// The tasks assigned to `host`; `watch` arms watches on the list and on every task.

@@ -17,7 +17,7 @@ import ZooKeeper
 /// chunk fails as a whole with "node exists" or "no node" only when it was already applied.
 extension HeliosStore {
     /// The most bytes of paths and data one transaction carries: well under ZooKeeper's 1 MB.
-    static let transactionBudget = 512 * 1024
+    public static let transactionBudget = 512 * 1024
 
     /// Roughly what an operation weighs in a request.
     static func weight(_ operation: TransactionOperation) -> Int {
@@ -27,8 +27,13 @@ extension HeliosStore {
         }
     }
 
+    /// Whether `operations` are more than one transaction may carry.
+    public static func needsJournal(_ operations: [TransactionOperation]) -> Bool {
+        operations.reduce(0) { $0 + weight($1) } > transactionBudget
+    }
+
     /// `operations` split in order into transactions of at most `budget` bytes.
-    static func batches(_ operations: [TransactionOperation], budget: Int = transactionBudget) -> [[TransactionOperation]] {
+    public static func transactions(of operations: [TransactionOperation], budget: Int = transactionBudget) -> [[TransactionOperation]] {
         var batches: [[TransactionOperation]] = []
         var current: [TransactionOperation] = []
         var size = 0
@@ -44,33 +49,6 @@ extension HeliosStore {
         }
         if !current.isEmpty { batches.append(current) }
         return batches
-    }
-
-    /// Applies `body` — a plan's operations without the check index's check and bump —
-    /// through a journal. Returns the new check index.
-    func applyThroughJournal(_ body: [TransactionOperation], checkIndex: Int32) async throws -> Int32 {
-        let entry = "\(checkIndex)-\(UUID().uuidString.prefix(8).lowercased())"
-        let chunks = Self.batches(body)
-        try await session.create(Paths.journalEntry(entry))
-        let writes = chunks.indices.map { index in
-            [TransactionOperation.create(path: Paths.journalChunk(entry, index), data: JournalCodec.encode(chunks[index]),
-                                         mode: .persistent)]
-        }
-        for result in await session.pipelinedTransactions(writes) { _ = try result.get() }
-        await Failpoint.reach("journal-written")
-        do {
-            try await session.transaction([
-                .check(path: Paths.configVersion, version: checkIndex),
-                .create(path: Paths.journalCommitted(entry), data: Data(), mode: .persistent),
-                .set(path: Paths.configVersion, data: Data("\(checkIndex + 1)".utf8), version: checkIndex),
-            ])
-        } catch let error as TransactionError where error.index == 0 && error.underlying.code == .badVersion {
-            try? await discard(entry)
-            throw HeliosStoreError.stale(expected: checkIndex)
-        }
-        await Failpoint.reach("journal-committed")
-        try await replay(entry, chunks)
-        return checkIndex + 1
     }
 
     /// Finishes every committed journal and deletes the dead ones. Every reader of the whole
@@ -97,7 +75,7 @@ extension HeliosStore {
 
     /// Applies a committed journal's chunks in order, then deletes it. The chunks are sent at
     /// once: the session keeps their order, and each applies, or fails because it already was.
-    private func replay(_ entry: String, _ chunks: [[TransactionOperation]]) async throws {
+    fileprivate func replay(_ entry: String, _ chunks: [[TransactionOperation]]) async throws {
         let guardOperation = TransactionOperation.check(path: Paths.journalCommitted(entry), version: -1)
         var transactions = chunks.map { [guardOperation] + $0 }
         if Failpoint.armed == "journal-replaying" {
@@ -127,7 +105,7 @@ extension HeliosStore {
     }
 
     /// Deletes a journal entry and its children in one transaction.
-    private func discard(_ entry: String) async throws {
+    fileprivate func discard(_ entry: String) async throws {
         let path = Paths.journalEntry(entry)
         let children = try await self.children(path)
         do {
@@ -136,6 +114,57 @@ extension HeliosStore {
         } catch let error as TransactionError where [.noNode, .notEmpty].contains(error.underlying.code) {
             // Deleted, or being deleted, by another reader.
         }
+    }
+}
+
+/// A plan on its way into the journal: chunks are sent as they are appended, without waiting;
+/// `commit()` waits for them, commits, and replays.
+final class JournalWriter {
+    private let store: HeliosStore
+    private let checkIndex: Int32
+    private let entry: String
+    private var chunks: [[TransactionOperation]] = []
+    private var writes: [PendingTransaction] = []
+
+    init(store: HeliosStore, checkIndex: Int32) {
+        self.store = store
+        self.checkIndex = checkIndex
+        entry = "\(checkIndex)-\(UUID().uuidString.prefix(8).lowercased())"
+        writes.append(store.session.submit([.create(path: Paths.journalEntry(entry), data: Data(), mode: .persistent)]))
+    }
+
+    func append(_ chunk: [TransactionOperation]) {
+        let path = Paths.journalChunk(entry, chunks.count)
+        chunks.append(chunk)
+        writes.append(store.session.submit([.create(path: path, data: JournalCodec.encode(chunk), mode: .persistent)]))
+    }
+
+    /// Commits the journal if the check index is still the one the plan was made at, then
+    /// replays it. Returns the new check index.
+    func commit() async throws -> Int32 {
+        if Failpoint.armed == "journal-written" {
+            for write in writes { _ = await write.result() }
+            await Failpoint.reach("journal-written")
+        }
+        // The commit also checks that every chunk is there; the session keeps the order.
+        let commit = store.session.submit([.check(path: Paths.configVersion, version: checkIndex)]
+            + chunks.indices.map { .check(path: Paths.journalChunk(entry, $0), version: 0) }
+            + [.create(path: Paths.journalCommitted(entry), data: Data(), mode: .persistent),
+               HeliosStore.bump(from: checkIndex)])
+        do {
+            for write in writes { _ = try await write.result().get() }
+            _ = try await commit.result().get()
+        } catch {
+            try? await store.discard(entry)
+            if case .failure(let failure as TransactionError) = await commit.result(), failure.index == 0,
+               failure.underlying.code == .badVersion {
+                throw HeliosStoreError.stale(expected: checkIndex)
+            }
+            throw error
+        }
+        await Failpoint.reach("journal-committed")
+        try await store.replay(entry, chunks)
+        return checkIndex + 1
     }
 }
 

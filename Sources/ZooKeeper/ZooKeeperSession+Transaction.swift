@@ -1,5 +1,6 @@
 internal import CZooKeeper
 import Foundation
+import Synchronization
 
 /// One operation of a multi-op transaction.
 public enum TransactionOperation: Sendable, Equatable {
@@ -62,26 +63,24 @@ extension ZooKeeperSession {
         return request.committedResults()
     }
 
-    /// Sends every transaction at once, in order, and waits for all of them: ZooKeeper applies
-    /// a session's requests in the order they were sent, so this is `transaction` in a loop
-    /// without a round trip each. Each transaction commits or fails on its own; the results
-    /// are in the transactions' order.
+    /// Sends a transaction and returns at once: ZooKeeper applies a session's requests in the
+    /// order they were sent, so transactions submitted one after another apply in that order
+    /// without a round trip each. Await `result()` for its outcome.
+    public func submit(_ operations: [TransactionOperation]) -> PendingTransaction {
+        let pending = PendingTransaction()
+        let request = TransactionRequest(operations)
+        request.finish = { result in pending.fulfil(result.map { request.committedResults() }) }
+        submit(request)
+        return pending
+    }
+
+    /// Sends every transaction at once, in order, and waits for all of them. Each commits or
+    /// fails on its own; the results are in the transactions' order.
     public func pipelinedTransactions(_ transactions: [[TransactionOperation]]) async -> [Result<[TransactionResult], any Error>] {
-        guard !transactions.isEmpty else { return [] }
-        let (results, delivery) = AsyncStream.makeStream(of: (Int, Result<[TransactionResult], any Error>).self)
-        for (index, operations) in transactions.enumerated() {
-            let request = TransactionRequest(operations)
-            request.finish = { result in delivery.yield((index, result.map { request.committedResults() })) }
-            submit(request)
-        }
-        var ordered = [Result<[TransactionResult], any Error>?](repeating: nil, count: transactions.count)
-        var received = 0
-        for await (index, result) in results {
-            ordered[index] = result
-            received += 1
-            if received == transactions.count { break }
-        }
-        return ordered.map { $0! }
+        let pending = transactions.map { submit($0) }
+        var results: [Result<[TransactionResult], any Error>] = []
+        for transaction in pending { results.append(await transaction.result()) }
+        return results
     }
 
     /// Hands `request` to the C client; its `finish` runs once, from the completion thread or here.
@@ -97,6 +96,34 @@ extension ZooKeeperSession {
     }
 }
 
+/// A transaction sent and not yet answered.
+public final class PendingTransaction: Sendable {
+    private typealias Outcome = Result<[TransactionResult], any Error>
+    private let state = Mutex<(outcome: Outcome?, waiters: [CheckedContinuation<Outcome, Never>])>((nil, []))
+
+    /// The outcome, once ZooKeeper answered. May be awaited any number of times.
+    public func result() async -> Result<[TransactionResult], any Error> {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> Outcome? in
+                if let outcome = state.outcome { return outcome }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+
+    /// From the completion thread: must not block.
+    func fulfil(_ outcome: Result<[TransactionResult], any Error>) {
+        let waiters = state.withLock { state in
+            state.outcome = outcome
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: outcome) }
+    }
+}
+
 /// The C buffers of one `zoo_amulti` call. The client writes the results (and created paths,
 /// and set stats) when the reply arrives, so they live until the completion has run.
 final class TransactionRequest: @unchecked Sendable {
@@ -105,13 +132,15 @@ final class TransactionRequest: @unchecked Sendable {
     let operations: [TransactionOperation]
     let ops: UnsafeMutablePointer<zoo_op_t>
     let results: UnsafeMutablePointer<zoo_op_result_t>
+    /// Where each create writes the path it made: its own path plus a sequence number fits.
     let pathBuffers: UnsafeMutablePointer<CChar>
+    let pathOffsets: [Int]
     let stats: UnsafeMutablePointer<Stat>
     private var strings: [UnsafeMutablePointer<CChar>] = []
     /// Called once with the outcome.
     var finish: ((Result<Void, any Error>) -> Void)?
 
-    static let pathBufferLength = 1024
+    static func pathBufferLength(_ path: String) -> Int { path.utf8.count + 16 }
 
     init(_ operations: [TransactionOperation]) {
         self.operations = operations
@@ -119,8 +148,15 @@ final class TransactionRequest: @unchecked Sendable {
         ops = .allocate(capacity: count)
         results = .allocate(capacity: count)
         results.initialize(repeating: zoo_op_result_t(), count: count)
-        pathBuffers = .allocate(capacity: count * Self.pathBufferLength)
-        pathBuffers.initialize(repeating: 0, count: count * Self.pathBufferLength)
+        var offsets: [Int] = []
+        var total = 0
+        for operation in operations {
+            offsets.append(total)
+            if case .create = operation { total += Self.pathBufferLength(operation.path) }
+        }
+        pathOffsets = offsets
+        pathBuffers = .allocate(capacity: max(total, 1))
+        pathBuffers.initialize(repeating: 0, count: max(total, 1))
         stats = .allocate(capacity: count)
         stats.initialize(repeating: Stat(), count: count)
         for (index, operation) in operations.enumerated() {
@@ -130,7 +166,7 @@ final class TransactionRequest: @unchecked Sendable {
             case .create(_, let data, let mode):
                 let (bytes, length) = copy(data)
                 zoo_create_op_init(op, path, bytes, length, OpenACL.pointer, mode.flags,
-                                   pathBuffers + index * Self.pathBufferLength, Int32(Self.pathBufferLength))
+                                   pathBuffers + pathOffsets[index], Int32(Self.pathBufferLength(operation.path)))
             case .set(_, let data, let version):
                 let (bytes, length) = copy(data)
                 zoo_set_op_init(op, path, bytes, length, version ?? -1, stats + index)
@@ -188,7 +224,7 @@ final class TransactionRequest: @unchecked Sendable {
     func committedResults() -> [TransactionResult] {
         operations.indices.map { index in
             switch operations[index] {
-            case .create: .created(path: String(cString: pathBuffers + index * Self.pathBufferLength))
+            case .create: .created(path: String(cString: pathBuffers + pathOffsets[index]))
             case .set: .set(NodeStat(stats[index]))
             case .delete: .deleted
             case .check: .checked

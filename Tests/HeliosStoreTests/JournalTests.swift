@@ -57,7 +57,7 @@ struct JournalTests {
                                                 hostDirectories: snapshot.hostDirectories)
         // ZooKeeper itself refuses the plan as one transaction: the journal is needed.
         await #expect(throws: (any Error).self) { try await writer.session.transaction(operations) }
-        #expect(HeliosStore.batches(operations).count > 2)
+        #expect(HeliosStore.transactions(of: operations).count > 2)
 
         // A reader polls while the writer applies: every snapshot is the old state or the new one.
         let seen = Mutex<[Int]>([])

@@ -1,0 +1,139 @@
+// The planner benchmark: a generated manifest repository of 10,000 jobs and 2,000 hosts
+// (about 50,000 host tasks), loaded from git and planned, next to the raw YAML parse of the
+// same files measured in the same run.
+import Foundation
+import Git
+import HeliosManifests
+import HeliosModel
+import HeliosPlanner
+import Yams
+
+enum PlannerBenchmark {
+    static let jobCount = Int(ProcessInfo.processInfo.environment["BENCH_JOBS"] ?? "") ?? 10_000
+    static let hostCount = Int(ProcessInfo.processInfo.environment["BENCH_HOSTS"] ?? "") ?? 2_000
+    static let hostsPerDeployment = 5
+    static let rounds = 5
+
+    static func manifest(_ index: Int, version: Int = 1) -> String {
+        let hosts = (0..<hostsPerDeployment).map { "host-\(String(format: "%04d", (index * hostsPerDeployment + $0) % hostCount))" }
+        return """
+            kind: Job
+            name: service-\(index)
+            version: "\(version)"
+            image: example/service:\(version)
+            command: [/bin/service, --id, "\(index)"]
+            env: { LOG_LEVEL: info, SERVICE_ID: "\(index)" }
+            ports: { http: { internal: 8080 } }
+            healthCheck: { http: { port: http, path: /healthz } }
+            stopTimeout: 30s
+            resources: { memory: 256Mi, cpuShares: 512 }
+            ---
+            kind: Deployment
+            name: service-\(index)
+            job: service-\(index)
+            hosts: [\(hosts.joined(separator: ", "))]
+            rollout: { parallelism: 2 }
+
+            """
+    }
+
+    static func run() throws {
+        // A git repository of one file per job and its deployment.
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("helios-bench-\(UUID().uuidString.prefix(8))")
+        let work = root.appendingPathComponent("repo")
+        try FileManager.default.createDirectory(at: work.appendingPathComponent("services"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        print("generating \(jobCount) jobs on \(hostCount) hosts in \(work.path)…")
+        for index in 0..<jobCount {
+            try Data(manifest(index).utf8).write(to: work.appendingPathComponent("services/service-\(index).yaml"))
+        }
+        try shell(["git", "init", "-q", "-b", "main"], in: work)
+        try shell(["git", "-c", "user.name=bench", "-c", "user.email=bench@helios.invalid", "add", "-A"], in: work)
+        try shell(["git", "-c", "user.name=bench", "-c", "user.email=bench@helios.invalid", "commit", "-qm", "all"], in: work)
+        let repository = try GitRepository.open(at: work.path)
+        let first = try repository.resolve("HEAD")
+        let rssBefore = peakRSS()
+
+        // Baseline: Yams composing every file, nothing else.
+        let texts = try ManifestSource.commit(first, in: repository).map { String(decoding: $0.content, as: UTF8.self) }
+        let rawParse = try measure { () -> Int in
+            var nodes = 0
+            for text in texts {
+                let parser = try Parser(yaml: text)
+                while try parser.nextRoot() != nil { nodes += 1 }
+            }
+            return nodes
+        }
+
+        // A full load from the commit: tree walk, blobs, preflight, parse, validation, resolution.
+        let fullLoad = try measure { () -> DesiredState in
+            try ManifestLoader.load(ManifestSource.commit(first, in: repository)).get()
+        }
+        let desired = fullLoad.result
+        let emptyCluster = ClusterState(hosts: Dictionary(uniqueKeysWithValues: (0..<hostCount).map {
+            ("host-\(String(format: "%04d", $0))", HostState(labels: ["role": "service"]))
+        }))
+        let fullPlan = measure { Planner.plan(desired: desired, actual: emptyCluster, base: PlanBase(kind: .empty), target: first.hex) }
+        let taskCount = fullPlan.result.tasks.count
+
+        // The cluster once that plan is applied, and a no-change plan against it.
+        let applied = Planner.cluster(declaring: desired, hosts: emptyCluster.hosts)
+        let steadyPlan = measure { Planner.plan(desired: desired, actual: applied, base: PlanBase(kind: .cluster), target: first.hex) }
+        precondition(steadyPlan.result.isEmpty, "a plan against the applied state must be empty")
+        let peakAfterFull = peakRSS()
+
+        // A one-file commit.
+        try Data(manifest(4242 % jobCount, version: 2).utf8).write(to: work.appendingPathComponent("services/service-\(4242 % jobCount).yaml"))
+        try shell(["git", "-c", "user.name=bench", "-c", "user.email=bench@helios.invalid", "commit", "-qam", "one"], in: work)
+        let second = try repository.resolve("HEAD")
+
+        // The master's way: the tree diff, the manifest index and a plan of what changed.
+        // Each round applies the commit and then takes it back (untimed), so every round does the same work.
+        var index = ManifestIndex()
+        _ = try index.load(ManifestSource.commit(first, in: repository)).get()
+        var timings = (diff: [Double](), index: [Double](), plan: [Double]())
+        var incremental: Plan?
+        for _ in 0..<rounds {
+            var start = ContinuousClock.now
+            let changes = try ManifestSource.changes(from: first, to: second, in: repository)
+            timings.diff.append(milliseconds(since: start))
+            start = ContinuousClock.now
+            let change = try index.apply(changes).get()
+            timings.index.append(milliseconds(since: start))
+            start = ContinuousClock.now
+            incremental = Planner.plan(desired: index.desired, actual: applied, change: change,
+                                       base: PlanBase(kind: .cluster), target: second.hex)
+            timings.plan.append(milliseconds(since: start))
+            _ = try index.apply(ManifestSource.changes(from: second, to: first, in: repository)).get()
+        }
+        _ = try index.apply(ManifestSource.changes(from: first, to: second, in: repository)).get()
+        let fullWay = measure { Planner.plan(desired: index.desired, actual: applied, base: PlanBase(kind: .cluster), target: second.hex) }
+        precondition(incremental!.changes == fullWay.result.changes && incremental!.tasks == fullWay.result.tasks,
+                     "the plan of the change must be the full plan")
+        precondition(fullWay.result.summary == PlanSummary(add: 1, change: 1, remove: 1), "\(fullWay.result.summary)")
+        let oneFile = (diff: timings.diff.min()!, index: timings.index.min()!, plan: timings.plan.min()!)
+        let oneFileTotal = zip(zip(timings.diff, timings.index), timings.plan).map { $0.0 + $0.1 + $1 }.min()!
+
+        func row(_ label: String, _ milliseconds: Double, _ note: String = "") {
+            let ratio = milliseconds / rawParse.milliseconds
+            print(label.padding(toLength: 54, withPad: " ", startingAt: 0)
+                + String(format: "%10.1f ms %8.3f× raw parse  %@", milliseconds, ratio, note))
+        }
+        print("""
+
+            Planner benchmark: \(jobCount) jobs, \(jobCount) deployments, \(hostCount) hosts, \(taskCount) host tasks
+            (best of \(rounds); ratios against the raw Yams parse of the same \(texts.count) files, measured in this run)
+            """)
+        row("raw YAML parse (baseline, Yams compose)", rawParse.milliseconds, "\(rawParse.result) documents")
+        row("full load from git (tree, blobs, validate)", fullLoad.milliseconds)
+        row("full plan (empty cluster → everything)", fullPlan.milliseconds, "target < 1000 ms")
+        row("steady plan (cluster in sync)", steadyPlan.milliseconds)
+        row("one-file commit: planned in full, for comparison", fullWay.milliseconds)
+        row("one-file commit: tree diff and read the blob", oneFile.diff)
+        row("one-file commit: parse, update the index", oneFile.index)
+        row("one-file commit: plan what changed", oneFile.plan)
+        row("one-file commit: diff + index + plan", oneFileTotal, "target < 50 ms")
+        print(String(format: "\npeak RSS: %.0f MiB after the full load and plans (%.0f MiB before loading; target < 300 MiB)",
+                     peakAfterFull, rssBefore))
+    }
+}
