@@ -6,7 +6,7 @@ SWIFT ?= swift
 DEBIAN_PACKAGES := libzookeeper-mt-dev libgit2-dev libcurl4-openssl-dev libyaml-dev zookeeper \
 	docker.io busybox-static curl git python3 default-jre-headless
 
-.PHONY: all deps build release test bench bench-plan demo demo-down services-up services-down test-images clean
+.PHONY: all deps build release test bench bench-plan bench-store demo demo-down services-up services-down test-images clean
 
 all: build
 
@@ -33,11 +33,15 @@ test: deps
 	scripts/with-services.sh $(SWIFT) test --skip-build --disable-xctest
 
 ## bench: the benchmarks, in release mode, with their baselines measured in the same run.
-bench: bench-plan
+bench: bench-plan bench-store
 
 bench-plan: deps
 	$(SWIFT) build -c release --product helios-bench
-	.build/release/helios-bench
+	.build/release/helios-bench plan
+
+bench-store: deps
+	$(SWIFT) build -c release --product helios-bench
+	scripts/with-services.sh .build/release/helios-bench store
 
 ## demo: a working deployer on this machine, from the manifests in deployments/.
 demo: build

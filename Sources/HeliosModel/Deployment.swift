@@ -147,3 +147,64 @@ public struct HostTask: Sendable, Equatable, Codable {
         case jobID = "jobId", goal, deployment
     }
 }
+
+extension Deployment: CanonicalJSONWritable {
+    public func write(to writer: inout CanonicalJSONWriter) {
+        writer.raw("{\"goal\":")
+        writer.string(goal.rawValue)
+        writer.raw(",\"hostSelector\":[")
+        for (index, selector) in hostSelector.enumerated() {
+            if index > 0 { writer.raw(",") }
+            writer.raw("{\"label\":")
+            writer.string(selector.label)
+            writer.raw(",\"operator\":")
+            writer.string(selector.operator.rawValue)
+            writer.raw(",\"values\":")
+            writer.strings(selector.values)
+            writer.raw("}")
+        }
+        writer.raw("],\"hosts\":")
+        writer.strings(hosts)
+        writer.raw(",\"jobId\":")
+        writer.string(jobID.description)
+        writer.raw(",\"name\":")
+        writer.string(name)
+        writer.raw(",\"protect\":")
+        writer.bool(protect)
+        writer.raw(",\"rollout\":{\"autoRollback\":")
+        writer.bool(rollout.autoRollback)
+        writer.raw(",\"ignoreFailures\":")
+        writer.bool(rollout.ignoreFailures)
+        writer.raw(",\"minHealthy\":")
+        writer.number(rollout.minHealthy)
+        writer.raw(",\"overlap\":")
+        writer.bool(rollout.overlap)
+        writer.raw(",\"parallelism\":")
+        writer.number(rollout.parallelism)
+        writer.raw(",\"timeout\":")
+        writer.number(rollout.timeout)
+        writer.raw("}")
+        if let source {
+            writer.raw(",\"source\":{\"file\":")
+            writer.string(source.file)
+            if let revision = source.revision {
+                writer.raw(",\"revision\":")
+                writer.string(revision)
+            }
+            writer.raw("}")
+        }
+        writer.raw("}")
+    }
+}
+
+extension HostTask: CanonicalJSONWritable {
+    public func write(to writer: inout CanonicalJSONWriter) {
+        writer.raw("{\"deployment\":")
+        writer.string(deployment)
+        writer.raw(",\"goal\":")
+        writer.string(goal.rawValue)
+        writer.raw(",\"jobId\":")
+        writer.string(jobID.description)
+        writer.raw("}")
+    }
+}

@@ -73,18 +73,33 @@ extension HeliosStore {
         }
     }
 
-    /// Applies a committed journal's chunks in order, then deletes it. The chunks are sent at
-    /// once: the session keeps their order, and each applies, or fails because it already was.
+    /// Applies a committed journal's chunks in order, then deletes it.
     fileprivate func replay(_ entry: String, _ chunks: [[TransactionOperation]]) async throws {
+        try await finish(entry, replays: await submitReplays(entry, chunks))
+    }
+
+    /// Sends every chunk at once, each guarded by `committed`: the session keeps their order,
+    /// and each applies, or fails because it already was or the journal is gone.
+    fileprivate func submitReplays(_ entry: String, _ chunks: [[TransactionOperation]]) async -> [PendingTransaction] {
         let guardOperation = TransactionOperation.check(path: Paths.journalCommitted(entry), version: -1)
-        var transactions = chunks.map { [guardOperation] + $0 }
-        if Failpoint.armed == "journal-replaying" {
-            // Apply the first chunk alone, so that a test can kill the writer after it.
-            try await replayed(await session.pipelinedTransactions([transactions.removeFirst()]))
-            await Failpoint.reach("journal-replaying")
+        var replays: [PendingTransaction] = []
+        for chunk in chunks {
+            replays.append(session.submit([guardOperation] + chunk))
+            if replays.count == 1 && Failpoint.armed == "journal-replaying" {
+                _ = await replays[0].result() // the first chunk alone, so that a test can kill the writer after it
+                await Failpoint.reach("journal-replaying")
+            }
         }
-        guard try await replayed(await session.pipelinedTransactions(transactions)) else { return }
-        try await discard(entry)
+        return replays
+    }
+
+    /// Waits for the replays and deletes the journal they finished. `children`: the entry's
+    /// children, when the caller knows them.
+    fileprivate func finish(_ entry: String, replays: [PendingTransaction], children: [String]? = nil) async throws {
+        var results: [Result<[TransactionResult], any Error>] = []
+        for replay in replays { results.append(await replay.result()) }
+        guard try replayed(results) else { return }
+        try await discard(entry, children: children)
     }
 
     /// Whether the journal is still there to delete; throws the first real failure.
@@ -105,9 +120,10 @@ extension HeliosStore {
     }
 
     /// Deletes a journal entry and its children in one transaction.
-    fileprivate func discard(_ entry: String) async throws {
+    fileprivate func discard(_ entry: String, children known: [String]? = nil) async throws {
         let path = Paths.journalEntry(entry)
-        let children = try await self.children(path)
+        var children = known ?? []
+        if known == nil { children = try await self.children(path) }
         do {
             try await session.transaction(children.sorted().map { .delete(path: path + "/" + $0, version: nil) }
                 + [.delete(path: path, version: nil)])
@@ -151,10 +167,17 @@ final class JournalWriter {
             + chunks.indices.map { .check(path: Paths.journalChunk(entry, $0), version: 0) }
             + [.create(path: Paths.journalCommitted(entry), data: Data(), mode: .persistent),
                HeliosStore.bump(from: checkIndex)])
+        if Failpoint.armed == "journal-committed" {
+            _ = await commit.result()
+            await Failpoint.reach("journal-committed")
+        }
+        // The replays follow at once: guarded by `committed`, they apply only if the commit did.
+        let replays = await store.submitReplays(entry, chunks)
         do {
             for write in writes { _ = try await write.result().get() }
             _ = try await commit.result().get()
         } catch {
+            for replay in replays { _ = await replay.result() }
             try? await store.discard(entry)
             if case .failure(let failure as TransactionError) = await commit.result(), failure.index == 0,
                failure.underlying.code == .badVersion {
@@ -162,8 +185,8 @@ final class JournalWriter {
             }
             throw error
         }
-        await Failpoint.reach("journal-committed")
-        try await store.replay(entry, chunks)
+        let children = chunks.indices.map { String(Paths.journalChunk(entry, $0).split(separator: "/").last!) } + ["committed"]
+        try await store.finish(entry, replays: replays, children: children)
         return checkIndex + 1
     }
 }

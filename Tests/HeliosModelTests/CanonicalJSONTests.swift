@@ -1,5 +1,5 @@
 import Foundation
-import HeliosModel
+@testable import HeliosModel
 import Testing
 
 struct CanonicalJSONTests {
@@ -50,5 +50,32 @@ struct CanonicalJSONTests {
         let task = HostTask(jobID: job.id, goal: .start, deployment: "web")
         #expect(String(decoding: CanonicalJSON.encode(task), as: UTF8.self)
             == #"{"deployment":"web","goal":"START","jobId":"\#(job.id)"}"#)
+    }
+
+    @Test func handWrittenEncodingsEqualTheGenericOne() throws {
+        let job = Job(name: "web", version: "1", image: "busybox")
+        var checked = 0
+        for goal in [DeploymentGoal.start, .stop] {
+            for selectors in [[], ["role=web"], ["zone in (a, b)", "tier!=db"]] {
+                for source in [nil, Source(file: "a/web.yaml", revision: nil), Source(file: "w.yaml", revision: "abc\"")] {
+                    for hosts in [[], ["b", "a"]] {
+                        let deployment = Deployment(
+                            name: "web-\(checked)", jobID: job.id, hosts: hosts,
+                            hostSelector: try selectors.map { try HostSelector(parsing: $0) }, goal: goal,
+                            protect: checked % 2 == 0,
+                            rollout: RolloutOptions(parallelism: checked % 4 + 1, overlap: checked % 3 == 0, timeout: 1_000 * Int64(checked),
+                                                    minHealthy: Int64(checked), ignoreFailures: checked % 5 == 0, autoRollback: checked % 2 == 1),
+                            source: source)
+                        #expect(CanonicalJSON.encode(deployment) == CanonicalJSON.encodeGenerically(deployment))
+                        checked += 1
+                    }
+                }
+            }
+        }
+        for goal in [Goal.start, .stop, .undeploy] {
+            let task = HostTask(jobID: job.id, goal: goal, deployment: "web \"quoted\"")
+            #expect(CanonicalJSON.encode(task) == CanonicalJSON.encodeGenerically(task))
+        }
+        #expect(checked == 36)
     }
 }
