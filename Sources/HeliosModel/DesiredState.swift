@@ -37,17 +37,20 @@ public struct ClusterState: Sendable, Equatable, Codable {
     public var checkIndex: Int32?
     /// The git revision last applied, when git drives the cluster.
     public var revision: String?
+    /// What each host's agent last reported of its tasks: host → job → status.
+    public var statuses: [String: [JobID: TaskStatus]]
 
     public init(config: ClusterConfig = ClusterConfig(), hosts: [String: HostState] = [:],
-                checkIndex: Int32? = nil, revision: String? = nil) {
+                checkIndex: Int32? = nil, revision: String? = nil, statuses: [String: [JobID: TaskStatus]] = [:]) {
         self.config = config
         self.hosts = hosts
         self.checkIndex = checkIndex
         self.revision = revision
+        self.statuses = statuses
     }
 
     enum CodingKeys: String, CodingKey {
-        case formatVersion, jobs, deployments, tasks, hosts, checkIndex, revision
+        case formatVersion, jobs, deployments, tasks, hosts, checkIndex, revision, statuses
     }
 
     public init(from decoder: any Decoder) throws {
@@ -67,6 +70,8 @@ public struct ClusterState: Sendable, Equatable, Codable {
         hosts = try values.decode([String: HostState].self, forKey: .hosts)
         checkIndex = try values.decodeIfPresent(Int32.self, forKey: .checkIndex)
         revision = try values.decodeIfPresent(String.self, forKey: .revision)
+        let statuses = try values.decodeIfPresent([String: [TaskStatus]].self, forKey: .statuses) ?? [:]
+        self.statuses = statuses.mapValues { Dictionary($0.map { ($0.jobID, $0) }, uniquingKeysWith: { first, _ in first }) }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -78,6 +83,9 @@ public struct ClusterState: Sendable, Equatable, Codable {
         try values.encode(hosts, forKey: .hosts)
         try values.encodeIfPresent(checkIndex, forKey: .checkIndex)
         try values.encodeIfPresent(revision, forKey: .revision)
+        if !statuses.isEmpty {
+            try values.encode(statuses.mapValues { $0.values.sorted { $0.jobID < $1.jobID } }, forKey: .statuses)
+        }
     }
 }
 

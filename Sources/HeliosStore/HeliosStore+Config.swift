@@ -20,7 +20,7 @@ public struct ConfigSnapshot: Sendable {
 }
 
 extension HeliosStore {
-    /// Reads everything under `/config` and what agents report of their hosts, as of one
+    /// Reads everything under `/config` and what agents report of their hosts and tasks, as of one
     /// check index: a plan applied meanwhile makes it read again, and a committed journal is
     /// finished first, so the snapshot never holds half a plan. Reads are pipelined.
     public func readConfig() async throws -> ConfigSnapshot {
@@ -44,11 +44,13 @@ extension HeliosStore {
                 HostState(labels: try await self.decode([String: String].self, at: Paths.hostLabels(host)) ?? [:],
                           up: try await self.isUp(host))
             }
+            let statuses = try await concurrently(hostNames, window: 64) { try await self.taskStatuses(host: $0) }
             let revision = try await syncRecord()?.revision
             guard try await session.get(Paths.configVersion).stat.version == checkIndex else { continue }
             return ConfigSnapshot(
                 state: ClusterState(config: config, hosts: Dictionary(uniqueKeysWithValues: zip(hostNames, hosts)),
-                                    checkIndex: checkIndex, revision: revision),
+                                    checkIndex: checkIndex, revision: revision,
+                                    statuses: Dictionary(uniqueKeysWithValues: zip(hostNames, statuses)).filter { !$0.value.isEmpty }),
                 hostDirectories: Set(hostDirectories))
         }
     }
@@ -146,8 +148,21 @@ extension HeliosStore {
     }
 
     /// The tasks assigned to `host`; `watch` arms watches on the list and on every task.
+    /// Before the first task, the list does not exist: the watch then waits for its creation.
     public func tasks(of host: String, watch: Bool = false) async throws -> [JobID: HostTask] {
-        let ids = try await children(Paths.hostTasks(host), watch: watch).compactMap { JobID($0) }
+        let path = Paths.hostTasks(host)
+        var names: [String]
+        while true {
+            do {
+                names = try await session.children(path, watch: watch)
+                break
+            } catch let error as ZooKeeperError where error.code == .noNode {
+                guard watch else { return [:] }
+                if try await session.exists(path, watch: true) == nil { return [:] }
+                // Created in between: read it.
+            }
+        }
+        let ids = names.compactMap { JobID($0) }
         let tasks = try await decodeAll(HostTask.self, at: ids.map { Paths.hostTask(host, $0) }, watch: watch)
         var result: [JobID: HostTask] = [:]
         for (id, task) in zip(ids, tasks) { result[id] = task }

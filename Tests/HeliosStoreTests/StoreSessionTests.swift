@@ -1,0 +1,66 @@
+import Foundation
+import HeliosModel
+import HeliosPlanner
+@testable import HeliosStore
+import HeliosTestSupport
+import Synchronization
+import Testing
+import ZooKeeper
+
+@Suite(.enabled(if: TestServices.zooKeeperEnabled, "needs ZooKeeper: run `make test`"))
+struct StoreSessionTests {
+    @Test func aHostIsUpAgainAfterItsAgentSessionExpires() async throws {
+        let servers = try TestServices.requireZooKeeper()
+        let port = try #require(Int(servers.split(separator: ":").last ?? ""))
+        let chroot = TestServices.uniqueChroot("store-expiry")
+        let proxy = try TCPProxy(to: port)
+        defer { proxy.stop() }
+        let observer = try await HeliosStore.connect(servers: servers, chroot: chroot)
+        let agent = try await HeliosStore.connect(servers: "127.0.0.1:\(proxy.port)", chroot: chroot, sessionTimeout: .seconds(4))
+        try await agent.registerHost("a", info: HostInfo(hostname: "a", agentVersion: "test", dockerAPIVersion: nil))
+        #expect(try await observer.readConfig().state.hosts["a"]?.up == true)
+
+        proxy.pause()
+        let down = await eventually(timeout: .seconds(60)) { (try? await observer.isUp("a")) == false }
+        #expect(down, "the server never expired the agent's session")
+        #expect(try await observer.readConfig().state.hosts["a"]?.up == false)
+        proxy.resume()
+        // The renewed session marks the host UP again, with no call from the agent.
+        let up = await eventually(timeout: .seconds(60)) { (try? await observer.isUp("a")) == true }
+        #expect(up)
+        await agent.close()
+        await observer.close()
+    }
+
+    @Test func taskWatchesFireAndTheSnapshotHoldsWhatAgentsReport() async throws {
+        let chroot = TestServices.uniqueChroot("store-watch")
+        let servers = try TestServices.requireZooKeeper()
+        let master = try await HeliosStore.connect(servers: servers, chroot: chroot)
+        let agent = try await HeliosStore.connect(servers: servers, chroot: chroot)
+        try await agent.registerHost("h", info: HostInfo(hostname: "h", agentVersion: "test", dockerAPIVersion: nil))
+        let events = Mutex<[WatchEvent]>([])
+        let stream = agent.session.watchEvents()
+        let listening = Task { for await event in stream { events.withLock { $0.append(event) } } }
+        defer { listening.cancel() }
+        #expect(try await agent.tasks(of: "h", watch: true).isEmpty)
+
+        let job = Job(name: "web", version: "1", image: "busybox")
+        let desired = DesiredState(jobs: [job.id: job], deployments: ["web": Deployment(name: "web", jobID: job.id, hosts: ["h"])])
+        let snapshot = try await master.readConfig()
+        try await master.apply(Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster), target: "t"),
+                               to: snapshot)
+        let woken = await eventually { events.withLock { $0.contains { HeliosStore.concernsTasks(of: "h", $0) } } }
+        #expect(woken, "the agent's task watch did not fire: \(events.withLock { $0 })")
+        #expect(try await agent.tasks(of: "h").keys.sorted() == [job.id])
+
+        let status = TaskStatus(jobID: job.id, goal: .start, state: .running, containerID: "c1")
+        try await agent.setTaskStatus(status, host: "h")
+        let state = try await master.readConfig().state
+        #expect(state.statuses["h"]?[job.id] == status)
+        // A snapshot file keeps them.
+        let file = try JSONEncoder().encode(state)
+        #expect(try JSONDecoder().decode(ClusterState.self, from: file).statuses == state.statuses)
+        await agent.close()
+        await master.close()
+    }
+}
