@@ -10,6 +10,9 @@ enum Failpoint {
     static func reach(_ name: String) async {
         guard armed == name else { return }
         FileHandle.standardError.write(Data("failpoint \(name) reached\n".utf8))
-        while true { try? await Task.sleep(for: .seconds(3600)) }
+        // Wait to be killed; should the test that armed it die first, do not linger.
+        let parent = getppid()
+        while getppid() == parent { try? await Task.sleep(for: .milliseconds(200)) }
+        exit(1)
     }
 }
