@@ -50,7 +50,8 @@ step "Start a master (polling the repository every second) and an agent named de
 "$helios" master --zk "$HELIOS_TEST_ZK" --chroot "$chroot" --repo "$demo/manifests.git" --poll 1s \
     --state-dir "$demo/master" --http "$http" > "$demo/master.log" 2>&1 &
 echo $! > "$demo/master.pid"
-"$helios" agent --zk "$HELIOS_TEST_ZK" --chroot "$chroot" --name demo-host --reconcile-interval 5s > "$demo/agent.log" 2>&1 &
+"$helios" agent --zk "$HELIOS_TEST_ZK" --chroot "$chroot" --name demo-host --reconcile-interval 5s \
+    --state-dir "$demo/agent-state" > "$demo/agent.log" 2>&1 &
 echo $! > "$demo/agent.pid"
 [ -n "${KEEP:-}" ] || trap stop_daemons EXIT
 echo "master: http://$http (log $demo/master.log); agent: demo-host (log $demo/agent.log)"

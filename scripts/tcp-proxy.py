@@ -4,9 +4,11 @@
 Tests stop it with SIGSTOP to cut a client off from a live server (a network partition:
 the server expires the session for real) and resume it with SIGCONT.
 """
+import os
 import socket
 import sys
 import threading
+import time
 
 
 def pipe(source, sink):
@@ -26,7 +28,15 @@ def pipe(source, sink):
                 pass
 
 
+def exit_with_parent(parent):
+    """A test that dies without stopping its proxy must not leave it behind."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
 def main():
+    threading.Thread(target=exit_with_parent, args=(os.getppid(),), daemon=True).start()
     listen_port, target_port = int(sys.argv[1]), int(sys.argv[2])
     server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

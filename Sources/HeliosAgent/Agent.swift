@@ -23,10 +23,11 @@ public struct Agent: Service {
 
     public func run() async throws {
         let docker = DockerClient(socketPath: configuration.dockerSocket)
+        let agentID = try AgentIdentity.load(from: configuration.stateDirectory)
         try await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    try await serveOneSession(docker: docker)
+                    try await serveOneSession(docker: docker, agentID: agentID)
                 } catch is CancellationError {
                     return
                 } catch {
@@ -38,11 +39,11 @@ public struct Agent: Service {
     }
 
     /// Connects, registers and reconciles until the session expires or the agent stops.
-    private func serveOneSession(docker: DockerClient) async throws {
+    private func serveOneSession(docker: DockerClient, agentID: String) async throws {
         let store = try await HeliosStore.connect(servers: configuration.zooKeeper, chroot: configuration.chroot,
                                                   sessionTimeout: configuration.sessionTimeout)
         do {
-            try await serve(store: store, docker: docker)
+            try await serve(store: store, docker: docker, agentID: agentID)
         } catch {
             await store.close()
             throw error
@@ -51,11 +52,21 @@ public struct Agent: Service {
     }
 
     /// Registers the host, then wakes a reconcile pass on every watch event, reconnection and interval.
-    private func serve(store: HeliosStore, docker: DockerClient) async throws {
+    private func serve(store: HeliosStore, docker: DockerClient, agentID: String) async throws {
         let apiVersion = try? await docker.apiVersion()
-        try await store.registerHost(configuration.name, info: HostInfo(
-            hostname: ProcessInfo.processInfo.hostName, agentVersion: Self.version, dockerAPIVersion: apiVersion))
-        logger.info("agent registered", metadata: ["docker.api": "\(apiVersion ?? "unreachable")"])
+        let info = HostInfo(hostname: ProcessInfo.processInfo.hostName, agentVersion: Self.version, dockerAPIVersion: apiVersion)
+        // Nothing of the host is touched before it is ours.
+        while true {
+            do {
+                try await store.registerHost(configuration.name, agentID: agentID, info: info)
+                break
+            } catch let error as HeliosStoreError {
+                guard case .hostTaken = error else { throw error }
+                logger.error("\(error)")
+                try await Task.sleep(for: .seconds(2))
+            }
+        }
+        logger.info("agent registered", metadata: ["agent.id": "\(agentID)", "docker.api": "\(apiVersion ?? "unreachable")"])
 
         let reconciler = Reconciler(host: configuration.name, store: store, docker: docker, logger: logger)
         let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How an agent runs.
 public struct AgentConfiguration: Sendable {
     /// The host's name in Helios: deployments name it in `hosts`.
@@ -10,14 +12,34 @@ public struct AgentConfiguration: Sendable {
     /// A full reconcile pass runs at least this often, watch events or not.
     public var reconcileInterval: Duration
     public var sessionTimeout: Duration
+    /// Where the agent keeps its id across restarts.
+    public var stateDirectory: String
 
     public init(name: String, zooKeeper: String, chroot: String = "/helios", dockerSocket: String,
-                reconcileInterval: Duration = .seconds(30), sessionTimeout: Duration = .seconds(10)) {
+                reconcileInterval: Duration = .seconds(30), sessionTimeout: Duration = .seconds(10),
+                stateDirectory: String? = nil) {
         self.name = name
         self.zooKeeper = zooKeeper
         self.chroot = chroot
         self.dockerSocket = dockerSocket
         self.reconcileInterval = reconcileInterval
         self.sessionTimeout = sessionTimeout
+        self.stateDirectory = stateDirectory ?? "/var/lib/helios/agent-\(name)"
+    }
+}
+
+/// The agent's id: made once, kept in the state directory, so that a restarted agent is
+/// known as the same one and another agent under the same host name is not.
+enum AgentIdentity {
+    static func load(from directory: String) throws -> String {
+        let file = URL(fileURLWithPath: directory).appendingPathComponent("agent-id")
+        if let text = try? String(contentsOf: file, encoding: .utf8),
+           let id = UUID(uuidString: text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            return id.uuidString.lowercased()
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let id = UUID().uuidString.lowercased()
+        try Data((id + "\n").utf8).write(to: file, options: .atomic)
+        return id
     }
 }

@@ -18,6 +18,8 @@ actor Reconciler {
     let docker: DockerClient
     let logger: Logger
     private var jobs: [JobID: Job] = [:]
+    /// The tasks as last read from ZooKeeper: while it is unreachable, the host keeps to them.
+    private var knownTasks: [JobID: HostTask]?
     private var reported: [JobID: TaskStatus] = [:]
     /// Containers being stopped and removed, by id: a graceful stop takes up to the stop
     /// timeout and must not hold up the pass, nor be started twice.
@@ -31,8 +33,21 @@ actor Reconciler {
     }
 
     func reconcile() async {
+        let tasks: [JobID: HostTask]
         do {
-            let tasks = try await store.tasks(of: host, watch: true)
+            tasks = try await store.tasks(of: host, watch: true)
+            knownTasks = tasks
+        } catch {
+            guard let knownTasks else {
+                logger.warning("reconcile pass failed", metadata: ["error": "\(error)"])
+                return
+            }
+            // ZooKeeper is away: keep every container as it was told, restart crashed ones from the
+            // jobs already known; statuses go out once it is back (`report` retries them).
+            logger.warning("ZooKeeper unreachable; keeping to the last known tasks", metadata: ["error": "\(error)"])
+            tasks = knownTasks
+        }
+        do {
             let containers = try await docker.listContainers(all: true, labels: ["\(Self.hostLabel)=\(host)"])
             let byJob = Dictionary(grouping: containers) { $0.labels[Self.jobLabel] ?? "" }
 

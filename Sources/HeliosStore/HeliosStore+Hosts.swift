@@ -3,21 +3,33 @@ import HeliosModel
 import ZooKeeper
 
 extension HeliosStore {
-    /// Marks `host` UP with an ephemeral node of this session and records its facts.
+    /// Marks `host` UP with an ephemeral node of this session, holding `agentID`, and records
+    /// its facts.
     ///
-    /// An `up` node left by an earlier session of the same agent (a restart before that
-    /// session expired) is replaced.
-    public func registerHost(_ host: String, info: HostInfo, labels: [String: String] = [:]) async throws {
+    /// An `up` node of the same agent (the same id: a restart before its old session expired)
+    /// is replaced. One of another agent is not: two agents must never run one host's tasks,
+    /// so this throws `HeliosStoreError.hostTaken` until that agent's session ends.
+    public func registerHost(_ host: String, agentID: String, info: HostInfo, labels: [String: String] = [:]) async throws {
+        let up = Paths.hostUp(host)
         try await session.createPath(Paths.taskStatuses(host))
+        while true {
+            do {
+                let (holder, stat) = try await session.get(up)
+                guard stat.ephemeralOwner != session.sessionID else { break } // already ours
+                let other = String(decoding: holder, as: UTF8.self)
+                guard other == agentID else { throw HeliosStoreError.hostTaken(host: host, agentID: other) }
+                try? await session.delete(up, version: stat.version)
+            } catch let error as ZooKeeperError where error.code == .noNode {}
+            do {
+                // Owned: a renewed session (after an expiry) marks the host UP again.
+                try await session.createEphemeral(up, data: Data(agentID.utf8))
+                break
+            } catch let error as ZooKeeperError where error.code == .nodeExists {
+                continue // another agent came first: look again at who holds it
+            }
+        }
         try await put(Paths.hostInfo(host), CanonicalJSON.encode(info))
         try await put(Paths.hostLabels(host), CanonicalJSON.encode(labels))
-        if let up = try await session.exists(Paths.hostUp(host)), up.ephemeralOwner != session.sessionID {
-            try? await session.delete(Paths.hostUp(host))
-        }
-        do {
-            // Owned: a renewed session (after an expiry) marks the host UP again.
-            try await session.createEphemeral(Paths.hostUp(host))
-        } catch let error as ZooKeeperError where error.code == .nodeExists {}
     }
 
     /// Whether `host`'s agent holds a live session.

@@ -8,6 +8,8 @@ public enum HeliosStoreError: Error, Sendable, CustomStringConvertible {
     case refused([String])
     /// A node holds something that is not what Helios wrote there.
     case corrupt(path: String, reason: String)
+    /// Another agent, alive, is registered under this host name.
+    case hostTaken(host: String, agentID: String)
 
     public var description: String {
         switch self {
@@ -17,6 +19,9 @@ public enum HeliosStoreError: Error, Sendable, CustomStringConvertible {
             "the plan is refused: " + errors.joined(separator: "; ")
         case .corrupt(let path, let reason):
             "unreadable ZooKeeper node \(path): \(reason)"
+        case .hostTaken(let host, let agentID):
+            "another agent (id \(agentID)) is registered as host '\(host)' and alive; "
+                + "this one waits until that agent's session ends"
         }
     }
 }

@@ -25,11 +25,17 @@ struct AgentTests {
             docker = DockerClient(socketPath: try TestServices.requireDocker())
         }
 
+        /// Where the agent keeps its id; another `instance` is another agent under the same name.
+        func stateDirectory(instance: String = "") -> String {
+            FileManager.default.temporaryDirectory.appendingPathComponent("helios-agent-\(host)\(instance)").path
+        }
+
         /// Starts an agent in this process; cancel the task to stop it.
-        func startAgent() throws -> Task<Void, any Error> {
+        func startAgent(instance: String = "") throws -> Task<Void, any Error> {
             let agent = Agent(configuration: AgentConfiguration(
                 name: host, zooKeeper: try TestServices.requireZooKeeper(), chroot: chroot,
-                dockerSocket: try TestServices.requireDocker(), reconcileInterval: .seconds(1)),
+                dockerSocket: try TestServices.requireDocker(), reconcileInterval: .seconds(1),
+                stateDirectory: stateDirectory(instance: instance)),
                 logger: Logger(label: "test.agent"))
             return Task { try await agent.run() }
         }
@@ -117,6 +123,33 @@ struct AgentTests {
         }
         #expect(restarted)
         await fixture.cleanUp(agent)
+    }
+
+    @Test func aSecondAgentUnderTheSameNameWaitsUntilTheFirstIsGone() async throws {
+        let fixture = try await Fixture()
+        let first = try fixture.startAgent()
+        try await fixture.deploy(fixture.job)
+        #expect(try await eventually { try await fixture.containers().first?.state == "running" })
+        let container = try #require(try await fixture.containers().first)
+        let startedAt = try await fixture.docker.inspectContainer(container.id).state.startedAt
+        let firstID = try String(contentsOfFile: fixture.stateDirectory() + "/agent-id", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        func holder() async throws -> String {
+            String(decoding: try await fixture.store.session.get("/status/hosts/\(fixture.host)/up").data, as: UTF8.self)
+        }
+
+        let second = try fixture.startAgent(instance: "-second")
+        try await Task.sleep(for: .seconds(3))
+        #expect(try await holder() == firstID, "the second agent took the name of a live one")
+        // The first agent stops; the second takes over the host and adopts its container.
+        first.cancel()
+        _ = await first.result
+        let tookOver = await eventually { (try? await holder()).map { $0 != firstID && !$0.isEmpty } == true }
+        #expect(tookOver)
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await fixture.containers().map(\.id) == [container.id])
+        #expect(try await fixture.docker.inspectContainer(container.id).state.startedAt == startedAt)
+        await fixture.cleanUp(second)
     }
 
     @Test func undeployingRemovesTheContainerAndItsStatus() async throws {

@@ -66,7 +66,7 @@ struct HeliosStoreTests {
         let chroot = TestServices.uniqueChroot("store")
         let agent = try await connect(chroot)
         let observer = try await connect(chroot)
-        try await agent.registerHost("a", info: HostInfo(hostname: "a.local", agentVersion: "test", dockerAPIVersion: "1.41"))
+        try await agent.registerHost("a", agentID: "agent-a", info: HostInfo(hostname: "a.local", agentVersion: "test", dockerAPIVersion: "1.41"))
         #expect(try await observer.isUp("a"))
 
         let status = TaskStatus(jobID: web1.id, goal: .start, state: .running, containerID: "abc")
@@ -87,12 +87,30 @@ struct HeliosStoreTests {
         let chroot = TestServices.uniqueChroot("store")
         let old = try await connect(chroot)
         let info = HostInfo(hostname: "a.local", agentVersion: "test", dockerAPIVersion: nil)
-        try await old.registerHost("a", info: info)
+        try await old.registerHost("a", agentID: "agent-a", info: info)
         let new = try await connect(chroot)
-        try await new.registerHost("a", info: info)
+        try await new.registerHost("a", agentID: "agent-a", info: info)
         #expect(try await new.session.exists(Paths.hostUp("a"))?.ephemeralOwner == new.session.sessionID)
         await old.close()
         await new.close()
+    }
+
+    @Test func anotherAgentUnderTheSameNameIsRefusedWhileTheFirstLives() async throws {
+        let chroot = TestServices.uniqueChroot("store")
+        let first = try await connect(chroot)
+        let info = HostInfo(hostname: "a.local", agentVersion: "test", dockerAPIVersion: nil)
+        try await first.registerHost("a", agentID: "agent-1", info: info)
+        let second = try await connect(chroot)
+        let refusal = await #expect(throws: HeliosStoreError.self) {
+            try await second.registerHost("a", agentID: "agent-2", info: info)
+        }
+        #expect(refusal?.description.contains("agent-1") == true)
+        #expect(try await second.session.exists(Paths.hostUp("a"))?.ephemeralOwner == first.session.sessionID)
+        // Once the first agent's session is gone, the name is free.
+        await first.close()
+        try await second.registerHost("a", agentID: "agent-2", info: info)
+        #expect(try await second.session.get(Paths.hostUp("a")).data == Data("agent-2".utf8))
+        await second.close()
     }
 
     @Test func theSyncRecordRoundTrips() async throws {

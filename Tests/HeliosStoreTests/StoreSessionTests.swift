@@ -17,7 +17,7 @@ struct StoreSessionTests {
         defer { proxy.stop() }
         let observer = try await HeliosStore.connect(servers: servers, chroot: chroot)
         let agent = try await HeliosStore.connect(servers: "127.0.0.1:\(proxy.port)", chroot: chroot, sessionTimeout: .seconds(4))
-        try await agent.registerHost("a", info: HostInfo(hostname: "a", agentVersion: "test", dockerAPIVersion: nil))
+        try await agent.registerHost("a", agentID: "agent-a", info: HostInfo(hostname: "a", agentVersion: "test", dockerAPIVersion: nil))
         #expect(try await observer.readConfig().state.hosts["a"]?.up == true)
 
         proxy.pause()
@@ -37,7 +37,7 @@ struct StoreSessionTests {
         let servers = try TestServices.requireZooKeeper()
         let master = try await HeliosStore.connect(servers: servers, chroot: chroot)
         let agent = try await HeliosStore.connect(servers: servers, chroot: chroot)
-        try await agent.registerHost("h", info: HostInfo(hostname: "h", agentVersion: "test", dockerAPIVersion: nil))
+        try await agent.registerHost("h", agentID: "agent-h", info: HostInfo(hostname: "h", agentVersion: "test", dockerAPIVersion: nil))
         let events = Mutex<[WatchEvent]>([])
         let stream = agent.session.watchEvents()
         let listening = Task { for await event in stream { events.withLock { $0.append(event) } } }

@@ -50,6 +50,7 @@ struct WalkingSkeletonTests {
         let agent = try Daemon(name: "agent", executable: heliosExecutable, arguments: [
             "agent", "--zk", zooKeeper, "--chroot", chroot, "--name", host,
             "--docker-socket", try TestServices.requireDocker(), "--reconcile-interval", "5s",
+            "--state-dir", directory.path + "/agent",
         ], directory: directory)
 
         func containers() async throws -> [ContainerSummary] {
