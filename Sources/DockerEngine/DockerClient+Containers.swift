@@ -6,13 +6,59 @@ public struct ContainerSpec: Sendable, Equatable {
     public var command: [String]?
     public var environment: [String: String]
     public var labels: [String: String]
+    /// Container ports published on the host, always on 127.0.0.1 by default.
+    public var ports: [PublishedPort]
+    /// Docker bind specs: `/host:/container[:ro|rw]`, or `/container` for an anonymous volume.
+    public var volumes: [String]
+    /// tmpfs mounts: container path → mount options.
+    public var tmpfs: [String: String]
+    public var memory: Int64?
+    public var memorySwap: Int64?
+    public var cpuShares: Int64?
+    public var cpuset: String?
+    public var networkMode: String?
+    public var hostname: String?
+    public var addCapabilities: [String]
+    public var dropCapabilities: [String]
+    public var securityOptions: [String]
 
     public init(image: String, command: [String]? = nil, environment: [String: String] = [:],
-                labels: [String: String] = [:]) {
+                labels: [String: String] = [:], ports: [PublishedPort] = [], volumes: [String] = [],
+                tmpfs: [String: String] = [:], memory: Int64? = nil, memorySwap: Int64? = nil, cpuShares: Int64? = nil,
+                cpuset: String? = nil, networkMode: String? = nil, hostname: String? = nil,
+                addCapabilities: [String] = [], dropCapabilities: [String] = [], securityOptions: [String] = []) {
         self.image = image
         self.command = command
         self.environment = environment
         self.labels = labels
+        self.ports = ports
+        self.volumes = volumes
+        self.tmpfs = tmpfs
+        self.memory = memory
+        self.memorySwap = memorySwap
+        self.cpuShares = cpuShares
+        self.cpuset = cpuset
+        self.networkMode = networkMode
+        self.hostname = hostname
+        self.addCapabilities = addCapabilities
+        self.dropCapabilities = dropCapabilities
+        self.securityOptions = securityOptions
+    }
+}
+
+/// A container port published on a host port.
+public struct PublishedPort: Sendable, Equatable {
+    public var containerPort: Int
+    public var hostPort: Int
+    /// `tcp` or `udp`.
+    public var `protocol`: String
+    public var hostIP: String
+
+    public init(containerPort: Int, hostPort: Int, protocol: String = "tcp", hostIP: String = "127.0.0.1") {
+        self.containerPort = containerPort
+        self.hostPort = hostPort
+        self.protocol = `protocol`
+        self.hostIP = hostIP
     }
 }
 
@@ -58,27 +104,119 @@ public struct ContainerDetails: Sendable, Decodable, Equatable {
         }
     }
 
+    /// What the container was created with, as Docker reports it.
+    public struct Config: Sendable, Decodable, Equatable {
+        public let env: [String]
+        public let labels: [String: String]
+        public let hostname: String
+
+        enum CodingKeys: String, CodingKey { case env = "Env", labels = "Labels", hostname = "Hostname" }
+
+        public init(from decoder: any Decoder) throws {
+            let values = try decoder.container(keyedBy: CodingKeys.self)
+            env = try values.decodeIfPresent([String].self, forKey: .env) ?? []
+            labels = try values.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
+            hostname = try values.decodeIfPresent(String.self, forKey: .hostname) ?? ""
+        }
+    }
+
+    public struct HostConfig: Sendable, Decodable, Equatable {
+        public struct Binding: Sendable, Decodable, Equatable {
+            public let hostIP: String
+            public let hostPort: String
+            enum CodingKeys: String, CodingKey { case hostIP = "HostIp", hostPort = "HostPort" }
+        }
+
+        /// `80/tcp` → its bindings.
+        public let portBindings: [String: [Binding]]
+        public let binds: [String]
+        public let tmpfs: [String: String]
+        public let memory: Int64
+        public let cpuShares: Int64
+        public let networkMode: String
+        public let capAdd: [String]
+        public let capDrop: [String]
+        public let securityOpt: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case portBindings = "PortBindings", binds = "Binds", tmpfs = "Tmpfs", memory = "Memory",
+                 cpuShares = "CpuShares", networkMode = "NetworkMode", capAdd = "CapAdd", capDrop = "CapDrop",
+                 securityOpt = "SecurityOpt"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let values = try decoder.container(keyedBy: CodingKeys.self)
+            portBindings = try values.decodeIfPresent([String: [Binding]?].self, forKey: .portBindings)?
+                .compactMapValues { $0 } ?? [:]
+            binds = try values.decodeIfPresent([String].self, forKey: .binds) ?? []
+            tmpfs = try values.decodeIfPresent([String: String].self, forKey: .tmpfs) ?? [:]
+            memory = try values.decodeIfPresent(Int64.self, forKey: .memory) ?? 0
+            cpuShares = try values.decodeIfPresent(Int64.self, forKey: .cpuShares) ?? 0
+            networkMode = try values.decodeIfPresent(String.self, forKey: .networkMode) ?? ""
+            capAdd = try values.decodeIfPresent([String].self, forKey: .capAdd) ?? []
+            capDrop = try values.decodeIfPresent([String].self, forKey: .capDrop) ?? []
+            securityOpt = try values.decodeIfPresent([String].self, forKey: .securityOpt) ?? []
+        }
+    }
+
     public let id: String
     public let name: String
     public let state: State
+    public let config: Config
+    public let hostConfig: HostConfig
 
-    enum CodingKeys: String, CodingKey { case id = "Id", name = "Name", state = "State" }
+    enum CodingKeys: String, CodingKey {
+        case id = "Id", name = "Name", state = "State", config = "Config", hostConfig = "HostConfig"
+    }
 }
 
 extension DockerClient {
     /// Creates a container named `name` and returns its id.
     public func createContainer(name: String, spec: ContainerSpec) async throws -> String {
+        struct Binding: Encodable {
+            let HostIp: String
+            let HostPort: String
+        }
+        struct Host: Encodable {
+            let PortBindings: [String: [Binding]]
+            let Binds: [String]
+            let Tmpfs: [String: String]
+            let Memory: Int64?
+            let MemorySwap: Int64?
+            let CpuShares: Int64?
+            let CpusetCpus: String?
+            let NetworkMode: String?
+            let CapAdd: [String]
+            let CapDrop: [String]
+            let SecurityOpt: [String]
+        }
+        struct Empty: Encodable {}
         struct Request: Encodable {
             let Image: String
             let Cmd: [String]?
             let Env: [String]
             let Labels: [String: String]
+            let Hostname: String?
+            let ExposedPorts: [String: Empty]
+            let Volumes: [String: Empty]
+            let HostConfig: Host
         }
         struct Created: Decodable { let Id: String }
+        let key = { (port: PublishedPort) in "\(port.containerPort)/\(port.protocol)" }
         let body = try JSONEncoder().encode(Request(
             Image: spec.image, Cmd: spec.command,
             Env: spec.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" },
-            Labels: spec.labels))
+            Labels: spec.labels, Hostname: spec.hostname,
+            ExposedPorts: Dictionary(spec.ports.map { (key($0), Empty()) }, uniquingKeysWith: { first, _ in first }),
+            // `/host:/container` binds a host path; a lone `/container` is an anonymous volume.
+            Volumes: Dictionary(spec.volumes.filter { !$0.contains(":") }.map { ($0, Empty()) }, uniquingKeysWith: { first, _ in first }),
+            HostConfig: Host(
+                PortBindings: Dictionary(grouping: spec.ports, by: key).mapValues { ports in
+                    ports.map { Binding(HostIp: $0.hostIP, HostPort: "\($0.hostPort)") }
+                },
+                Binds: spec.volumes.filter { $0.contains(":") }, Tmpfs: spec.tmpfs, Memory: spec.memory, MemorySwap: spec.memorySwap,
+                CpuShares: spec.cpuShares, CpusetCpus: spec.cpuset, NetworkMode: spec.networkMode,
+                CapAdd: spec.addCapabilities, CapDrop: spec.dropCapabilities, SecurityOpt: spec.securityOptions)))
         let operation = "create container \(name)"
         let reply = try await call("POST", "/containers/create?name=\(Self.escape(name))", body: body)
         guard reply.status == 201 else { throw error(reply, operation) }

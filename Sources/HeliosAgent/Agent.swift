@@ -68,7 +68,8 @@ public struct Agent: Service {
         }
         logger.info("agent registered", metadata: ["agent.id": "\(agentID)", "docker.api": "\(apiVersion ?? "unreachable")"])
 
-        let reconciler = Reconciler(host: configuration.name, store: store, docker: docker, logger: logger)
+        let reconciler = Reconciler(host: configuration.name, store: store, docker: docker,
+                                    ports: PortAllocator(range: configuration.portRange), logger: logger)
         let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let host = configuration.name
         let interval = configuration.reconcileInterval

@@ -14,10 +14,12 @@ public struct AgentConfiguration: Sendable {
     public var sessionTimeout: Duration
     /// Where the agent keeps its id across restarts.
     public var stateDirectory: String
+    /// Host ports for dynamic task ports.
+    public var portRange: ClosedRange<Int>
 
     public init(name: String, zooKeeper: String, chroot: String = "/helios", dockerSocket: String,
                 reconcileInterval: Duration = .seconds(30), sessionTimeout: Duration = .seconds(10),
-                stateDirectory: String? = nil) {
+                stateDirectory: String? = nil, portRange: ClosedRange<Int> = 20_000...32_767) {
         self.name = name
         self.zooKeeper = zooKeeper
         self.chroot = chroot
@@ -25,6 +27,7 @@ public struct AgentConfiguration: Sendable {
         self.reconcileInterval = reconcileInterval
         self.sessionTimeout = sessionTimeout
         self.stateDirectory = stateDirectory ?? "/var/lib/helios/agent-\(name)"
+        self.portRange = portRange
     }
 }
 

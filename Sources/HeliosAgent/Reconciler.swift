@@ -16,8 +16,11 @@ actor Reconciler {
     let host: String
     let store: HeliosStore
     let docker: DockerClient
+    let ports: PortAllocator
     let logger: Logger
     private var jobs: [JobID: Job] = [:]
+    /// Host ports this host's containers hold, as of this pass.
+    private var takenPorts: Set<Int> = []
     /// The tasks as last read from ZooKeeper: while it is unreachable, the host keeps to them.
     private var knownTasks: [JobID: HostTask]?
     private var reported: [JobID: TaskStatus] = [:]
@@ -25,10 +28,11 @@ actor Reconciler {
     /// timeout and must not hold up the pass, nor be started twice.
     private var removing: [String: Task<Void, Never>] = [:]
 
-    init(host: String, store: HeliosStore, docker: DockerClient, logger: Logger) {
+    init(host: String, store: HeliosStore, docker: DockerClient, ports: PortAllocator, logger: Logger) {
         self.host = host
         self.store = store
         self.docker = docker
+        self.ports = ports
         self.logger = logger
     }
 
@@ -50,6 +54,7 @@ actor Reconciler {
         do {
             let containers = try await docker.listContainers(all: true, labels: ["\(Self.hostLabel)=\(host)"])
             let byJob = Dictionary(grouping: containers) { $0.labels[Self.jobLabel] ?? "" }
+            takenPorts = Set(containers.flatMap { PortAllocator.decode($0.labels[PortAllocator.label]).values })
 
             for (id, task) in tasks.sorted(by: { $0.key < $1.key }) {
                 await converge(task, containers: byJob[id.description] ?? [])
@@ -112,11 +117,14 @@ actor Reconciler {
                                             containerError: "image \(job.image) is not on this host"))
                     return
                 }
+                guard let hostPorts = ports.allocate(job, taken: &takenPorts) else {
+                    await report(TaskStatus(jobID: task.jobID, goal: task.goal, state: .failed,
+                                            containerError: "no free host port in \(ports.range)"))
+                    return
+                }
                 await report(TaskStatus(jobID: task.jobID, goal: task.goal, state: .creating))
-                containerID = try await docker.createContainer(name: containerName(job), spec: ContainerSpec(
-                    image: job.image, command: job.command,
-                    labels: [Self.hostLabel: host, Self.jobLabel: task.jobID.description,
-                             Self.deploymentLabel: task.deployment]))
+                containerID = try await docker.createContainer(name: containerName(job),
+                                                               spec: spec(for: job, task: task, hostPorts: hostPorts))
                 logger.info("container created", metadata: ["job.id": "\(task.jobID)", "container.id": "\(containerID!)"])
             }
             await report(TaskStatus(jobID: task.jobID, goal: task.goal, state: .starting, containerID: containerID))
@@ -161,6 +169,27 @@ actor Reconciler {
         let job = try await store.job(id)
         jobs[id] = job
         return job
+    }
+
+    /// The container a task runs: the job's settings, its ports published on loopback and
+    /// named in the environment, and the labels that tie it to the task.
+    func spec(for job: Job, task: HostTask, hostPorts: [String: Int]) -> ContainerSpec {
+        var environment = job.env ?? [:]
+        for (name, port) in hostPorts { environment[PortAllocator.environmentName(name)] = "\(port)" }
+        var labels = job.labels ?? [:]
+        labels[Self.hostLabel] = host
+        labels[Self.jobLabel] = task.jobID.description
+        labels[Self.deploymentLabel] = task.deployment
+        if !hostPorts.isEmpty { labels[PortAllocator.label] = PortAllocator.encode(hostPorts) }
+        let published = job.networkMode == "host" ? [] : (job.ports ?? [:]).sorted { $0.key < $1.key }.compactMap { name, mapping in
+            hostPorts[name].map { PublishedPort(containerPort: mapping.internal, hostPort: $0, protocol: mapping.effectiveProtocol) }
+        }
+        return ContainerSpec(
+            image: job.image, command: job.command, environment: environment, labels: labels, ports: published,
+            volumes: job.volumes ?? [], tmpfs: job.ramdisks ?? [:], memory: job.resources?.memory,
+            memorySwap: job.resources?.memorySwap, cpuShares: job.resources?.cpuShares, cpuset: job.resources?.cpuset,
+            networkMode: job.networkMode, hostname: job.hostname, addCapabilities: job.addCapabilities ?? [],
+            dropCapabilities: job.dropCapabilities ?? [], securityOptions: job.securityOpt ?? [])
     }
 
     /// `helios-<host>-<job>-<version>-<hash>`: readable in `docker ps`, unique per task.

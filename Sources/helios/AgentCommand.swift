@@ -23,11 +23,19 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Where the agent keeps its id across restarts (default: /var/lib/helios/agent-<name>).")
     var stateDir: String?
 
+    @Option(help: "Host ports for tasks' dynamic ports, e.g. 20000-32767.")
+    var portRange = "20000-32767"
+
     func run() async throws {
+        let bounds = portRange.split(separator: "-").compactMap { Int($0) }
+        guard bounds.count == 2, bounds[0] > 0, bounds[0] <= bounds[1], bounds[1] < 65_536 else {
+            throw ValidationError("--port-range: expected FIRST-LAST, e.g. 20000-32767, not '\(portRange)'")
+        }
         let logger = options.bootstrapLogging(label: "helios.agent")
         let agent = Agent(configuration: AgentConfiguration(
             name: name, zooKeeper: try options.zooKeeperServers(), chroot: options.chroot,
-            dockerSocket: dockerSocket, reconcileInterval: reconcileInterval.duration, stateDirectory: stateDir),
+            dockerSocket: dockerSocket, reconcileInterval: reconcileInterval.duration, stateDirectory: stateDir,
+            portRange: bounds[0]...bounds[1]),
             logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

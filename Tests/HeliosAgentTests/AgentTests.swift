@@ -42,11 +42,16 @@ struct AgentTests {
 
         /// Declares `job` deployed on this host (or nothing), as a master would.
         func deploy(_ job: Job?) async throws {
+            try await deploy(job.map { ["d": $0] } ?? [:])
+        }
+
+        /// Declares deployments (name → job) on this host, as a master would.
+        func deploy(_ deployments: [String: Job]) async throws {
             var desired = DesiredState()
             desired.settings.maxPrune = .percent(100)
-            if let job {
+            for (name, job) in deployments {
                 desired.jobs[job.id] = job
-                desired.deployments["d"] = Deployment(name: "d", jobID: job.id, hosts: [host])
+                desired.deployments[name] = Deployment(name: name, jobID: job.id, hosts: [host])
             }
             let snapshot = try await store.readConfig()
             try await store.apply(Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster),
@@ -150,6 +155,61 @@ struct AgentTests {
         #expect(try await fixture.containers().map(\.id) == [container.id])
         #expect(try await fixture.docker.inspectContainer(container.id).state.startedAt == startedAt)
         await fixture.cleanUp(second)
+    }
+
+    @Test func twentyTasksGetTwentyDistinctPortsOnLoopback() async throws {
+        let fixture = try await Fixture()
+        let agent = try fixture.startAgent()
+        var deployments: [String: Job] = [:]
+        for index in 0..<20 {
+            var job = fixture.job
+            job.name = "server\(index)"
+            job.ports = ["http": PortMapping(internal: 8080)]
+            deployments[job.name] = job
+        }
+        try await fixture.deploy(deployments)
+        let running = try await eventually(timeout: .seconds(120)) {
+            try await fixture.containers().filter { $0.state == "running" }.count == 20
+        }
+        try #require(running)
+        var ports: [Int] = []
+        for container in try await fixture.containers() {
+            let details = try await fixture.docker.inspectContainer(container.id)
+            let bindings = try #require(details.hostConfig.portBindings["8080/tcp"])
+            #expect(bindings.map(\.hostIP) == ["127.0.0.1"]) // never on other addresses
+            let port = try #require(Int(bindings[0].hostPort))
+            #expect(details.config.env.contains("HELIOS_PORT_HTTP=\(port)"))
+            ports.append(port)
+        }
+        #expect(Set(ports).count == 20, "ports clash: \(ports.sorted())")
+        #expect(ports.allSatisfy { (20_000...32_767).contains($0) })
+        await fixture.cleanUp(agent)
+    }
+
+    @Test func aContainerGetsEverySettingOfItsJob() async throws {
+        let fixture = try await Fixture()
+        let agent = try fixture.startAgent()
+        var job = fixture.job
+        job.env = ["GREETING": "hello"]
+        job.labels = ["team": "edge"]
+        job.ramdisks = ["/scratch": "rw,size=1m"]
+        job.volumes = ["/data"]
+        job.resources = Resources(memory: 64 << 20, cpuShares: 256)
+        job.hostname = "helios-test"
+        job.dropCapabilities = ["NET_RAW"]
+        job.securityOpt = ["no-new-privileges"]
+        try await fixture.deploy(job)
+        #expect(try await eventually { try await fixture.containers().first?.state == "running" })
+        let details = try await fixture.docker.inspectContainer(try #require(try await fixture.containers().first).id)
+        #expect(details.config.env.contains("GREETING=hello"))
+        #expect(details.config.labels["team"] == "edge")
+        #expect(details.config.hostname == "helios-test")
+        #expect(details.hostConfig.tmpfs == ["/scratch": "rw,size=1m"])
+        #expect(details.hostConfig.memory == 64 << 20)
+        #expect(details.hostConfig.cpuShares == 256)
+        #expect(details.hostConfig.capDrop == ["NET_RAW"])
+        #expect(details.hostConfig.securityOpt == ["no-new-privileges"])
+        await fixture.cleanUp(agent)
     }
 
     @Test func undeployingRemovesTheContainerAndItsStatus() async throws {

@@ -1,0 +1,60 @@
+import Foundation
+import HeliosModel
+
+/// Host ports for tasks' ports: a static port is its `external`; a dynamic one the lowest port
+/// of the agent's range that no container of this host holds and nothing listens on.
+/// Containers record theirs in the `helios.ports` label (`name=port,…`), so an allocation
+/// outlives the agent.
+struct PortAllocator {
+    static let label = "helios.ports"
+    let range: ClosedRange<Int>
+
+    /// The host port of every port of `job`, or nil when the range is exhausted.
+    func allocate(_ job: Job, taken: inout Set<Int>) -> [String: Int]? {
+        var ports: [String: Int] = [:]
+        for (name, mapping) in (job.ports ?? [:]).sorted(by: { $0.key < $1.key }) {
+            if let external = mapping.external {
+                ports[name] = external
+                continue
+            }
+            guard let port = range.first(where: { !taken.contains($0) && Self.isFree($0) }) else { return nil }
+            ports[name] = port
+            taken.insert(port)
+        }
+        return ports
+    }
+
+    /// `name=port,…` for the label.
+    static func encode(_ ports: [String: Int]) -> String {
+        ports.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+    }
+
+    /// The ports a `helios.ports` label holds.
+    static func decode(_ label: String?) -> [String: Int] {
+        var ports: [String: Int] = [:]
+        for pair in (label ?? "").split(separator: ",") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.count == 2, let port = Int(parts[1]) { ports[String(parts[0])] = port }
+        }
+        return ports
+    }
+
+    /// `HELIOS_PORT_<NAME>`: the port name upper-cased, anything but letters and digits as `_`.
+    static func environmentName(_ name: String) -> String {
+        "HELIOS_PORT_" + String(name.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
+    }
+
+    /// Whether nothing listens on the port on loopback (Docker would fail to publish it).
+    static func isFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+}
