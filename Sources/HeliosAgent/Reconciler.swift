@@ -21,6 +21,7 @@ actor Reconciler {
     private var jobs: [JobID: Job] = [:]
     /// Host ports this host's containers hold, as of this pass.
     private var takenPorts: Set<Int> = []
+    private var flaps = FlapDetector()
     /// The tasks as last read from ZooKeeper: while it is unreachable, the host keeps to them.
     private var knownTasks: [JobID: HostTask]?
     private var reported: [JobID: TaskStatus] = [:]
@@ -68,6 +69,7 @@ actor Reconciler {
                 try await store.removeTaskStatus(id, host: host)
                 reported[id] = nil
                 jobs[id] = nil
+                flaps.forget(id)
             }
         } catch {
             logger.warning("reconcile pass failed", metadata: ["error": "\(error)"])
@@ -105,9 +107,17 @@ actor Reconciler {
 
     private func start(_ task: HostTask, container: ContainerSummary?) async {
         var containerID = container?.id
+        let throttle = { [flaps] in flaps.isFlapping(task.jobID, now: .now) ? TaskStatus.Throttle.flapping : nil }
         do {
             if container?.state == "running" {
-                await report(TaskStatus(jobID: task.jobID, goal: task.goal, state: .running, containerID: containerID))
+                await report(TaskStatus(jobID: task.jobID, goal: task.goal, state: .running, containerID: containerID,
+                                        throttled: throttle()))
+                return
+            }
+            if let container, !flaps.mayStart(task.jobID, now: .now) {
+                // Crash-looping: this restart waits for its back-off.
+                await report(TaskStatus(jobID: task.jobID, goal: task.goal, state: .exited, containerID: container.id,
+                                        throttled: .flapping))
                 return
             }
             if containerID == nil {
@@ -127,12 +137,15 @@ actor Reconciler {
                                                                spec: spec(for: job, task: task, hostPorts: hostPorts))
                 logger.info("container created", metadata: ["job.id": "\(task.jobID)", "container.id": "\(containerID!)"])
             }
-            await report(TaskStatus(jobID: task.jobID, goal: task.goal, state: .starting, containerID: containerID))
+            await report(TaskStatus(jobID: task.jobID, goal: task.goal, state: .starting, containerID: containerID,
+                                    throttled: throttle()))
+            flaps.started(task.jobID, now: .now)
             try await docker.startContainer(containerID!)
             let details = try await docker.inspectContainer(containerID!)
             let state: TaskStatus.State = details.state.running ? .running : .exited
             await report(TaskStatus(jobID: task.jobID, goal: task.goal, state: state, containerID: containerID,
-                                    containerError: details.state.error.isEmpty ? nil : details.state.error))
+                                    containerError: details.state.error.isEmpty ? nil : details.state.error,
+                                    throttled: throttle()))
         } catch {
             logger.warning("starting task failed", metadata: ["job.id": "\(task.jobID)", "error": "\(error)"])
             await report(TaskStatus(jobID: task.jobID, goal: task.goal, state: .failed, containerID: containerID,

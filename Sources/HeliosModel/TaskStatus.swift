@@ -15,22 +15,33 @@ public struct TaskStatus: Sendable, Equatable, Codable {
         case failed = "FAILED"
     }
 
+    /// Why the agent holds back a task's restarts (Helios' throttle states).
+    public enum Throttle: String, Sendable, Codable {
+        /// The container keeps dying soon after it starts: restarts back off.
+        case flapping = "FLAPPING"
+        case imageMissing = "IMAGE_MISSING"
+        case imagePullFailed = "IMAGE_PULL_FAILED"
+    }
+
     public var jobID: JobID
     public var goal: Goal
     public var state: State
     public var containerID: String?
     /// Why the task failed, in Docker's or Helios' words.
     public var containerError: String?
+    public var throttled: Throttle?
 
-    public init(jobID: JobID, goal: Goal, state: State, containerID: String? = nil, containerError: String? = nil) {
+    public init(jobID: JobID, goal: Goal, state: State, containerID: String? = nil, containerError: String? = nil,
+                throttled: Throttle? = nil) {
         self.jobID = jobID
         self.goal = goal
         self.state = state
         self.containerID = containerID
         self.containerError = containerError
+        self.throttled = throttled
     }
 
     enum CodingKeys: String, CodingKey {
-        case jobID = "jobId", goal, state, containerID = "containerId", containerError
+        case jobID = "jobId", goal, state, containerID = "containerId", containerError, throttled
     }
 }

@@ -212,6 +212,29 @@ struct AgentTests {
         await fixture.cleanUp(agent)
     }
 
+    @Test func aCrashLoopingContainerIsFlappingAndItsRestartsBackOff() async throws {
+        let fixture = try await Fixture()
+        let agent = try fixture.startAgent()
+        var job = fixture.job
+        job.command = ["sh", "-c", "exit 3"]
+        try await fixture.deploy(job)
+        let flapping = try await eventually(timeout: .seconds(90)) {
+            try await fixture.status(job.id)?.throttled == .flapping
+        }
+        let status = try await fixture.status(job.id)
+        #expect(flapping, "status: \(String(describing: status))")
+        #expect(status?.state == .exited)
+        // Backing off: over the next 5 s (five reconcile passes) it starts at most twice.
+        let container = try #require(try await fixture.containers().first)
+        var starts: Set<String> = [try await fixture.docker.inspectContainer(container.id).state.startedAt]
+        for _ in 0..<10 {
+            try await Task.sleep(for: .milliseconds(500))
+            starts.insert(try await fixture.docker.inspectContainer(container.id).state.startedAt)
+        }
+        #expect(starts.count <= 3, "\(starts.count) starts in 5 s")
+        await fixture.cleanUp(agent)
+    }
+
     @Test func undeployingRemovesTheContainerAndItsStatus() async throws {
         let fixture = try await Fixture()
         let agent = try fixture.startAgent()
