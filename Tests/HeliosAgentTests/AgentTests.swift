@@ -223,7 +223,6 @@ struct AgentTests {
         }
         let status = try await fixture.status(job.id)
         #expect(flapping, "status: \(String(describing: status))")
-        #expect(status?.state == .exited)
         // Backing off: over the next 5 s (five reconcile passes) it starts at most twice.
         let container = try #require(try await fixture.containers().first)
         var starts: Set<String> = [try await fixture.docker.inspectContainer(container.id).state.startedAt]
