@@ -124,7 +124,8 @@ actor Reconciler {
                 guard let job = try await job(task.jobID) else { return }
                 guard try await docker.imageExists(job.image) else {
                     await report(TaskStatus(jobID: task.jobID, goal: task.goal, state: .failed,
-                                            containerError: "image \(job.image) is not on this host"))
+                                            containerError: "image \(job.image) is not on this host",
+                                            throttled: .imageMissing))
                     return
                 }
                 guard let hostPorts = ports.allocate(job, taken: &takenPorts) else {

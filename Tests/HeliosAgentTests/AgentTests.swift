@@ -234,6 +234,20 @@ struct AgentTests {
         await fixture.cleanUp(agent)
     }
 
+    @Test func aJobWhoseImageIsMissingFailsAndSaysSo() async throws {
+        let fixture = try await Fixture()
+        let agent = try fixture.startAgent()
+        let job = Job(name: "ghost", version: "1", image: "helios/absent-\(fixture.host):1")
+        try await fixture.deploy(job)
+        let reported = try await eventually { try await fixture.status(job.id)?.throttled == .imageMissing }
+        #expect(reported)
+        let status = try await fixture.status(job.id)
+        #expect(status?.state == .failed)
+        #expect(status?.containerError?.contains(job.image) == true)
+        #expect(try await fixture.containers().isEmpty)
+        await fixture.cleanUp(agent)
+    }
+
     @Test func undeployingRemovesTheContainerAndItsStatus() async throws {
         let fixture = try await Fixture()
         let agent = try fixture.startAgent()
