@@ -209,21 +209,16 @@ private let stringsCompletion: strings_completion_t = { rc, strings, data in
     CompletionBox<[String]>.take(data).complete(rc, names)
 }
 
-/// The world:anyone ACL with every permission. `ZOO_OPEN_ACL_UNSAFE` is a mutable C global
-/// that Swift 6 rejects, so the same vector is built here once and never freed.
+/// The world:anyone ACL with every permission, for every create that names none.
+/// `ZOO_OPEN_ACL_UNSAFE` is a mutable C global that Swift 6 rejects: the same vector is built
+/// once here and never freed.
 enum OpenACL {
     private struct Vector: @unchecked Sendable {
         // @unchecked: written once at initialisation, then only read by the C client.
-        let pointer: UnsafeMutablePointer<ACL_vector>
+        let acl: ACLVector
     }
 
-    private static let vector: Vector = {
-        let acl = UnsafeMutablePointer<ACL>.allocate(capacity: 1)
-        acl.initialize(to: ACL(perms: ZOO_PERM_ALL, id: Id(scheme: strdup("world"), id: strdup("anyone"))))
-        let vector = UnsafeMutablePointer<ACL_vector>.allocate(capacity: 1)
-        vector.initialize(to: ACL_vector(count: 1, data: acl))
-        return Vector(pointer: vector)
-    }()
+    private static let vector = Vector(acl: ACLVector([.anyone]))
 
-    static var pointer: UnsafeMutablePointer<ACL_vector> { vector.pointer }
+    static var pointer: UnsafeMutablePointer<ACL_vector> { vector.acl.pointer }
 }

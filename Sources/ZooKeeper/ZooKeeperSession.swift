@@ -116,17 +116,17 @@ public final class ZooKeeperSession: Sendable {
             } catch {
                 continue // not reachable yet, or expired again: start over with a fresh handle
             }
+            // Best effort: a node that exists or a call that fails is left to the caller's next read.
             let (ephemerals, watches) = core.owned
             for (path, data) in ephemerals.sorted(by: { $0.key < $1.key }) {
-                do {
-                    try await create(path, data: data, mode: .ephemeral)
-                } catch let error as ZooKeeperError where error.code == .nodeExists {
-                } catch {
-                    continue
-                }
+                _ = try? await create(path, data: data, mode: .ephemeral)
             }
             for watch in watches {
-                _ = try? await (watch.children ? children(watch.path, watch: true).isEmpty : exists(watch.path, watch: true) != nil)
+                if watch.children {
+                    _ = try? await children(watch.path, watch: true)
+                } else {
+                    _ = try? await exists(watch.path, watch: true)
+                }
             }
             core.sessionRenewed(watches: watches)
             return
