@@ -64,27 +64,20 @@ extension HeliosStore {
         guard plan.errors.isEmpty else { throw HeliosStoreError.refused(plan.errors) }
         // Writes are encoded one by one; once they outgrow a transaction, each full chunk goes
         // to the journal at once, so ZooKeeper stores one chunk while the next is encoded.
-        var batch: [TransactionOperation] = []
-        var weight = 0
+        var batcher = TransactionBatcher(budget: Self.transactionBudget)
         var journal: JournalWriter?
         Self.forEachWrite(of: plan, hostDirectories: snapshot.hostDirectories) { write in
-            let writeWeight = Self.weight(write)
-            if weight + writeWeight > Self.transactionBudget && !batch.isEmpty {
-                if journal == nil { journal = JournalWriter(store: self, checkIndex: snapshot.checkIndex) }
-                journal!.append(batch)
-                batch = []
-                weight = 0
-            }
-            batch.append(write)
-            weight += writeWeight
+            guard let full = batcher.add(write) else { return }
+            if journal == nil { journal = JournalWriter(store: self, checkIndex: snapshot.checkIndex) }
+            journal!.append(full)
         }
         if let journal {
-            journal.append(batch)
+            journal.append(batcher.batch)
             return try await journal.commit()
         }
         do {
-            try await session.transaction([.check(path: Paths.configVersion, version: snapshot.checkIndex)] + batch
-                + [Self.bump(from: snapshot.checkIndex)])
+            try await session.transaction([.check(path: Paths.configVersion, version: snapshot.checkIndex)]
+                + batcher.batch + [Self.bump(from: snapshot.checkIndex)])
             return snapshot.checkIndex + 1
         } catch let error as TransactionError where error.index == 0 && error.underlying.code == .badVersion {
             throw HeliosStoreError.stale(expected: snapshot.checkIndex)

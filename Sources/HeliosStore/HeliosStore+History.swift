@@ -61,11 +61,7 @@ extension HeliosStore {
         }
     }
 
-    private func readAll<T: Decodable>(_ type: T.Type, under parent: String) async throws -> [T] {
-        var values: [T] = []
-        for name in try await children(parent) {
-            if let value = try await decode(type, at: parent + "/" + name) { values.append(value) }
-        }
-        return values
+    private func readAll<T: Decodable & Sendable>(_ type: T.Type, under parent: String) async throws -> [T] {
+        try await decodeAll(type, at: children(parent).map { parent + "/" + $0 }).compactMap { $0 }
     }
 }

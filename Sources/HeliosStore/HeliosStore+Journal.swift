@@ -27,27 +27,11 @@ extension HeliosStore {
         }
     }
 
-    /// Whether `operations` are more than one transaction may carry.
-    public static func needsJournal(_ operations: [TransactionOperation]) -> Bool {
-        operations.reduce(0) { $0 + weight($1) } > transactionBudget
-    }
-
     /// `operations` split in order into transactions of at most `budget` bytes.
     public static func transactions(of operations: [TransactionOperation], budget: Int = transactionBudget) -> [[TransactionOperation]] {
-        var batches: [[TransactionOperation]] = []
-        var current: [TransactionOperation] = []
-        var size = 0
-        for operation in operations {
-            let weight = weight(operation)
-            if !current.isEmpty && size + weight > budget {
-                batches.append(current)
-                current = []
-                size = 0
-            }
-            current.append(operation)
-            size += weight
-        }
-        if !current.isEmpty { batches.append(current) }
+        var batcher = TransactionBatcher(budget: budget)
+        var batches = operations.compactMap { batcher.add($0) }
+        if !batcher.batch.isEmpty { batches.append(batcher.batch) }
         return batches
     }
 
@@ -133,6 +117,32 @@ extension HeliosStore {
     }
 }
 
+/// Splits operations, in order, into transactions of at most `budget` bytes.
+struct TransactionBatcher {
+    let budget: Int
+    /// The transaction being filled.
+    private(set) var batch: [TransactionOperation] = []
+    private var weight = 0
+
+    init(budget: Int) {
+        self.budget = budget
+    }
+
+    /// Adds `operation`; returns the transaction it closes when it does not fit in it.
+    mutating func add(_ operation: TransactionOperation) -> [TransactionOperation]? {
+        let operationWeight = HeliosStore.weight(operation)
+        var full: [TransactionOperation]?
+        if !batch.isEmpty && weight + operationWeight > budget {
+            full = batch
+            batch = []
+            weight = 0
+        }
+        batch.append(operation)
+        weight += operationWeight
+        return full
+    }
+}
+
 /// A plan on its way into the journal: chunks are sent as they are appended, without waiting;
 /// `commit()` waits for them, commits, and replays.
 final class JournalWriter {
@@ -185,7 +195,7 @@ final class JournalWriter {
             }
             throw error
         }
-        let children = chunks.indices.map { String(Paths.journalChunk(entry, $0).split(separator: "/").last!) } + ["committed"]
+        let children = chunks.indices.map(Paths.journalChunkName) + [Paths.journalCommittedName]
         try await store.finish(entry, replays: replays, children: children)
         return checkIndex + 1
     }

@@ -22,10 +22,10 @@ enum Paths {
     static func taskHistory(_ id: JobID, _ host: String) -> String { "\(historyJobs)/\(id)/hosts/\(host)/events" }
 
     static func journalEntry(_ entry: String) -> String { "\(journal)/\(entry)" }
-    static func journalChunk(_ entry: String, _ index: Int) -> String {
-        "\(journalEntry(entry))/chunk-\(String(format: "%06d", index))"
-    }
-    static func journalCommitted(_ entry: String) -> String { "\(journalEntry(entry))/committed" }
+    static func journalChunkName(_ index: Int) -> String { "chunk-\(String(format: "%06d", index))" }
+    static func journalChunk(_ entry: String, _ index: Int) -> String { "\(journalEntry(entry))/\(journalChunkName(index))" }
+    static let journalCommittedName = "committed"
+    static func journalCommitted(_ entry: String) -> String { "\(journalEntry(entry))/\(journalCommittedName)" }
 
     static func job(_ id: JobID) -> String { "\(jobs)/\(id)" }
     static func jobHosts(_ id: JobID) -> String { "\(job(id))/hosts" }
