@@ -107,11 +107,10 @@ actor Reconciler {
 
     private func start(_ task: HostTask, container: ContainerSummary?) async {
         var containerID = container?.id
-        let throttle = { [flaps] in flaps.isFlapping(task.jobID, now: .now) ? TaskStatus.Throttle.flapping : nil }
         do {
             if container?.state == "running" {
                 await report(TaskStatus(jobID: task.jobID, goal: task.goal, state: .running, containerID: containerID,
-                                        throttled: throttle()))
+                                        throttled: throttle(task.jobID)))
                 return
             }
             if let container, !flaps.mayStart(task.jobID, now: .now) {
@@ -139,14 +138,14 @@ actor Reconciler {
                 logger.info("container created", metadata: ["job.id": "\(task.jobID)", "container.id": "\(containerID!)"])
             }
             await report(TaskStatus(jobID: task.jobID, goal: task.goal, state: .starting, containerID: containerID,
-                                    throttled: throttle()))
+                                    throttled: throttle(task.jobID)))
             flaps.started(task.jobID, now: .now)
             try await docker.startContainer(containerID!)
             let details = try await docker.inspectContainer(containerID!)
             let state: TaskStatus.State = details.state.running ? .running : .exited
             await report(TaskStatus(jobID: task.jobID, goal: task.goal, state: state, containerID: containerID,
                                     containerError: details.state.error.isEmpty ? nil : details.state.error,
-                                    throttled: throttle()))
+                                    throttled: throttle(task.jobID)))
         } catch {
             logger.warning("starting task failed", metadata: ["job.id": "\(task.jobID)", "error": "\(error)"])
             await report(TaskStatus(jobID: task.jobID, goal: task.goal, state: .failed, containerID: containerID,
@@ -183,6 +182,11 @@ actor Reconciler {
         let job = try await store.job(id)
         jobs[id] = job
         return job
+    }
+
+    /// FLAPPING while the task is crash-looping, as of now.
+    private func throttle(_ id: JobID) -> TaskStatus.Throttle? {
+        flaps.isFlapping(id, now: .now) ? .flapping : nil
     }
 
     /// The container a task runs: the job's settings, its ports published on loopback and
