@@ -3,7 +3,6 @@ import HeliosModel
 import HeliosPlanner
 @testable import HeliosStore
 import HeliosTestSupport
-import Synchronization
 import Testing
 import ZooKeeper
 
@@ -38,10 +37,7 @@ struct StoreSessionTests {
         let master = try await HeliosStore.connect(servers: servers, chroot: chroot)
         let agent = try await HeliosStore.connect(servers: servers, chroot: chroot)
         try await agent.registerHost("h", agentID: "agent-h", info: HostInfo(hostname: "h", agentVersion: "test", dockerAPIVersion: nil))
-        let events = Mutex<[WatchEvent]>([])
-        let stream = agent.session.watchEvents()
-        let listening = Task { for await event in stream { events.withLock { $0.append(event) } } }
-        defer { listening.cancel() }
+        let events = Recorder(agent.session.watchEvents())
         #expect(try await agent.tasks(of: "h", watch: true).isEmpty)
 
         let job = Job(name: "web", version: "1", image: "busybox")
@@ -49,8 +45,8 @@ struct StoreSessionTests {
         let snapshot = try await master.readConfig()
         try await master.apply(Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster), target: "t"),
                                to: snapshot)
-        let woken = await eventually { events.withLock { $0.contains { HeliosStore.concernsTasks(of: "h", $0) } } }
-        #expect(woken, "the agent's task watch did not fire: \(events.withLock { $0 })")
+        let woken = await eventually { events.all.contains { HeliosStore.concernsTasks(of: "h", $0) } }
+        #expect(woken, "the agent's task watch did not fire: \(events.all)")
         #expect(try await agent.tasks(of: "h").keys.sorted() == [job.id])
 
         let status = TaskStatus(jobID: job.id, goal: .start, state: .running, containerID: "c1")

@@ -94,14 +94,7 @@ public final class PrivateZooKeeperServer: @unchecked Sendable {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return false }
+        guard withLoopbackAddress(port: port, { connect(fd, $0, $1) }) == 0 else { return false }
         _ = "srvr".withCString { send(fd, $0, 4, 0) }
         var buffer = [UInt8](repeating: 0, count: 256)
         return recv(fd, &buffer, buffer.count, 0) > 0

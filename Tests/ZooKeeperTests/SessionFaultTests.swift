@@ -1,21 +1,7 @@
 import Foundation
 import HeliosTestSupport
-import Synchronization
 import Testing
 import ZooKeeper
-
-/// What a stream delivered so far, for tests to wait on.
-final class Recorder<Element: Sendable>: Sendable {
-    private let items = Mutex<[Element]>([])
-
-    init(_ stream: AsyncStream<Element>) {
-        Task { [weak self] in
-            for await item in stream { self?.items.withLock { $0.append(item) } }
-        }
-    }
-
-    var all: [Element] { items.withLock { $0 } }
-}
 
 @Suite(.enabled(if: TestServices.zooKeeperEnabled, "needs ZooKeeper: run `make test`"))
 struct SessionFaultTests {
