@@ -4,7 +4,8 @@ SWIFT ?= swift
 
 # Debian packages Helios builds and tests with (DESIGN.md §9).
 DEBIAN_PACKAGES := libzookeeper-mt-dev libgit2-dev libcurl4-openssl-dev libyaml-dev zookeeper \
-	docker.io busybox-static curl git python3 default-jre-headless
+	docker.io busybox-static curl git python3 default-jre-headless \
+	docker-registry apache2-utils
 
 .PHONY: all deps build release test bench bench-plan bench-store demo demo-down services-up services-down test-images clean
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Starts (up) or stops (down) the services Helios' tests and demo need: a ZooKeeper
-# server and a Docker engine. A service that already answers is reused and never
+# server, a Docker engine and a private image registry (Debian's docker-registry, on
+# loopback, with a password). A service that already answers is reused and never
 # stopped; only what this script started is stopped by `down`.
 #
-# `up` writes $HELIOS_SERVICES_DIR/env, to be sourced: HELIOS_TEST_ZK, DOCKER_HOST, and
-# $HELIOS_SERVICES_DIR/started: the services this very call started ("zookeeper docker").
-# `down [zookeeper] [docker]` stops those of the named ones this script started earlier.
+# `up` writes $HELIOS_SERVICES_DIR/env, to be sourced: HELIOS_TEST_ZK, DOCKER_HOST,
+# HELIOS_TEST_REGISTRY (host:port) and HELIOS_TEST_REGISTRY_AUTH (user:password), and
+# $HELIOS_SERVICES_DIR/started: the services this very call started ("zookeeper docker registry").
+# `down [zookeeper] [docker] [registry]` stops those of the named ones this script started earlier.
 set -euo pipefail
 
 dir=${HELIOS_SERVICES_DIR:-/tmp/helios-services-$(printf %s "$PWD" | md5sum | cut -c1-8)}
@@ -89,6 +91,46 @@ docker_up() {
     echo "dockerd did not start; see $dir/docker/dockerd.log" >&2; exit 1
 }
 
+registry_answers() { # host:port; a registry asking for credentials answers 401 on /v2/
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://$1/v2/" 2>/dev/null)" = 401 ]
+}
+
+registry_up() {
+    if [ -f "$dir/registry.address" ] && registry_answers "$(cat "$dir/registry.address")"; then
+        registry=$(cat "$dir/registry.address"); echo "registry: reusing $registry (started earlier)"; return
+    fi
+    local port; port=$(free_port)
+    rm -rf "$dir/registry"
+    mkdir -p "$dir/registry/data"
+    printf 'helios:%s\n' "$(head -c 12 /dev/urandom | md5sum | cut -c1-16)" > "$dir/registry/auth"
+    htpasswd -Bbn helios "$(cut -d: -f2 "$dir/registry/auth")" > "$dir/registry/htpasswd"
+    cat > "$dir/registry/config.yml" <<CFG
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $dir/registry/data
+http:
+  addr: 127.0.0.1:$port
+  secret: $(head -c 12 /dev/urandom | md5sum | cut -c1-16)
+auth:
+  htpasswd:
+    realm: helios-test
+    path: $dir/registry/htpasswd
+CFG
+    nohup docker-registry serve "$dir/registry/config.yml" > "$dir/registry/registry.log" 2>&1 &
+    echo $! > "$dir/registry.pid"
+    registry=127.0.0.1:$port
+    echo "$registry" > "$dir/registry.address"
+    started="$started registry"
+    for _ in $(seq 1 60); do
+        registry_answers "$registry" && { echo "registry: started on $registry"; return; }
+        sleep 0.5
+    done
+    echo "docker-registry did not start; see $dir/registry/registry.log" >&2; exit 1
+}
+
 stop_pid_file() { # file name
     local file=$1
     [ -f "$file" ] || return 0
@@ -106,16 +148,26 @@ case "${1:-}" in
 up)
     zookeeper_up
     docker_up
+    registry_up
     cat > "$dir/env" <<ENV
 export HELIOS_TEST_ZK=$zk
 export DOCKER_HOST=unix://$docker_socket
+export HELIOS_TEST_REGISTRY=$registry
+export HELIOS_TEST_REGISTRY_AUTH=$(cat "$dir/registry/auth")
 export HELIOS_SERVICES_DIR=$dir
 ENV
     echo "${started# }" > "$dir/started"
     ;;
 down)
     shift
-    which=${*:-zookeeper docker}
+    which=${*:-zookeeper docker registry}
+    case " $which " in *" registry "*)
+        if [ -f "$dir/registry.pid" ]; then
+            stop_pid_file "$dir/registry.pid"
+            rm -f "$dir/registry.address"
+            echo "registry: stopped"
+        fi ;;
+    esac
     case " $which " in *" docker "*)
         if [ -f "$dir/docker.pid" ]; then
             # Containers of a private engine go with it.
@@ -139,5 +191,5 @@ env)
     cat "$dir/env"
     ;;
 *)
-    echo "usage: $0 up | down [zookeeper] [docker] | env" >&2; exit 2 ;;
+    echo "usage: $0 up | down [zookeeper] [docker] [registry] | env" >&2; exit 2 ;;
 esac

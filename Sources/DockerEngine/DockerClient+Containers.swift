@@ -229,12 +229,29 @@ extension DockerClient {
         guard reply.status == 204 || reply.status == 304 else { throw error(reply, "start container \(id)") }
     }
 
-    /// Stops a container: SIGTERM, then SIGKILL after `timeout`. Stopping a stopped one is not an error.
+    /// Stops a container: SIGTERM, then SIGKILL after `timeout` (whole seconds, rounded up).
+    /// Stopping a stopped one is not an error.
     public func stopContainer(_ id: String, timeout: Duration = .seconds(10)) async throws {
-        let seconds = timeout.components.seconds
+        let seconds = timeout.components.seconds + (timeout.components.attoseconds > 0 ? 1 : 0)
         let reply = try await call("POST", "/containers/\(Self.escape(id))/stop?t=\(seconds)",
                                    timeout: .seconds(seconds + 60))
         guard reply.status == 204 || reply.status == 304 else { throw error(reply, "stop container \(id)") }
+    }
+
+    /// Sends `signal` to a running container's main process (SIGKILL by default).
+    public func killContainer(_ id: String, signal: String = "SIGKILL") async throws {
+        let reply = try await call("POST", "/containers/\(Self.escape(id))/kill?signal=\(Self.escape(signal))")
+        guard reply.status == 204 else { throw error(reply, "kill container \(id)") }
+    }
+
+    /// Waits until the container is not running and returns its exit code; returns at once when
+    /// it is not running now.
+    public func waitContainer(_ id: String) async throws -> Int {
+        struct Exit: Decodable { let StatusCode: Int }
+        let operation = "wait for container \(id)"
+        let reply = try await call("POST", "/containers/\(Self.escape(id))/wait?condition=not-running", timeout: nil)
+        guard reply.status == 200 else { throw error(reply, operation) }
+        return try decode(Exit.self, reply, operation).StatusCode
     }
 
     /// Removes a container; `force` kills it first when it runs.
@@ -260,13 +277,5 @@ extension DockerClient {
         let reply = try await call("GET", "/containers/json?\(query)")
         guard reply.status == 200 else { throw error(reply, operation) }
         return try decode([ContainerSummary].self, reply, operation)
-    }
-
-    /// Whether the engine has `image` locally.
-    public func imageExists(_ image: String) async throws -> Bool {
-        let reply = try await call("GET", "/images/\(Self.escape(image))/json")
-        if reply.status == 404 { return false }
-        guard reply.status == 200 else { throw error(reply, "inspect image \(image)") }
-        return true
     }
 }

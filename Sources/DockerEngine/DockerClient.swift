@@ -28,7 +28,7 @@ public final class DockerClient: Sendable {
     /// The API version in use, negotiated with the engine.
     public func apiVersion() async throws -> String {
         if let version = negotiated.withLock({ $0 }) { return version }
-        let response = try await transport.send(method: "GET", path: "/version", body: nil, timeout: .seconds(10))
+        let response = try await transport.send(.init(method: "GET", path: "/version", timeout: .seconds(10)))
         guard response.status == 200 else { throw error(response, "version") }
         let engine = try JSONDecoder().decode(EngineVersion.self, from: response.body)
         let version = Self.older(engine.apiVersion, Self.newestAPIVersion)
@@ -44,10 +44,20 @@ public final class DockerClient: Sendable {
     // MARK: Requests
 
     /// A request to the negotiated API version, e.g. `call("GET", "/containers/json")`.
-    func call(_ method: String, _ path: String, body: Data? = nil,
-              timeout: Duration = .seconds(60)) async throws -> HTTPTransport.Response {
+    func call(_ method: String, _ path: String, body: Data? = nil, headers: [String] = [],
+              timeout: Duration? = .seconds(60)) async throws -> HTTPTransport.Response {
         let version = try await apiVersion()
-        return try await transport.send(method: method, path: "/v\(version)" + path, body: body, timeout: timeout)
+        return try await transport.send(.init(method: method, path: "/v\(version)" + path, body: body, headers: headers,
+                                              timeout: timeout))
+    }
+
+    /// A request whose successful reply is a stream of JSON lines, each handed to `onLine` as it
+    /// arrives; it ends with the reply, or when the calling task is cancelled.
+    func stream(_ method: String, _ path: String, body: Data? = nil, headers: [String] = [],
+                timeout: Duration? = nil, onLine: @escaping @Sendable (Data) -> Void) async throws -> HTTPTransport.Response {
+        let version = try await apiVersion()
+        return try await transport.streamLines(.init(method: method, path: "/v\(version)" + path, body: body,
+                                                     headers: headers, timeout: timeout), onLine: onLine)
     }
 
     /// The error a failed reply stands for, with Docker's own message.

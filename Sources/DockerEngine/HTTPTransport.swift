@@ -2,77 +2,156 @@ internal import CCurl
 internal import CCurlShims
 import BlockingIO
 import Foundation
+import Synchronization
 
 /// HTTP/1.1 over a unix socket with libcurl. Each request runs on the blocking pool:
 /// `curl_easy_perform` blocks until the reply is complete.
 struct HTTPTransport: Sendable {
     let socketPath: String
 
+    struct Request: Sendable {
+        var method: String
+        var path: String
+        var body: Data?
+        /// Extra header lines, `Name: value`.
+        var headers: [String] = []
+        /// nil: no limit (a stream that lasts as long as its reader).
+        var timeout: Duration?
+    }
+
     struct Response: Sendable {
         let status: Int
         let body: Data
     }
 
-    func send(method: String, path: String, body: Data?, timeout: Duration) async throws -> Response {
+    /// Sends `request` and returns the whole reply.
+    func send(_ request: Request) async throws -> Response {
         let socketPath = self.socketPath
         return try await BlockingPool.shared.run {
-            try Self.perform(socketPath: socketPath, method: method, path: path, body: body, timeout: timeout)
+            try Self.perform(socketPath: socketPath, request: request, sink: ResponseSink(onLine: nil), abort: nil)
         }
     }
 
-    private static func perform(socketPath: String, method: String, path: String, body: Data?,
-                                timeout: Duration) throws -> Response {
+    /// Sends `request` and hands each line of a successful (2xx) reply to `onLine` as it arrives,
+    /// until the engine ends the reply or the calling task is cancelled. A failed reply's body is
+    /// returned whole, to carry Docker's message.
+    func streamLines(_ request: Request, onLine: @escaping @Sendable (Data) -> Void) async throws -> Response {
+        let socketPath = self.socketPath
+        let abort = AbortFlag()
+        return try await withTaskCancellationHandler {
+            try await BlockingPool.shared.run {
+                try Self.perform(socketPath: socketPath, request: request, sink: ResponseSink(onLine: onLine), abort: abort)
+            }
+        } onCancel: {
+            abort.raise()
+        }
+    }
+
+    private static func perform(socketPath: String, request: Request, sink: ResponseSink,
+                                abort: AbortFlag?) throws -> Response {
         Curl.initialize()
+        let operation = "\(request.method) \(request.path)"
         guard let handle = curl_easy_init() else {
-            throw DockerError(status: 0, operation: "\(method) \(path)", message: "curl_easy_init failed")
+            throw DockerError(status: 0, operation: operation, message: "curl_easy_init failed")
         }
         defer { curl_easy_cleanup(handle) }
-        let sink = ResponseSink()
+        sink.handle = handle
+        sink.abort = abort
         let context = Unmanaged.passRetained(sink)
         defer { context.release() }
 
-        let headers = curl_slist_append(nil, "Content-Type: application/json")
+        var headers = curl_slist_append(nil, "Content-Type: application/json")
+        for line in request.headers { headers = curl_slist_append(headers, line) }
         defer { curl_slist_free_all(headers) }
 
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE))
         let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { errors in
             CCurlShims_setopt_string(handle, CURLOPT_UNIX_SOCKET_PATH, socketPath)
-            CCurlShims_setopt_string(handle, CURLOPT_URL, "http://docker" + path)
-            CCurlShims_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method)
+            CCurlShims_setopt_string(handle, CURLOPT_URL, "http://docker" + request.path)
+            CCurlShims_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
             CCurlShims_setopt_slist(handle, CURLOPT_HTTPHEADER, headers)
             CCurlShims_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-            CCurlShims_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(timeout.components.seconds * 1000))
+            let timeout = request.timeout.map { Int($0.components.seconds * 1000) } ?? 0
+            CCurlShims_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeout)
             CCurlShims_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errors.baseAddress)
             CCurlShims_setopt_write_function(handle, writeBody)
             CCurlShims_setopt_pointer(handle, CURLOPT_WRITEDATA, context.toOpaque())
-            guard let body else { return curl_easy_perform(handle) }
+            if abort != nil {
+                CCurlShims_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
+                CCurlShims_setopt_xferinfo_function(handle, checkAbort)
+                CCurlShims_setopt_pointer(handle, CURLOPT_XFERINFODATA, context.toOpaque())
+            }
+            guard let body = request.body else { return curl_easy_perform(handle) }
             return body.withUnsafeBytes { bytes in
                 CCurlShims_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count))
                 CCurlShims_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
                 return curl_easy_perform(handle)
             }
         }
+        if abort?.isRaised == true { throw CancellationError() }
         guard code == CURLE_OK else {
             let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw DockerError(status: 0, operation: "\(method) \(path)",
+            throw DockerError(status: 0, operation: operation,
                               message: detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
         }
-        var status = 0
-        CCurlShims_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return Response(status: status, body: sink.data)
+        sink.finish()
+        return Response(status: sink.status, body: sink.data)
     }
 }
 
-/// Collects a reply's body; only the thread running `curl_easy_perform` touches it.
+/// Set from any thread to end a streaming transfer at curl's next progress call.
+private final class AbortFlag: Sendable {
+    private let raised = Atomic(false)
+    func raise() { raised.store(true, ordering: .relaxed) }
+    var isRaised: Bool { raised.load(ordering: .relaxed) }
+}
+
+/// Collects a reply's body, or splits a successful one into lines for `onLine`; only the thread
+/// running `curl_easy_perform` touches it.
 private final class ResponseSink {
+    let onLine: (@Sendable (Data) -> Void)?
+    var handle: UnsafeMutableRawPointer?
+    var abort: AbortFlag?
     var data = Data()
+
+    init(onLine: (@Sendable (Data) -> Void)?) {
+        self.onLine = onLine
+    }
+
+    var status: Int {
+        var status = 0
+        CCurlShims_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return status
+    }
+
+    func receive(_ bytes: UnsafeRawBufferPointer) {
+        data.append(contentsOf: bytes)
+        guard let onLine, (200..<300).contains(status) else { return }
+        while let newline = data.firstIndex(of: UInt8(ascii: "\n")) {
+            let line = data[data.startIndex..<newline]
+            data.removeSubrange(data.startIndex...newline)
+            if !line.isEmpty { onLine(Data(line)) }
+        }
+    }
+
+    /// Hands on a last line the reply did not end with a newline.
+    func finish() {
+        guard let onLine, (200..<300).contains(status), !data.isEmpty else { return }
+        onLine(data)
+        data = Data()
+    }
 }
 
 private let writeBody: CCurlShims_write_callback = { bytes, size, count, context in
     let sink = Unmanaged<ResponseSink>.fromOpaque(context!).takeUnretainedValue()
     let length = size * count
-    if let bytes, length > 0 { sink.data.append(UnsafeRawPointer(bytes).assumingMemoryBound(to: UInt8.self), count: length) }
+    if let bytes, length > 0 { sink.receive(UnsafeRawBufferPointer(start: bytes, count: length)) }
     return length
+}
+
+private let checkAbort: CCurlShims_xferinfo_callback = { context, _, _, _, _ in
+    let sink = Unmanaged<ResponseSink>.fromOpaque(context!).takeUnretainedValue()
+    return sink.abort?.isRaised == true ? 1 : 0
 }
 
 /// `curl_global_init` must run once before any other thread uses curl.

@@ -1,4 +1,4 @@
-import DockerEngine
+@testable import DockerEngine
 import Foundation
 import HeliosTestSupport
 import Testing
@@ -59,4 +59,151 @@ struct DockerClientTests {
         #expect(error?.status == 0)
         #expect(error?.description.contains("dockerd") == true)
     }
+
+    /// A running container labelled for this test, removed when `body` ends.
+    func withRunningContainer<T>(command: [String] = ["sleep", "300"],
+                                 _ body: (String, String) async throws -> T) async throws -> T {
+        let marker = UUID().uuidString
+        let id = try await docker.createContainer(
+            name: "helios-test-\(marker.prefix(8))",
+            spec: ContainerSpec(image: TestServices.image, command: command, labels: ["helios.test": marker]))
+        do {
+            try await docker.startContainer(id)
+            let result = try await body(id, marker)
+            try? await docker.removeContainer(id, force: true)
+            return result
+        } catch {
+            try? await docker.removeContainer(id, force: true)
+            throw error
+        }
+    }
+
+    @Test func killEndsAContainerAndWaitReturnsItsExitCode() async throws {
+        try await withRunningContainer(command: ["sh", "-c", "trap '' TERM; sleep 300"]) { id, _ in
+            async let exitCode = docker.waitContainer(id)
+            try await docker.killContainer(id)
+            #expect(try await exitCode == 137) // 128 + SIGKILL
+            #expect(try await docker.inspectContainer(id).state.running == false)
+            // Waiting for a container that is not running returns at once.
+            #expect(try await docker.waitContainer(id) == 137)
+        }
+        let exited = try await withRunningContainer(command: ["sh", "-c", "exit 7"]) { id, _ in
+            try await docker.waitContainer(id)
+        }
+        #expect(exited == 7)
+    }
+
+    @Test func execRunsACommandAndReturnsItsExitCodeAndOutput() async throws {
+        try await withRunningContainer { id, _ in
+            let healthy = try await docker.exec(["sh", "-c", "echo ready; echo warn >&2"], in: id)
+            #expect(healthy.exitCode == 0)
+            // Both streams, in whatever order the engine interleaved them.
+            #expect(healthy.output.split(separator: "\n").sorted() == ["ready", "warn"])
+            let failing = try await docker.exec(["sh", "-c", "exit 3"], in: id)
+            #expect(failing.exitCode == 3)
+            let missing = await #expect(throws: DockerError.self) { try await docker.exec(["true"], in: "no-such-\(id)") }
+            #expect(missing?.isNotFound == true)
+        }
+    }
+
+    @Test func theEventStreamReportsTheLabelledContainersLifecycle() async throws {
+        let marker = UUID().uuidString
+        let recorder = Recorder<DockerEvent>()
+        let following = Task {
+            for try await event in docker.containerEvents(labels: ["helios.test=\(marker)"]) { recorder.append(event) }
+        }
+        defer { following.cancel() }
+        try await Task.sleep(for: .milliseconds(500)) // the stream is open
+        // A container without the label is not reported.
+        try await withRunningContainer(command: ["true"]) { _, _ in }
+        let id = try await docker.createContainer(
+            name: "helios-test-\(marker.prefix(8))",
+            spec: ContainerSpec(image: TestServices.image, command: ["sh", "-c", "exit 0"], labels: ["helios.test": marker]))
+        try await docker.startContainer(id)
+        _ = try await docker.waitContainer(id)
+        try await docker.removeContainer(id)
+        #expect(await eventually { recorder.all.map(\.action).contains("destroy") })
+        let actions = recorder.all.map(\.action)
+        #expect(Array(actions.prefix(3)) == ["create", "start", "die"], "\(actions)")
+        #expect(recorder.all.allSatisfy { $0.actor.id == id && $0.actor.attributes["helios.test"] == marker })
+        // Stopping to read ends the stream's transfer.
+        following.cancel()
+        #expect(await eventually { following.isCancelled })
+    }
+
+    @Test func splitsImageReferencesTheWayThePullEndpointTakesThem() {
+        func split(_ image: String) -> [String?] { [ImageReference(image).name, ImageReference(image).tag] }
+        #expect(split("busybox") == ["busybox", "latest"])
+        #expect(split("busybox:1.36") == ["busybox", "1.36"])
+        #expect(split("127.0.0.1:5000/team/app") == ["127.0.0.1:5000/team/app", "latest"])
+        #expect(split("127.0.0.1:5000/team/app:2") == ["127.0.0.1:5000/team/app", "2"])
+        #expect(split("app@sha256:abc") == ["app@sha256:abc", nil])
+        #expect(ImageReference.registry(of: "busybox") == RegistryCredentials.dockerHub)
+        #expect(ImageReference.registry(of: "library/busybox") == RegistryCredentials.dockerHub)
+        #expect(ImageReference.registry(of: "localhost/app") == "localhost")
+        #expect(ImageReference.registry(of: "registry.example.com/app:1") == "registry.example.com")
+    }
+
+    @Test func readsRegistryCredentialsFromADockerConfigFile() throws {
+        let directory = try TemporaryDirectory("docker-config")
+        defer { directory.remove() }
+        let auth = Data("deployer:pa:ss".utf8).base64EncodedString()
+        try directory.write("""
+            {"auths": {"127.0.0.1:5000": {"auth": "\(auth)"},
+                       "https://registry.example.com/v1/": {"identitytoken": "tok"}},
+             "credsStore": "desktop"}
+            """, to: "config.json")
+        let config = try DockerConfig.load(from: directory.path + "/config.json")
+        #expect(config.credentials(for: "127.0.0.1:5000/app:1") ==
+                RegistryCredentials(username: "deployer", password: "pa:ss", serverAddress: "127.0.0.1:5000"))
+        #expect(config.credentials(for: "registry.example.com/app")?.identityToken == "tok")
+        #expect(config.credentials(for: "busybox") == nil)
+        #expect(try DockerConfig.load(from: directory.path + "/absent.json") == DockerConfig())
+        try directory.write(#"{"auths": {"r": {"auth": "not base64!"}}}"#, to: "bad.json")
+        #expect(throws: DockerConfigError.self) { try DockerConfig.load(from: directory.path + "/bad.json") }
+    }
 }
+
+@Suite(.enabled(if: TestServices.registryEnabled, "needs Docker and the test registry: run `make test`"))
+struct ImagePullTests {
+    let docker: DockerClient
+
+    init() throws {
+        docker = DockerClient(socketPath: try TestServices.requireDocker())
+    }
+
+    @Test func pullsAnImageFromAPrivateRegistryWithCredentialsAndReportsProgress() async throws {
+        let image = try LocalRegistry.pushTestImage(label: "pull")
+        #expect(try await docker.imageExists(image) == false)
+
+        // Without credentials the registry refuses, and Docker's reason is in the error.
+        let refused = await #expect(throws: DockerError.self) { try await docker.pullImage(image) }
+        #expect(refused?.message.contains("auth") == true, "\(String(describing: refused))")
+        #expect(try await docker.imageExists(image) == false)
+
+        let directory = try TemporaryDirectory("docker-config")
+        defer { directory.remove() }
+        let config = try DockerConfig.load(from: try LocalRegistry.writeDockerConfig(in: directory))
+        let progress = Recorder<PullProgress>()
+        try await docker.pullImage(image, credentials: config.credentials(for: image)) { progress.append($0) }
+        #expect(try await docker.imageExists(image))
+        // The image's own layer was downloaded, with progress along the way.
+        #expect(progress.all.contains { $0.id != nil && $0.status == "Pull complete" }, "\(progress.all)")
+        #expect(progress.all.last?.status?.contains("Downloaded newer image") == true)
+        _ = try? run(["docker", "rmi", image])
+    }
+
+    @Test func aPullOfAnImageTheRegistryDoesNotHaveCarriesDockersMessage() async throws {
+        let registry = try TestServices.requireRegistry()
+        let directory = try TemporaryDirectory("docker-config")
+        defer { directory.remove() }
+        let config = try DockerConfig.load(from: try LocalRegistry.writeDockerConfig(in: directory))
+        let image = "\(registry.address)/helios-test/absent:1"
+        let error = await #expect(throws: DockerError.self) {
+            try await docker.pullImage(image, credentials: config.credentials(for: image))
+        }
+        #expect(error?.message.contains("not found") == true || error?.message.contains("unknown") == true,
+                "\(String(describing: error))")
+    }
+}
+

@@ -25,6 +25,12 @@ public enum TestServices {
         ProcessInfo.processInfo.environment["HELIOS_TEST_IMAGE"] ?? "helios/busybox:latest"
     }
 
+    /// `host:port` of the password-protected image registry on loopback (`HELIOS_TEST_REGISTRY`).
+    public static var registry: String? { ProcessInfo.processInfo.environment["HELIOS_TEST_REGISTRY"] }
+
+    /// Whether tests needing the registry (and Docker) run: always under CI, else when it is configured.
+    public static var registryEnabled: Bool { isCI || (registry != nil && dockerSocket != nil) }
+
     /// Whether tests needing ZooKeeper run: always under CI, else when it is configured.
     public static var zooKeeperEnabled: Bool { isCI || zooKeeper != nil }
 
@@ -41,6 +47,15 @@ public enum TestServices {
     public static func requireDocker() throws -> String {
         guard let dockerSocket else { throw MissingService(name: "Docker (DOCKER_HOST)") }
         return dockerSocket
+    }
+
+    /// The registry and its `user:password`, or an error that fails the test.
+    public static func requireRegistry() throws -> (address: String, user: String, password: String) {
+        guard let registry, let auth = ProcessInfo.processInfo.environment["HELIOS_TEST_REGISTRY_AUTH"],
+              let colon = auth.firstIndex(of: ":") else {
+            throw MissingService(name: "the image registry (HELIOS_TEST_REGISTRY)")
+        }
+        return (registry, String(auth[..<colon]), String(auth[auth.index(after: colon)...]))
     }
 
     /// A chroot no other test uses, so tests never see each other's nodes.
