@@ -30,6 +30,16 @@ public final class BlockingPool: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` on a thread of its own, for a call that may block for as long as it likes
+    /// (a stream that lasts as long as its reader): on the pool it would hold a thread others wait for.
+    public static func runOnOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try body() }) }
+            thread.name = "blocking-io-long"
+            thread.start()
+        }
+    }
+
     private func submit(_ job: @escaping @Sendable () -> Void) {
         condition.lock()
         jobs.append(job)

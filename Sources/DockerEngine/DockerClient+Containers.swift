@@ -70,12 +70,14 @@ public struct ContainerSummary: Sendable, Decodable, Equatable {
     /// `created`, `running`, `exited`, …
     public let state: String
     public let labels: [String: String]
+    /// Seconds since the epoch.
+    public let created: Int64
 
     /// The container's name without Docker's leading `/`.
     public var name: String { names.first.map { String($0.drop { $0 == "/" }) } ?? id }
 
     enum CodingKeys: String, CodingKey {
-        case id = "Id", names = "Names", image = "Image", state = "State", labels = "Labels"
+        case id = "Id", names = "Names", image = "Image", state = "State", labels = "Labels", created = "Created"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -85,6 +87,7 @@ public struct ContainerSummary: Sendable, Decodable, Equatable {
         image = try values.decode(String.self, forKey: .image)
         state = try values.decode(String.self, forKey: .state)
         labels = try values.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
+        created = try values.decodeIfPresent(Int64.self, forKey: .created) ?? 0
     }
 }
 

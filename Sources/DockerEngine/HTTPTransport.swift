@@ -24,22 +24,25 @@ struct HTTPTransport: Sendable {
         let body: Data
     }
 
-    /// Sends `request` and returns the whole reply.
+    /// Sends `request` and returns the whole reply. A request without a timeout (one that
+    /// waits for something to happen) runs on a thread of its own, not the shared pool.
     func send(_ request: Request) async throws -> Response {
         let socketPath = self.socketPath
-        return try await BlockingPool.shared.run {
+        let perform = { @Sendable in
             try Self.perform(socketPath: socketPath, request: request, sink: ResponseSink(onLine: nil), abort: nil)
         }
+        return request.timeout == nil ? try await BlockingPool.runOnOwnThread(perform) : try await BlockingPool.shared.run(perform)
     }
 
     /// Sends `request` and hands each line of a successful (2xx) reply to `onLine` as it arrives,
     /// until the engine ends the reply or the calling task is cancelled. A failed reply's body is
-    /// returned whole, to carry Docker's message.
+    /// returned whole, to carry Docker's message. Streams run on threads of their own: they
+    /// last as long as their reader.
     func streamLines(_ request: Request, onLine: @escaping @Sendable (Data) -> Void) async throws -> Response {
         let socketPath = self.socketPath
         let abort = AbortFlag()
         return try await withTaskCancellationHandler {
-            try await BlockingPool.shared.run {
+            try await BlockingPool.runOnOwnThread {
                 try Self.perform(socketPath: socketPath, request: request, sink: ResponseSink(onLine: onLine), abort: abort)
             }
         } onCancel: {

@@ -24,10 +24,11 @@ public struct Agent: Service {
     public func run() async throws {
         let docker = DockerClient(socketPath: configuration.dockerSocket)
         let agentID = try AgentIdentity.load(from: configuration.stateDirectory)
+        let registries = try DockerConfig.load(from: configuration.dockerConfig)
         try await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    try await serveOneSession(docker: docker, agentID: agentID)
+                    try await serveOneSession(docker: docker, registries: registries, agentID: agentID)
                 } catch is CancellationError {
                     return
                 } catch {
@@ -39,11 +40,11 @@ public struct Agent: Service {
     }
 
     /// Connects, registers and reconciles until the session expires or the agent stops.
-    private func serveOneSession(docker: DockerClient, agentID: String) async throws {
+    private func serveOneSession(docker: DockerClient, registries: DockerConfig, agentID: String) async throws {
         let store = try await HeliosStore.connect(servers: configuration.zooKeeper, chroot: configuration.chroot,
                                                   sessionTimeout: configuration.sessionTimeout)
         do {
-            try await serve(store: store, docker: docker, agentID: agentID)
+            try await serve(store: store, docker: docker, registries: registries, agentID: agentID)
         } catch {
             await store.close()
             throw error
@@ -51,14 +52,15 @@ public struct Agent: Service {
         await store.close()
     }
 
-    /// Registers the host, then wakes a reconcile pass on every watch event, reconnection and interval.
-    private func serve(store: HeliosStore, docker: DockerClient, agentID: String) async throws {
+    /// Registers the host, then wakes a reconcile pass on every watch event, reconnection and
+    /// interval, and the task's supervisor on every container that dies.
+    private func serve(store: HeliosStore, docker: DockerClient, registries: DockerConfig, agentID: String) async throws {
         let apiVersion = try? await docker.apiVersion()
         let info = HostInfo(hostname: ProcessInfo.processInfo.hostName, agentVersion: Self.version, dockerAPIVersion: apiVersion)
         // Nothing of the host is touched before it is ours.
         while true {
             do {
-                try await store.registerHost(configuration.name, agentID: agentID, info: info)
+                try await store.registerHost(configuration.name, agentID: agentID, info: info, labels: configuration.labels)
                 break
             } catch let error as HeliosStoreError {
                 guard case .hostTaken = error else { throw error }
@@ -68,8 +70,11 @@ public struct Agent: Service {
         }
         logger.info("agent registered", metadata: ["agent.id": "\(agentID)", "docker.api": "\(apiVersion ?? "unreachable")"])
 
-        let reconciler = Reconciler(host: configuration.name, store: store, docker: docker,
-                                    ports: PortAllocator(range: configuration.portRange), logger: logger)
+        let reconciler = Reconciler(context: HostContext(
+            host: configuration.name, store: store, docker: docker,
+            ports: PortLedger(allocator: PortAllocator(range: configuration.portRange)),
+            reporter: StatusReporter(host: configuration.name, store: store, logger: logger),
+            registries: registries, logger: logger))
         let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let host = configuration.name
         let interval = configuration.reconcileInterval
@@ -77,31 +82,54 @@ public struct Agent: Service {
         let states = store.session.stateChanges()
         wake.yield()
 
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                // Watches only wake a pass; the pass re-reads everything (level-triggered).
-                for await event in events where HeliosStore.concernsTasks(of: host, event) { wake.yield() }
-            }
-            group.addTask {
-                while true {
-                    try await Task.sleep(for: interval)
-                    wake.yield()
+        // The supervisors' work outlives a pass: it ends with the session, before the store closes.
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    // Watches only wake a pass; the pass re-reads everything (level-triggered).
+                    for await event in events where HeliosStore.concernsTasks(of: host, event) { wake.yield() }
                 }
-            }
-            group.addTask {
-                for await state in states {
-                    switch state {
-                    case .expired: logger.warning("ZooKeeper session expired; renewing it")
-                    case .connected, .renewed: wake.yield() // watches may have been missed while away
-                    default: continue
+                group.addTask {
+                    while true {
+                        try await Task.sleep(for: interval)
+                        wake.yield()
                     }
                 }
+                group.addTask {
+                    for await state in states {
+                        switch state {
+                        case .expired: logger.warning("ZooKeeper session expired; renewing it")
+                        case .connected, .renewed: wake.yield() // watches may have been missed while away
+                        default: continue
+                        }
+                    }
+                }
+                group.addTask {
+                    for await _ in wakeups { await reconciler.reconcile() }
+                }
+                group.addTask {
+                    // A container that dies is started again at once, not at the next pass.
+                    while !Task.isCancelled {
+                        do {
+                            for try await event in docker.containerEvents(labels: ["\(HostContext.hostLabel)=\(host)"])
+                            where ["die", "destroy", "oom"].contains(event.action) {
+                                await reconciler.containerChanged(event)
+                            }
+                        } catch is CancellationError {
+                            return
+                        } catch {
+                            logger.warning("Docker event stream ended; following it again", metadata: ["error": "\(error)"])
+                            try await Task.sleep(for: .seconds(1))
+                        }
+                    }
+                }
+                try await group.next()
+                group.cancelAll()
             }
-            group.addTask {
-                for await _ in wakeups { await reconciler.reconcile() }
-            }
-            try await group.next()
-            group.cancelAll()
+        } catch {
+            await reconciler.stop()
+            throw error
         }
+        await reconciler.stop()
     }
 }

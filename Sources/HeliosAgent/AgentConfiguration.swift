@@ -1,3 +1,4 @@
+import DockerEngine
 import Foundation
 
 /// How an agent runs.
@@ -16,10 +17,15 @@ public struct AgentConfiguration: Sendable {
     public var stateDirectory: String
     /// Host ports for dynamic task ports.
     public var portRange: ClosedRange<Int>
+    /// The host's labels, matched by deployments' host selectors.
+    public var labels: [String: String]
+    /// The docker config file whose registry credentials image pulls use.
+    public var dockerConfig: String
 
     public init(name: String, zooKeeper: String, chroot: String = "/helios", dockerSocket: String,
                 reconcileInterval: Duration = .seconds(30), sessionTimeout: Duration = .seconds(10),
-                stateDirectory: String? = nil, portRange: ClosedRange<Int> = 20_000...32_767) {
+                stateDirectory: String? = nil, portRange: ClosedRange<Int> = 20_000...32_767,
+                labels: [String: String] = [:], dockerConfig: String = DockerConfig.defaultPath) {
         self.name = name
         self.zooKeeper = zooKeeper
         self.chroot = chroot
@@ -28,6 +34,8 @@ public struct AgentConfiguration: Sendable {
         self.sessionTimeout = sessionTimeout
         self.stateDirectory = stateDirectory ?? "/var/lib/helios/agent-\(name)"
         self.portRange = portRange
+        self.labels = labels
+        self.dockerConfig = dockerConfig
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import DockerEngine
 import HeliosModel
 
 /// Host ports for tasks' ports: a static port is its `external`; a dynamic one the lowest port
@@ -56,5 +57,40 @@ struct PortAllocator {
         return withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         } == 0
+    }
+}
+
+/// The host ports this host's containers hold, shared by the task supervisors: those in
+/// containers' labels as of the last pass, and those handed to a container being created.
+actor PortLedger {
+    let allocator: PortAllocator
+    private var labelled: Set<Int> = []
+    private var reserved: [JobID: Set<Int>] = [:]
+
+    init(allocator: PortAllocator) {
+        self.allocator = allocator
+    }
+
+    var range: ClosedRange<Int> { allocator.range }
+
+    /// Learns the ports containers hold; a reservation ends once its container is listed.
+    func refresh(_ containers: [ContainerSummary], jobLabel: String) {
+        labelled = Set(containers.flatMap { PortAllocator.decode($0.labels[PortAllocator.label]).values })
+        for container in containers {
+            if let id = container.labels[jobLabel].flatMap(JobID.init) { reserved[id] = nil }
+        }
+    }
+
+    /// Host ports for `job`'s container, reserved until a pass lists it (or `release`).
+    func allocate(_ job: Job, for id: JobID) -> [String: Int]? {
+        var taken = labelled.union(reserved.values.joined())
+        guard let ports = allocator.allocate(job, taken: &taken) else { return nil }
+        reserved[id] = Set(ports.values)
+        return ports
+    }
+
+    /// The container was not created after all.
+    func release(_ id: JobID) {
+        reserved[id] = nil
     }
 }

@@ -9,11 +9,11 @@ extension ZooKeeperSession {
                        acl: [ACLEntry]? = nil) async throws -> String {
         // The request is serialised during the call: the vector may go once it returns.
         let vector = acl.map(ACLVector.init)
-        return try await withCompletion(operation: "create", path: path) { (box: CompletionBox<String>) in
+        return try await withCompletion(of: String.self, operation: "create", path: path) { handle, box in
             data.withUnsafeBytes { bytes in
-                zoo_acreate(handle.pointer, path, bytes.baseAddress?.assumingMemoryBound(to: CChar.self),
+                zoo_acreate(handle, path, bytes.baseAddress?.assumingMemoryBound(to: CChar.self),
                             Int32(bytes.count), vector?.pointer ?? OpenACL.pointer, mode.flags, stringCompletion,
-                            box.retained())
+                            box)
             }
         }
     }
@@ -35,10 +35,10 @@ extension ZooKeeperSession {
     /// checks them against `digest` ACLs and records them for `ACLEntry.creator()`.
     public func addAuth(scheme: String, credentials: String) async throws {
         let bytes = Array(credentials.utf8)
-        try await withCompletion(operation: "addauth", path: nil) { (box: CompletionBox<Void>) in
+        try await withCompletion(of: Void.self, operation: "addauth", path: nil) { handle, box in
             bytes.withUnsafeBufferPointer { buffer in
                 buffer.withMemoryRebound(to: CChar.self) { chars in
-                    zoo_add_auth(handle.pointer, scheme, chars.baseAddress, Int32(chars.count), voidCompletion, box.retained())
+                    zoo_add_auth(handle, scheme, chars.baseAddress, Int32(chars.count), voidCompletion, box)
                 }
             }
         }
@@ -60,26 +60,26 @@ extension ZooKeeperSession {
     /// Reads a node's data and stat; `watch` arms a data watch on it.
     public func get(_ path: String, watch: Bool = false) async throws -> (data: Data, stat: NodeStat) {
         if watch { core.armed(ArmedWatch(path: path, children: false)) }
-        return try await withCompletion(operation: "get", path: path) { (box: CompletionBox<(Data, NodeStat)>) in
-            zoo_aget(handle.pointer, path, watch ? 1 : 0, dataCompletion, box.retained())
+        return try await withCompletion(of: (Data, NodeStat).self, operation: "get", path: path) { handle, box in
+            zoo_aget(handle, path, watch ? 1 : 0, dataCompletion, box)
         }
     }
 
     /// Replaces a node's data; with `version`, only if the node is still at that version.
     @discardableResult
     public func set(_ path: String, data: Data, version: Int32? = nil) async throws -> NodeStat {
-        try await withCompletion(operation: "set", path: path) { (box: CompletionBox<NodeStat>) in
+        try await withCompletion(of: NodeStat.self, operation: "set", path: path) { handle, box in
             data.withUnsafeBytes { bytes in
-                zoo_aset(handle.pointer, path, bytes.baseAddress?.assumingMemoryBound(to: CChar.self),
-                         Int32(bytes.count), version ?? -1, statCompletion, box.retained())
+                zoo_aset(handle, path, bytes.baseAddress?.assumingMemoryBound(to: CChar.self),
+                         Int32(bytes.count), version ?? -1, statCompletion, box)
             }
         }
     }
 
     /// Deletes a node; with `version`, only if the node is still at that version.
     public func delete(_ path: String, version: Int32? = nil) async throws {
-        try await withCompletion(operation: "delete", path: path) { (box: CompletionBox<Void>) in
-            zoo_adelete(handle.pointer, path, version ?? -1, voidCompletion, box.retained())
+        try await withCompletion(of: Void.self, operation: "delete", path: path) { handle, box in
+            zoo_adelete(handle, path, version ?? -1, voidCompletion, box)
         }
         core.own(ephemeral: path, data: nil)
     }
@@ -89,8 +89,8 @@ extension ZooKeeperSession {
     public func exists(_ path: String, watch: Bool = false) async throws -> NodeStat? {
         if watch { core.armed(ArmedWatch(path: path, children: false)) }
         do {
-            return try await withCompletion(operation: "exists", path: path) { (box: CompletionBox<NodeStat>) in
-                zoo_aexists(handle.pointer, path, watch ? 1 : 0, statCompletion, box.retained())
+            return try await withCompletion(of: NodeStat.self, operation: "exists", path: path) { handle, box in
+                zoo_aexists(handle, path, watch ? 1 : 0, statCompletion, box)
             }
         } catch let error as ZooKeeperError where error.code == .noNode {
             return nil
@@ -100,21 +100,23 @@ extension ZooKeeperSession {
     /// The names of a node's children, sorted; `watch` arms a child watch.
     public func children(_ path: String, watch: Bool = false) async throws -> [String] {
         if watch { core.armed(ArmedWatch(path: path, children: true)) }
-        let names = try await withCompletion(operation: "children", path: path) { (box: CompletionBox<[String]>) in
-            zoo_aget_children(handle.pointer, path, watch ? 1 : 0, stringsCompletion, box.retained())
+        let names = try await withCompletion(of: [String].self, operation: "children", path: path) { handle, box in
+            zoo_aget_children(handle, path, watch ? 1 : 0, stringsCompletion, box)
         }
         return names.sorted()
     }
 
-    /// Sends a request whose completion resumes `box`. When the C call itself fails, the
-    /// completion never runs: the retained box is released here instead.
+    /// Sends a request through the session's C handle; its completion resumes the box,
+    /// handed to `submit` retained. When the C call itself fails (or the session is closed),
+    /// the completion never runs: the box is released here instead.
     func withCompletion<T>(
-        operation: String, path: String?,
-        _ submit: (CompletionBox<T>) -> Int32
+        of type: T.Type, operation: String, path: String?,
+        _ submit: (OpaquePointer, UnsafeRawPointer) -> Int32
     ) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let box = CompletionBox<T>(operation: operation, path: path, continuation: continuation)
-            let rc = submit(box)
+            let retained = box.retained()
+            let rc = withHandle(closed: ZCLOSING.rawValue) { submit($0, retained) }
             if rc != ZOK.rawValue {
                 box.releaseUnused()
                 continuation.resume(throwing: ZooKeeperError(code: .init(rawValue: rc), operation: operation, path: path))

@@ -86,8 +86,9 @@ extension ZooKeeperSession {
     /// Hands `request` to the C client; its `finish` runs once, from the completion thread or here.
     private func submit(_ request: TransactionRequest) {
         let context = Unmanaged.passRetained(request).toOpaque()
-        let rc = zoo_amulti(handle.pointer, Int32(request.operations.count), request.ops, request.results,
-                            transactionCompletion, context)
+        let rc = withHandle(closed: ZCLOSING.rawValue) {
+            zoo_amulti($0, Int32(request.operations.count), request.ops, request.results, transactionCompletion, context)
+        }
         if rc != ZOK.rawValue {
             // The completion never runs for a request that was not sent.
             Unmanaged<TransactionRequest>.fromOpaque(context).release()

@@ -28,9 +28,22 @@ public final class ZooKeeperSession: Sendable {
         // @unchecked: the C client is thread-safe, so the pointer may cross threads.
         let pointer: OpaquePointer
         let context: Unmanaged<HandleContext>
+        let users = HandleUsers()
     }
 
-    var handle: Handle { current.withLock { $0 } }
+    /// Runs `body` with the C handle of the session now, which is not closed while `body` runs
+    /// (a renewal or `close()` waits for it); once it is closed, returns `closed` instead.
+    /// `body` only submits a request: completions come on the C client's thread.
+    func withHandle<T>(closed: T, _ body: (OpaquePointer) -> T) -> T {
+        // A handle replaced by a renewal between the read and the use: the new one serves.
+        for _ in 0..<2 {
+            let handle = current.withLock { $0 }
+            guard handle.users.enter() else { continue }
+            defer { handle.users.leave() }
+            return body(handle.pointer)
+        }
+        return closed
+    }
 
     private init(handle: Handle, core: SessionCore, connectString: String, timeoutMilliseconds: Int32,
                  connectTimeout: Duration) {
@@ -138,8 +151,7 @@ public final class ZooKeeperSession: Sendable {
 
     /// The session id ZooKeeper assigned (0 before the first connection); a renewed session has a new one.
     public var sessionID: Int64 {
-        guard let id = zoo_client_id(handle.pointer) else { return 0 }
-        return id.pointee.client_id
+        withHandle(closed: 0) { zoo_client_id($0)?.pointee.client_id ?? 0 }
     }
 
     /// A stream of every state change from now on. Each call returns a new stream.
@@ -155,7 +167,7 @@ public final class ZooKeeperSession: Sendable {
     /// Closes the session: its ephemeral nodes go at once. Safe to call twice.
     public func close() async {
         guard core.markClosing() else { return }
-        await Self.close(handle)
+        await Self.close(current.withLock { $0 })
         core.finish()
     }
 
@@ -164,6 +176,7 @@ public final class ZooKeeperSession: Sendable {
     private static func close(_ handle: Handle) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let thread = Thread {
+                handle.users.closeWhenIdle()
                 zookeeper_close(handle.pointer)
                 handle.context.release()
                 continuation.resume()
@@ -171,6 +184,30 @@ public final class ZooKeeperSession: Sendable {
             thread.name = "zookeeper-close"
             thread.start()
         }
+    }
+}
+
+/// Who is submitting through a C handle now: `zookeeper_close` frees it, so it waits for them,
+/// and nobody enters once it started.
+final class HandleUsers: Sendable {
+    private let state = Mutex<(users: Int, closed: Bool)>((0, false))
+
+    func enter() -> Bool {
+        state.withLock { state in
+            guard !state.closed else { return false }
+            state.users += 1
+            return true
+        }
+    }
+
+    func leave() {
+        state.withLock { $0.users -= 1 }
+    }
+
+    /// Marks the handle closed and returns once the last user left (submitting takes microseconds).
+    func closeWhenIdle() {
+        state.withLock { $0.closed = true }
+        while state.withLock({ $0.users }) > 0 { usleep(100) }
     }
 }
 

@@ -26,16 +26,30 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Host ports for tasks' dynamic ports, e.g. 20000-32767.")
     var portRange = "20000-32767"
 
+    @Option(help: "This host's labels, which deployments' host selectors match: key=value[,key=value…].")
+    var labels = ""
+
+    @Option(help: "The docker config file with registry credentials for image pulls (default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json).")
+    var dockerConfig = DockerConfig.defaultPath
+
     func run() async throws {
         let bounds = portRange.split(separator: "-").compactMap { Int($0) }
         guard bounds.count == 2, bounds[0] > 0, bounds[0] <= bounds[1], bounds[1] < 65_536 else {
             throw ValidationError("--port-range: expected FIRST-LAST, e.g. 20000-32767, not '\(portRange)'")
         }
+        var hostLabels: [String: String] = [:]
+        for pair in labels.split(separator: ",") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw ValidationError("--labels: expected key=value[,key=value…], not '\(pair)'")
+            }
+            hostLabels[parts[0]] = parts[1]
+        }
         let logger = options.bootstrapLogging(label: "helios.agent")
         let agent = Agent(configuration: AgentConfiguration(
             name: name, zooKeeper: try options.zooKeeperServers(), chroot: options.chroot,
             dockerSocket: dockerSocket, reconcileInterval: reconcileInterval.duration, stateDirectory: stateDir,
-            portRange: bounds[0]...bounds[1]),
+            portRange: bounds[0]...bounds[1], labels: hostLabels, dockerConfig: dockerConfig),
             logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

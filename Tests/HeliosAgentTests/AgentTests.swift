@@ -15,6 +15,8 @@ struct AgentTests {
     struct Fixture {
         let host = "agent-\(UUID().uuidString.prefix(8).lowercased())"
         let chroot = TestServices.uniqueChroot("agent")
+        /// Agents of tests running at once share one Docker engine: each gets host ports of its own.
+        let portRange = TestServices.portRange()
         let store: HeliosStore
         let docker: DockerClient
         let job = Job(name: "sleeper", version: "1", image: TestServices.image,
@@ -31,11 +33,11 @@ struct AgentTests {
         }
 
         /// Starts an agent in this process; cancel the task to stop it.
-        func startAgent(instance: String = "") throws -> Task<Void, any Error> {
+        func startAgent(instance: String = "", dockerConfig: String = "/nonexistent/config.json") throws -> Task<Void, any Error> {
             let agent = Agent(configuration: AgentConfiguration(
                 name: host, zooKeeper: try TestServices.requireZooKeeper(), chroot: chroot,
                 dockerSocket: try TestServices.requireDocker(), reconcileInterval: .seconds(1),
-                stateDirectory: stateDirectory(instance: instance)),
+                stateDirectory: stateDirectory(instance: instance), portRange: portRange, dockerConfig: dockerConfig),
                 logger: Logger(label: "test.agent"))
             return Task { try await agent.run() }
         }
@@ -46,12 +48,12 @@ struct AgentTests {
         }
 
         /// Declares deployments (name → job) on this host, as a master would.
-        func deploy(_ deployments: [String: Job]) async throws {
+        func deploy(_ deployments: [String: Job], goal: DeploymentGoal = .start) async throws {
             var desired = DesiredState()
             desired.settings.maxPrune = .percent(100)
             for (name, job) in deployments {
                 desired.jobs[job.id] = job
-                desired.deployments[name] = Deployment(name: name, jobID: job.id, hosts: [host])
+                desired.deployments[name] = Deployment(name: name, jobID: job.id, hosts: [host], goal: goal)
             }
             let snapshot = try await store.readConfig()
             try await store.apply(Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster),
@@ -182,7 +184,7 @@ struct AgentTests {
             ports.append(port)
         }
         #expect(Set(ports).count == 20, "ports clash: \(ports.sorted())")
-        #expect(ports.allSatisfy { (20_000...32_767).contains($0) })
+        #expect(ports.allSatisfy { fixture.portRange.contains($0) })
         await fixture.cleanUp(agent)
     }
 
@@ -234,29 +236,214 @@ struct AgentTests {
         await fixture.cleanUp(agent)
     }
 
-    @Test func aJobWhoseImageIsMissingFailsAndSaysSo() async throws {
+    @Test func aJobWhoseImageTheRegistryLacksIsImageMissing() async throws {
         let fixture = try await Fixture()
-        let agent = try fixture.startAgent()
-        let job = Job(name: "ghost", version: "1", image: "helios/absent-\(fixture.host):1")
+        let directory = try TemporaryDirectory("docker-config")
+        defer { directory.remove() }
+        let agent = try fixture.startAgent(dockerConfig: try LocalRegistry.writeDockerConfig(in: directory))
+        let job = Job(name: "ghost", version: "1", image: "\(try TestServices.requireRegistry().address)/helios-test/absent:1")
         try await fixture.deploy(job)
         let reported = try await eventually { try await fixture.status(job.id)?.throttled == .imageMissing }
-        #expect(reported)
         let status = try await fixture.status(job.id)
+        #expect(reported, "\(String(describing: status))")
         #expect(status?.state == .failed)
-        #expect(status?.containerError?.contains(job.image) == true)
+        #expect(status?.containerError?.contains("not found") == true, "\(String(describing: status))")
         #expect(try await fixture.containers().isEmpty)
         await fixture.cleanUp(agent)
     }
 
-    @Test func undeployingRemovesTheContainerAndItsStatus() async throws {
+    /// The image exists only in the password-protected loopback registry: without credentials
+    /// the pull fails (IMAGE_PULL_FAILED, Docker's reason); with the docker config it is pulled
+    /// and runs.
+    @Test func aJobWhoseImageIsOnlyInTheRegistryIsPulledAndRuns() async throws {
+        let fixture = try await Fixture()
+        let image = try LocalRegistry.pushTestImage(label: "agent")
+        defer { _ = try? run(["docker", "rmi", image]) }
+        let job = Job(name: "pulled", version: "1", image: image, command: fixture.job.command)
+        var agent = try fixture.startAgent()
+        try await fixture.deploy(job)
+        let refused = try await eventually { try await fixture.status(job.id)?.throttled == .imagePullFailed }
+        let status = try await fixture.status(job.id)
+        #expect(refused, "\(String(describing: status))")
+        #expect(status?.state == .failed)
+        #expect(status?.containerError?.contains("auth") == true, "\(String(describing: status))")
+        agent.cancel()
+        _ = await agent.result
+
+        let directory = try TemporaryDirectory("docker-config")
+        defer { directory.remove() }
+        agent = try fixture.startAgent(dockerConfig: try LocalRegistry.writeDockerConfig(in: directory))
+        let running = try await eventually(timeout: .seconds(60)) { try await fixture.status(job.id)?.state == .running }
+        let final = try await fixture.status(job.id)
+        #expect(running, "\(String(describing: final))")
+        #expect(try await fixture.docker.imageExists(image))
+        let states = try await fixture.store.taskHistory(job.id, host: fixture.host).map(\.state)
+        #expect(states.suffix(4) == [.pullingImage, .creating, .starting, .running], "\(states)")
+        await fixture.cleanUp(agent)
+    }
+
+    /// Every state a task goes through, in order, as its history records them: created, started,
+    /// health-checked until its HTTP server answers, running; then stopped gracefully.
+    @Test func aTaskGoesThroughEachStateAndIsRunningOnlyOnceHealthy() async throws {
         let fixture = try await Fixture()
         let agent = try fixture.startAgent()
-        try await fixture.deploy(fixture.job)
-        #expect(try await eventually { try await fixture.status(fixture.job.id)?.state == .running })
+        var job = fixture.job
+        job.name = "web"
+        // The server answers at once, but 404 until the test makes the checked page.
+        job.command = ["sh", "-c", "mkdir -p /www && exec httpd -f -p 8080 -h /www"]
+        job.ports = ["http": PortMapping(internal: 8080)]
+        job.healthCheck = HealthCheck(http: .init(port: "http", path: "/ready.html"))
+        try await fixture.deploy(["web": job])
+
+        let checking = try await eventually {
+            try await fixture.status(job.id)?.containerError?.contains("HTTP 404") == true
+        }
+        let status = try await fixture.status(job.id)
+        #expect(checking, "\(String(describing: status))")
+        #expect(status?.state == .healthChecking)
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await fixture.status(job.id)?.state == .healthChecking)
+        let container = try #require(try await fixture.containers().first)
+        #expect(try await fixture.docker.exec(["sh", "-c", "echo ok > /www/ready.html"], in: container.id).exitCode == 0)
+        #expect(try await eventually(timeout: .seconds(60)) { try await fixture.status(job.id)?.state == .running })
+
+        try await fixture.deploy(["web": job], goal: .stop)
+        #expect(try await eventually { try await fixture.status(job.id)?.state == .stopped })
+        let states = try await fixture.store.taskHistory(job.id, host: fixture.host).map(\.state)
+        // HEALTHCHECKING is recorded once per new reason the check gives.
+        #expect(states.first(where: { $0 != .healthChecking }) == .creating)
+        #expect(states.filter { $0 != .healthChecking } == [.creating, .starting, .running, .stopping, .stopped], "\(states)")
+        #expect(states.firstIndex(of: .healthChecking).map { $0 == 2 } == true, "\(states)")
+        #expect(try await fixture.containers().map(\.state) == ["exited"])
+        await fixture.cleanUp(agent)
+    }
+
+    @Test func aFailingHealthCheckKeepsTheTaskHealthChecking() async throws {
+        let fixture = try await Fixture()
+        let agent = try fixture.startAgent()
+        var tcp = fixture.job
+        tcp.name = "deaf"
+        tcp.ports = ["service": PortMapping(internal: 9000)] // nothing listens on it
+        tcp.healthCheck = HealthCheck(tcp: .init(port: "service"))
+        var exec = fixture.job
+        exec.name = "unready"
+        exec.healthCheck = HealthCheck(exec: ["sh", "-c", "echo not ready; exit 1"])
+        try await fixture.deploy(["deaf": tcp, "unready": exec])
+
+        #expect(try await eventually {
+            let deaf = try await fixture.status(tcp.id)?.state
+            let unready = try await fixture.status(exec.id)?.state
+            return deaf == .healthChecking && unready == .healthChecking
+        })
+        try await Task.sleep(for: .seconds(5))
+        let deaf = try #require(try await fixture.status(tcp.id))
+        let unready = try #require(try await fixture.status(exec.id))
+        #expect(deaf.state == .healthChecking)
+        #expect(unready.state == .healthChecking)
+        #expect(unready.containerError?.contains("exited 1: not ready") == true, "\(unready)")
+        let history = try await fixture.store.taskHistory(tcp.id, host: fixture.host).map(\.state)
+        #expect(!history.contains(.running), "\(history)")
+        await fixture.cleanUp(agent)
+    }
+
+    /// A container that ignores SIGTERM: stopping waits the grace period, then `docker stop`
+    /// waits the stop timeout and kills it.
+    @Test func stoppingWaitsTheGracePeriodThenTheStopTimeoutThenKills() async throws {
+        let fixture = try await Fixture()
+        let agent = try fixture.startAgent()
+        var job = fixture.job
+        job.name = "stubborn"
+        job.command = ["sh", "-c", "trap '' TERM; while true; do sleep 1; done"]
+        job.gracePeriod = 2_000
+        job.stopTimeout = 1_000
+        try await fixture.deploy(["stubborn": job])
+        #expect(try await eventually { try await fixture.status(job.id)?.state == .running })
+        let container = try #require(try await fixture.containers().first)
+
+        try await fixture.deploy(["stubborn": job], goal: .stop)
+        #expect(try await eventually(every: .milliseconds(50)) { try await fixture.status(job.id)?.state == .stopping })
+        // Within the grace period it still runs.
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await fixture.docker.inspectContainer(container.id).state.running)
+        #expect(try await eventually { try await fixture.status(job.id)?.state == .stopped })
+        let state = try await fixture.docker.inspectContainer(container.id).state
+        #expect(!state.running)
+        #expect(state.exitCode == 137) // killed: it ignored SIGTERM
+        await fixture.cleanUp(agent)
+    }
+
+    /// Ten agent restarts with five containers running: not one is restarted or replaced.
+    @Test func tenAgentRestartsRestartNoContainer() async throws {
+        let fixture = try await Fixture()
+        var agent = try fixture.startAgent()
+        var deployments: [String: Job] = [:]
+        for index in 0..<5 {
+            var job = fixture.job
+            job.name = "steady\(index)"
+            deployments[job.name] = job
+        }
+        try await fixture.deploy(deployments)
+        let running = try await eventually {
+            try await fixture.store.taskStatuses(host: fixture.host).values.filter { $0.state == .running }.count == 5
+        }
+        try #require(running)
+        var before: [String: String] = [:]
+        for container in try await fixture.containers() {
+            before[container.id] = try await fixture.docker.inspectContainer(container.id).state.startedAt
+        }
+        #expect(before.count == 5)
+
+        for _ in 0..<10 {
+            agent.cancel()
+            _ = await agent.result
+            agent = try fixture.startAgent()
+            // The new agent has registered and made its passes before the next restart.
+            #expect(try await eventually { try await fixture.store.isUp(fixture.host) })
+            try await Task.sleep(for: .seconds(1.5))
+        }
+        var after: [String: String] = [:]
+        for container in try await fixture.containers() {
+            after[container.id] = try await fixture.docker.inspectContainer(container.id).state.startedAt
+        }
+        #expect(after == before)
+        let statuses = try await fixture.store.taskStatuses(host: fixture.host)
+        #expect(statuses.count == 5 && statuses.values.allSatisfy { $0.state == .running && before[$0.containerID ?? ""] != nil })
+        // No restart shows in any task's history either.
+        for job in deployments.values {
+            let states = try await fixture.store.taskHistory(job.id, host: fixture.host).map(\.state)
+            #expect(states == [.creating, .starting, .running], "\(job.name): \(states)")
+        }
+        await fixture.cleanUp(agent)
+    }
+
+    /// A new job replaces the old one's container, which is kept stopped for inspection; the
+    /// next replacement removes it and keeps the newer one; the statuses go.
+    @Test func undeployedTasksKeepTheirLastExitedContainer() async throws {
+        let fixture = try await Fixture()
+        let agent = try fixture.startAgent()
+        let first = fixture.job
+        var second = fixture.job
+        second.version = "2"
+        try await fixture.deploy(first)
+        #expect(try await eventually { try await fixture.status(first.id)?.state == .running })
+        let firstContainer = try #require(try await fixture.containers().first)
+
+        try await fixture.deploy(second)
+        #expect(try await eventually { try await fixture.status(second.id)?.state == .running })
+        #expect(try await eventually { try await fixture.status(first.id) == nil })
+        #expect(try await eventually {
+            try await fixture.containers().first { $0.id == firstContainer.id }?.state == "exited"
+        })
 
         try await fixture.deploy(nil)
-        #expect(try await eventually { try await fixture.containers().isEmpty })
-        #expect(try await eventually { try await fixture.status(fixture.job.id) == nil })
+        #expect(try await eventually { try await fixture.status(second.id) == nil })
+        // Only the last one stays, stopped.
+        #expect(try await eventually {
+            let containers = try await fixture.containers()
+            return containers.count == 1 && containers[0].id != firstContainer.id && containers[0].state == "exited"
+        })
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await fixture.containers().count == 1)
         await fixture.cleanUp(agent)
     }
 

@@ -82,6 +82,13 @@ struct ZooKeeperOutageTests {
         }
         #expect(caughtUp)
         print("statuses caught up \(ContinuousClock.now - back) after ZooKeeper came back")
+        // What happened meanwhile reached the history too: the crash, and the restart after it.
+        let crashedJob = try #require(crashed.labels["helios.job"].flatMap(JobID.init))
+        let recorded = try await eventually(timeout: .seconds(10)) {
+            try await store.taskHistory(crashedJob, host: host).map(\.state).suffix(3) == [.exited, .starting, .running]
+        }
+        let history = try await store.taskHistory(crashedJob, host: host).map(\.state)
+        #expect(recorded, "\(history)")
         await store.close()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The real services tests talk to, as `make test` exports them.
 ///
@@ -57,6 +58,14 @@ public enum TestServices {
         }
         return (registry, String(auth[..<colon]), String(auth[auth.index(after: colon)...]))
     }
+
+    /// 100 host ports no other agent of this test run publishes on (ranges cycle through 20000–32699).
+    public static func portRange() -> ClosedRange<Int> {
+        let slot = portSlots.add(1, ordering: .relaxed).oldValue % 127
+        return (20_000 + slot * 100)...(20_000 + slot * 100 + 99)
+    }
+
+    private static let portSlots = Atomic<Int>(0)
 
     /// A chroot no other test uses, so tests never see each other's nodes.
     public static func uniqueChroot(_ label: String = "test") -> String {

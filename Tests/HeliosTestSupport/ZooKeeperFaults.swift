@@ -66,7 +66,7 @@ public final class PrivateZooKeeperServer: @unchecked Sendable {
         process.arguments = ["java", "-Dzookeeper.log.dir=\(directory.path)", "-cp", "/usr/share/java/*:/etc/zookeeper/conf",
                              "org.apache.zookeeper.server.ZooKeeperServerMain", directory.path + "/zoo.cfg"]
         let log = directory.url.appendingPathComponent("server.log")
-        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()
         process.standardOutput = handle

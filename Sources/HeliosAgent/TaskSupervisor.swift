@@ -1,0 +1,300 @@
+import DockerEngine
+import Foundation
+import HeliosModel
+import HeliosStore
+import Logging
+
+/// What every task supervisor of a host shares.
+struct HostContext: Sendable {
+    static let hostLabel = "helios.host"
+    static let jobLabel = "helios.job"
+    static let deploymentLabel = "helios.deployment"
+
+    let host: String
+    let store: HeliosStore
+    let docker: DockerClient
+    let ports: PortLedger
+    let reporter: StatusReporter
+    let registries: DockerConfig
+    let logger: Logger
+}
+
+/// Runs one task on this host through Helios' states: PULLING_IMAGE → CREATING → STARTING →
+/// HEALTHCHECKING → RUNNING, EXITED and restarted (backing off while FLAPPING), STOPPING →
+/// STOPPED. Each task has its own, so a slow pull or a failing health check holds up no other.
+///
+/// The supervisor is level-triggered: `offer` hands it the task as ZooKeeper has it, and it
+/// converges from what Docker says now. While it works, further offers of the same goal
+/// only ask for one more look afterwards; a new goal cancels the work in progress.
+actor TaskSupervisor {
+    let jobID: JobID
+    private let context: HostContext
+    private var task: HostTask
+    /// The goal of the step in progress, which its statuses carry (a new offer may already
+    /// have changed `task` while a cancelled step winds down).
+    private var stepGoal: Goal
+    private var job: Job?
+    private var work: Task<Void, Never>?
+    private var workGoal: Goal?
+    private var lookAgain = false
+    private var flaps = FlapDetector()
+    private var pulls = Backoff(first: .seconds(2), maximum: .seconds(60))
+    /// The container that passed its health check (or has none to pass): RUNNING.
+    private var healthyContainer: String?
+    /// The task was undeployed and its container stopped: the supervisor may go.
+    private(set) var isRetired = false
+
+    init(task: HostTask, context: HostContext) {
+        jobID = task.jobID
+        self.task = task
+        stepGoal = task.goal
+        self.context = context
+    }
+
+    /// The task as ZooKeeper has it now.
+    func offer(_ task: HostTask) {
+        self.task = task
+        if task.goal != .undeploy { isRetired = false }
+        if work != nil, workGoal == task.goal {
+            lookAgain = true
+            return
+        }
+        let previous = work
+        previous?.cancel()
+        workGoal = task.goal
+        lookAgain = false
+        work = Task {
+            await previous?.value
+            await self.converge()
+        }
+    }
+
+    /// Cancels the work in progress and waits for it to end.
+    func stop() async {
+        let running = work
+        running?.cancel()
+        await running?.value
+    }
+
+    /// Converges until no offer came in meanwhile; a cancelled run leaves the next one in charge.
+    private func converge() async {
+        repeat {
+            lookAgain = false
+            do {
+                try await step(task)
+            } catch is CancellationError {
+                return
+            } catch {
+                context.logger.warning("task failed", metadata: ["job.id": "\(jobID)", "error": "\(error)"])
+                await report(.failed, containerError: "\(error)")
+            }
+        } while lookAgain && !Task.isCancelled
+        if !Task.isCancelled {
+            work = nil
+            workGoal = nil
+        }
+    }
+
+    private func step(_ task: HostTask) async throws {
+        stepGoal = task.goal
+        let containers = try await context.docker.listContainers(
+            all: true, labels: ["\(HostContext.hostLabel)=\(context.host)", "\(HostContext.jobLabel)=\(jobID)"])
+        // One container per task: extra ones (a crash between create and record) go.
+        let ordered = containers.sorted { ($0.state == "running" ? 0 : 1, -$0.created) < ($1.state == "running" ? 0 : 1, -$1.created) }
+        for extra in ordered.dropFirst() { try? await context.docker.removeContainer(extra.id, force: true) }
+        let container = ordered.first
+
+        switch task.goal {
+        case .start:
+            try await run(container)
+        case .stop:
+            try await stop(container)
+            await report(.stopped, containerID: container?.id)
+        case .undeploy:
+            try await stop(container)
+            await context.reporter.remove(jobID)
+            isRetired = true
+        }
+    }
+
+    // MARK: Running
+
+    private func run(_ container: ContainerSummary?) async throws {
+        if let container, container.state == "running" {
+            try await awaitHealthy(container.id)
+            return
+        }
+        if let container {
+            if container.state == "exited" || container.state == "dead" {
+                let state = try await context.docker.inspectContainer(container.id).state
+                await report(.exited, containerID: container.id,
+                             containerError: state.error.isEmpty ? "exited with status \(state.exitCode)" : state.error,
+                             throttled: throttle)
+            }
+            if let notBefore = flaps.notBefore, notBefore > .now {
+                // Crash-looping: this restart waits for its back-off.
+                await report(.exited, containerID: container.id, throttled: .flapping)
+                try await Task.sleep(until: notBefore)
+            }
+            try await start(container.id)
+            return
+        }
+        guard let job = try await job() else {
+            await report(.failed, containerError: "job \(jobID) is not in ZooKeeper")
+            return
+        }
+        guard try await pullIfMissing(job.image) else { return }
+        guard let hostPorts = await context.ports.allocate(job, for: jobID) else {
+            await report(.failed, containerError: "no free host port in \(await context.ports.range)")
+            return
+        }
+        await report(.creating)
+        let id: String
+        do {
+            id = try await context.docker.createContainer(name: containerName(job),
+                                                          spec: spec(for: job, hostPorts: hostPorts))
+        } catch {
+            await context.ports.release(jobID)
+            throw error
+        }
+        context.logger.info("container created", metadata: ["job.id": "\(jobID)", "container.id": "\(id)"])
+        try await start(id)
+    }
+
+    private func start(_ id: String) async throws {
+        await report(.starting, containerID: id, throttled: throttle)
+        flaps.started(now: .now)
+        do {
+            try await context.docker.startContainer(id)
+        } catch let error as DockerError where error.message.contains("port is already allocated")
+            || error.message.contains("address already in use") {
+            // Another process took a host port since it was allocated: a new container gets new ones.
+            try? await context.docker.removeContainer(id, force: true)
+            await report(.failed, containerID: id, containerError: error.message)
+            try await Task.sleep(for: .seconds(1))
+            lookAgain = true
+            return
+        }
+        try await awaitHealthy(id)
+    }
+
+    /// RUNNING once the job's health check passes (at once without one); HEALTHCHECKING while
+    /// it fails, checked again after a delay doubling from 250 ms to 10 s; EXITED if it dies.
+    private func awaitHealthy(_ id: String) async throws {
+        var delays = Backoff(first: .milliseconds(250), maximum: .seconds(10))
+        while true {
+            let details = try await context.docker.inspectContainer(id)
+            guard details.state.running else {
+                healthyContainer = nil
+                let reason = details.state.error.isEmpty ? "exited with status \(details.state.exitCode)" : details.state.error
+                await report(.exited, containerID: id, containerError: reason, throttled: throttle)
+                return
+            }
+            guard healthyContainer != id, let job = try await job(), let check = job.healthCheck else {
+                healthyContainer = id
+                await report(.running, containerID: id, throttled: throttle)
+                return
+            }
+            let hostPorts = PortAllocator.decode(details.config.labels[PortAllocator.label])
+            guard let failure = await HealthProbe(docker: context.docker).check(check, container: id, hostPorts: hostPorts, job: job) else {
+                healthyContainer = id
+                await report(.running, containerID: id, throttled: throttle)
+                return
+            }
+            await report(.healthChecking, containerID: id, containerError: failure)
+            try await Task.sleep(for: delays.next())
+        }
+    }
+
+    /// Pulls the image when the host lacks it: false (and FAILED, throttled) when that failed;
+    /// the next attempt waits a back-off doubling from 2 s to 60 s.
+    private func pullIfMissing(_ image: String) async throws -> Bool {
+        guard try await !context.docker.imageExists(image) else { return true }
+        await report(.pullingImage)
+        let logger = context.logger
+        let jobID = self.jobID
+        do {
+            try await context.docker.pullImage(image, credentials: context.registries.credentials(for: image)) { progress in
+                if let status = progress.status, progress.id == nil || status == "Pull complete" {
+                    logger.debug("pulling \(image): \(status)", metadata: ["job.id": "\(jobID)"])
+                }
+            }
+            pulls.reset()
+            context.logger.info("image pulled", metadata: ["job.id": "\(jobID)", "image": "\(image)"])
+            return true
+        } catch let error as DockerError {
+            // The registry does not have it, or will not say: IMAGE_MISSING; anything else is a failed pull.
+            let missing = error.isNotFound || ["not found", "manifest unknown", "does not exist"].contains { error.message.contains($0) }
+            await report(.failed, containerError: error.message, throttled: missing ? .imageMissing : .imagePullFailed)
+            try await Task.sleep(for: pulls.next())
+            lookAgain = true
+            return false
+        }
+    }
+
+    // MARK: Stopping
+
+    /// Graceful stop: the job's grace period, then `docker stop` with its stop timeout, then a kill.
+    private func stop(_ container: ContainerSummary?) async throws {
+        healthyContainer = nil
+        guard let container, container.state == "running" else { return }
+        await report(.stopping, containerID: container.id)
+        let job = try? await job()
+        if let grace = job?.gracePeriod, grace > 0 { try await Task.sleep(for: .milliseconds(grace)) }
+        do {
+            try await context.docker.stopContainer(container.id, timeout: .milliseconds(job?.effectiveStopTimeout ?? Job.defaultStopTimeout))
+        } catch let error as DockerError where !error.isNotFound {
+            context.logger.warning("docker stop failed; killing", metadata: ["container.id": "\(container.id)", "error": "\(error)"])
+        }
+        if try await context.docker.inspectContainer(container.id).state.running {
+            try await context.docker.killContainer(container.id)
+        }
+        context.logger.info("container stopped", metadata: ["job.id": "\(jobID)", "container.id": "\(container.id)"])
+    }
+
+    // MARK: Helpers
+
+    private var throttle: TaskStatus.Throttle? {
+        flaps.isFlapping(now: .now) ? .flapping : nil
+    }
+
+    private func report(_ state: TaskStatus.State, containerID: String? = nil, containerError: String? = nil,
+                        throttled: TaskStatus.Throttle? = nil) async {
+        await context.reporter.report(TaskStatus(jobID: jobID, goal: stepGoal, state: state, containerID: containerID,
+                                                 containerError: containerError, throttled: throttled))
+    }
+
+    /// The job, read once: jobs are immutable.
+    private func job() async throws -> Job? {
+        if let job { return job }
+        job = try await context.store.job(jobID)
+        return job
+    }
+
+    /// The container a task runs: the job's settings, its ports published on loopback and
+    /// named in the environment, and the labels that tie it to the task.
+    func spec(for job: Job, hostPorts: [String: Int]) -> ContainerSpec {
+        var environment = job.env ?? [:]
+        for (name, port) in hostPorts { environment[PortAllocator.environmentName(name)] = "\(port)" }
+        var labels = job.labels ?? [:]
+        labels[HostContext.hostLabel] = context.host
+        labels[HostContext.jobLabel] = jobID.description
+        labels[HostContext.deploymentLabel] = task.deployment
+        if !hostPorts.isEmpty { labels[PortAllocator.label] = PortAllocator.encode(hostPorts) }
+        let published = job.networkMode == "host" ? [] : (job.ports ?? [:]).sorted { $0.key < $1.key }.compactMap { name, mapping in
+            hostPorts[name].map { PublishedPort(containerPort: mapping.internal, hostPort: $0, protocol: mapping.effectiveProtocol) }
+        }
+        return ContainerSpec(
+            image: job.image, command: job.command, environment: environment, labels: labels, ports: published,
+            volumes: job.volumes ?? [], tmpfs: job.ramdisks ?? [:], memory: job.resources?.memory,
+            memorySwap: job.resources?.memorySwap, cpuShares: job.resources?.cpuShares, cpuset: job.resources?.cpuset,
+            networkMode: job.networkMode, hostname: job.hostname, addCapabilities: job.addCapabilities ?? [],
+            dropCapabilities: job.dropCapabilities ?? [], securityOptions: job.securityOpt ?? [])
+    }
+
+    /// `helios-<host>-<job>-<version>-<hash>`: readable in `docker ps`, unique per task.
+    func containerName(_ job: Job) -> String {
+        let raw = "helios-\(context.host)-\(job.name)-\(job.version)-\(job.id.hash.prefix(8))"
+        return String(raw.map { $0.isLetter || $0.isNumber || "_.-".contains($0) ? $0 : "_" })
+    }
+}
