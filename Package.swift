@@ -60,7 +60,7 @@ let package = Package(
         // `make bench`: measured figures next to a baseline taken in the same run.
         .executableTarget(name: "helios-bench", dependencies: [
             "HeliosManifests", "HeliosPlanner", "HeliosModel", "HeliosStore", "ZooKeeper", "CZooKeeper", "Git",
-            .product(name: "Yams", package: "Yams"),
+            "DockerEngine", .product(name: "Yams", package: "Yams"),
         ]),
 
         // Tests: one target per module, plus the system tests that run the real binary.

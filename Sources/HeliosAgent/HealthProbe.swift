@@ -44,14 +44,7 @@ struct HealthProbe {
         var time = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return "health check: connect to 127.0.0.1:\(port): \(String(cString: strerror(errno)))" }
+        guard withLoopbackAddress(port: port, { connect(fd, $0, $1) }) == 0 else { return "health check: connect to 127.0.0.1:\(port): \(String(cString: strerror(errno)))" }
 
         guard let request else {
             // Healthy unless the peer hangs up within a moment.

@@ -40,6 +40,11 @@ struct PortAllocator {
         return ports
     }
 
+    /// `HELIOS_PORT_<NAME>=127.0.0.1:<port>`, where the container is reachable from the host.
+    static func environment(_ ports: [String: Int]) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: ports.map { (environmentName($0.key), "127.0.0.1:\($0.value)") })
+    }
+
     /// `HELIOS_PORT_<NAME>`: the port name upper-cased, anything but letters and digits as `_`.
     static func environmentName(_ name: String) -> String {
         "HELIOS_PORT_" + String(name.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
@@ -50,13 +55,18 @@ struct PortAllocator {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
+        return withLoopbackAddress(port: port) { bind(fd, $0, $1) } == 0
+    }
+}
+
+/// Calls `body` with the socket address 127.0.0.1:`port`.
+func withLoopbackAddress<T>(port: Int, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
 }
 

@@ -38,14 +38,15 @@ actor StatusReporter {
         }
     }
 
-    /// The task's status changed (or not: the same status twice is written once).
-    func report(_ status: TaskStatus) async {
+    /// The task's status changed (or not: the same status twice is written once). The write
+    /// goes out in the background: a slow ZooKeeper never holds up a container.
+    func report(_ status: TaskStatus) {
         guard current[status.jobID] != status else { return }
         current[status.jobID] = status
         gone.remove(status.jobID)
         history[status.jobID, default: []].append(status)
         history[status.jobID] = history[status.jobID]?.suffix(Self.pendingHistoryLimit)
-        await flush(status.jobID)
+        Task { await flush(status.jobID) }
     }
 
     /// The task is gone from this host: its status goes too.

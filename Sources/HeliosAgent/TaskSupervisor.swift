@@ -274,8 +274,7 @@ actor TaskSupervisor {
     /// The container a task runs: the job's settings, its ports published on loopback and
     /// named in the environment, and the labels that tie it to the task.
     func spec(for job: Job, hostPorts: [String: Int]) -> ContainerSpec {
-        var environment = job.env ?? [:]
-        for (name, port) in hostPorts { environment[PortAllocator.environmentName(name)] = "\(port)" }
+        let environment = (job.env ?? [:]).merging(PortAllocator.environment(hostPorts)) { _, port in port }
         var labels = job.labels ?? [:]
         labels[HostContext.hostLabel] = context.host
         labels[HostContext.jobLabel] = jobID.description

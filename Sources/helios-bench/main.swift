@@ -1,5 +1,7 @@
 // `helios-bench plan`: the planner benchmark (the default); `helios-bench store`: apply
-// throughput against ZooKeeper (`HELIOS_TEST_ZK`), next to raw pipelined writes.
+// throughput against ZooKeeper (`HELIOS_TEST_ZK`), next to raw pipelined writes;
+// `helios-bench agent`: the agent's overhead over raw `docker create` + `start`, and its idle cost.
+import DockerEngine
 import Foundation
 
 switch CommandLine.arguments.dropFirst().first ?? "plan" {
@@ -10,6 +12,11 @@ case "store":
         fatalError("helios-bench store needs HELIOS_TEST_ZK=host:port (make bench starts a ZooKeeper)")
     }
     try await StoreBenchmark.run(servers: servers)
+case "agent":
+    guard let servers = ProcessInfo.processInfo.environment["HELIOS_TEST_ZK"] else {
+        fatalError("helios-bench agent needs HELIOS_TEST_ZK=host:port and DOCKER_HOST (make bench-agent starts both)")
+    }
+    try await AgentBenchmark.run(servers: servers, dockerSocket: DockerClient.defaultSocketPath)
 case let other:
-    fatalError("unknown benchmark '\(other)': plan or store")
+    fatalError("unknown benchmark '\(other)': plan, store or agent")
 }

@@ -37,7 +37,8 @@ struct AgentTests {
             let agent = Agent(configuration: AgentConfiguration(
                 name: host, zooKeeper: try TestServices.requireZooKeeper(), chroot: chroot,
                 dockerSocket: try TestServices.requireDocker(), reconcileInterval: .seconds(1),
-                stateDirectory: stateDirectory(instance: instance), portRange: portRange, dockerConfig: dockerConfig),
+                stateDirectory: stateDirectory(instance: instance), portRange: portRange,
+                labels: ["zone": "test-a"], dockerConfig: dockerConfig),
                 logger: Logger(label: "test.agent"))
             return Task { try await agent.run() }
         }
@@ -89,6 +90,7 @@ struct AgentTests {
         #expect(containers.first?.labels["helios.deployment"] == "d")
         #expect(try await fixture.status(fixture.job.id)?.containerID == containers.first?.id)
         #expect(try await fixture.store.isUp(fixture.host))
+        #expect(try await fixture.store.readConfig().state.hosts[fixture.host]?.labels == ["zone": "test-a"])
         // Every state the task went through is in its history, the last one RUNNING.
         let history = try await fixture.store.taskHistory(fixture.job.id, host: fixture.host)
         #expect(history.last?.state == .running)
@@ -180,7 +182,7 @@ struct AgentTests {
             let bindings = try #require(details.hostConfig.portBindings["8080/tcp"])
             #expect(bindings.map(\.hostIP) == ["127.0.0.1"]) // never on other addresses
             let port = try #require(Int(bindings[0].hostPort))
-            #expect(details.config.env.contains("HELIOS_PORT_HTTP=\(port)"))
+            #expect(details.config.env.contains("HELIOS_PORT_HTTP=127.0.0.1:\(port)"))
             ports.append(port)
         }
         #expect(Set(ports).count == 20, "ports clash: \(ports.sorted())")
