@@ -59,7 +59,7 @@ echo "master: http://$http (log $demo/master.log); agent: demo-host (log $demo/a
 wait_for_version() { # version
     for _ in $(seq 1 120); do
         if docker ps --filter label=helios.host=demo-host --format '{{.Labels}}' | grep -q "helios.job=hello:$1:"; then
-            [ "$(docker ps -aq --filter label=helios.host=demo-host | wc -l)" = 1 ] && return 0
+            [ "$(docker ps -q --filter label=helios.host=demo-host | wc -l)" = 1 ] && return 0
         fi
         sleep 0.5
     done
@@ -77,11 +77,12 @@ step "Bump the version and plan it offline, as a CI step would (helios plan --ba
 sed -i 's/^version: "1"/version: "2"/' "$demo/work/hello.yaml"
 "$helios" plan "$demo/work" --base origin/main
 
-step "Commit and push it: the master rolls it out and the old container is replaced"
+step "Commit and push it: the master rolls it out and the new container replaces the old one"
 git -C "$demo/work" -c user.name=demo -c user.email=demo@helios.invalid commit -qam "hello 2"
 git -C "$demo/work" push -q origin HEAD:main
 wait_for_version 2
-docker ps --filter label=helios.host=demo-host --format 'table {{.Names}}\t{{.Status}}\t{{.Command}}'
+echo "(the old container is stopped and kept for inspection)"
+docker ps -a --filter label=helios.host=demo-host --format 'table {{.Names}}\t{{.Status}}\t{{.Command}}'
 
 if [ -n "${KEEP:-}" ]; then
     step "Still running. Push to $demo/manifests.git (work tree: $demo/work); stop with: make demo-down"

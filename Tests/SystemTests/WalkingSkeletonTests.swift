@@ -68,12 +68,13 @@ struct WalkingSkeletonTests {
             let first = try #require(try await containers().first)
             #expect(first.labels["helios.deployment"] == "web-prod")
 
-            // Version bump → the old container is replaced by the new one.
+            // Version bump → the new container runs; the old one is stopped and kept for inspection.
             try git.commit(["jobs/web.yaml": Self.job(version: "2")], message: "web 2")
             let replaced = try await eventually {
-                let ids = try await containers().map(\.id)
+                let running = try await containers().filter { $0.state == "running" }.map(\.id)
                 let versions = try await runningVersions()
-                return ids.count == 1 && ids != [first.id] && versions == ["2"]
+                let old = try await containers().first { $0.id == first.id }
+                return running.count == 1 && running != [first.id] && versions == ["2"] && old?.state == "exited"
             }
             let afterBump = try await containers()
             #expect(replaced, "web 2 never replaced web 1: \(afterBump)")
@@ -85,9 +86,12 @@ struct WalkingSkeletonTests {
             #expect(record?["status"] as? String == "SYNCED")
             #expect(record?["revision"] as? String == head)
 
-            // Delete the deployment → the container is gone.
+            // Delete the deployment → nothing runs; only the last container stays, stopped.
             try git.commit(["deployments/web.yaml": nil], message: "undeploy web")
-            let gone = try await eventually { try await containers().isEmpty }
+            let gone = try await eventually {
+                let left = try await containers()
+                return left.count == 1 && left[0].id != first.id && left[0].state == "exited"
+            }
             let afterDelete = try await containers()
             #expect(gone, "web's container outlived its deployment: \(afterDelete)")
         } catch {
