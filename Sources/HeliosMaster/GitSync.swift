@@ -104,9 +104,10 @@ public actor GitSync {
         return record
     }
 
-    /// Syncs every `interval` until cancelled; a failed attempt is logged and retried next poll.
-    public func run(every interval: Duration) async {
-        while !Task.isCancelled {
+    /// Syncs on every wakeup (the poll timer, a webhook) until they end or the task is
+    /// cancelled; a failed attempt is logged and tried again at the next.
+    public func run(wakeups: AsyncStream<Void>) async {
+        for await _ in wakeups {
             do {
                 try await sync()
             } catch is CancellationError {
@@ -116,7 +117,6 @@ public actor GitSync {
                 lastAttempt = nil
                 logger.warning("sync failed", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: interval)
         }
     }
 }

@@ -4,8 +4,10 @@ import HeliosStore
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import Synchronization
 
-/// The master: the git sync loop and the HTTP API, as one service.
+/// The master: the HTTP API, served by every master, and — on the one the ZooKeeper election
+/// made leader — the git sync loop.
 public struct Master: Service {
     let configuration: MasterConfiguration
     let logger: Logger
@@ -16,7 +18,8 @@ public struct Master: Service {
     }
 
     public func run() async throws {
-        let store = try await HeliosStore.connect(servers: configuration.zooKeeper, chroot: configuration.chroot)
+        let store = try await HeliosStore.connect(servers: configuration.zooKeeper, chroot: configuration.chroot,
+                                                  sessionTimeout: configuration.sessionTimeout)
         do {
             try await serve(store: store)
         } catch {
@@ -27,8 +30,9 @@ public struct Master: Service {
     }
 
     private func serve(store: HeliosStore) async throws {
+        let leadership = Leadership()
         let api = Application(
-            router: MasterAPI(store: store).router(),
+            router: MasterAPI(store: store, leadership: leadership).router(),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),
                                  serverName: "helios-master"),
             logger: logger)
@@ -36,13 +40,73 @@ public struct Master: Service {
             try GitSync(remote: $0, branch: configuration.branch, mirrorPath: configuration.mirrorPath,
                         store: store, logger: logger)
         }
-        let interval = configuration.pollInterval
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await api.run() }
-            if let sync {
-                group.addTask { await cancelWhenGracefulShutdown { await sync.run(every: interval) } }
-            }
+            group.addTask { await cancelWhenGracefulShutdown { await lead(store: store, sync: sync, leadership: leadership) } }
             try await group.waitForAll()
         }
     }
+
+    /// Stands for election and, while this master leads, runs the leader's work. Its node goes
+    /// with its session, so a master that dies is replaced once ZooKeeper expires it; one whose
+    /// session expired steps down and stands again.
+    private func lead(store: HeliosStore, sync: GitSync?, leadership: Leadership) async {
+        let id = "http://\(configuration.httpHost):\(configuration.httpPort)"
+        while !Task.isCancelled {
+            var candidacy: Candidacy?
+            do {
+                let standing = try await store.standForElection(id: id)
+                candidacy = standing
+                try await store.awaitLeadership(standing)
+                leadership.lead(true)
+                logger.info("leading", metadata: ["election.node": "\(standing.name)"])
+                try await work(store: store, sync: sync)
+            } catch is CancellationError {
+            } catch {
+                logger.warning("not leading", metadata: ["error": "\(error)"])
+            }
+            leadership.lead(false)
+            if let candidacy { await store.withdraw(candidacy) }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// The leader's work, until the session expires (the election node went with it).
+    private func work(store: HeliosStore, sync: GitSync?) async throws {
+        let states = store.session.stateChanges()
+        let events = store.session.watchEvents()
+        let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let interval = configuration.pollInterval
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await state in states where state == .expired { throw HeliosStoreError.lostCandidacy }
+            }
+            if let sync {
+                group.addTask { await sync.run(wakeups: wakeups) }
+                group.addTask {
+                    while true {
+                        wake.yield()
+                        try await Task.sleep(for: interval)
+                    }
+                }
+                group.addTask {
+                    // `POST /v1/sync` on any master: sync now.
+                    try await store.watchSyncRequests()
+                    for await event in events where HeliosStore.isSyncRequest(event) {
+                        wake.yield()
+                        try await store.watchSyncRequests()
+                    }
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+}
+
+/// Whether this master leads now, for the API.
+final class Leadership: Sendable {
+    private let leading = Atomic(false)
+    func lead(_ value: Bool) { leading.store(value, ordering: .relaxed) }
+    var isLeading: Bool { leading.load(ordering: .relaxed) }
 }

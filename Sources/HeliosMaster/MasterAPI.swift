@@ -2,25 +2,73 @@ import Foundation
 import HeliosModel
 import HeliosStore
 import Hummingbird
+import ZooKeeper
 
-/// The master's HTTP API (DESIGN.md §7): the walking skeleton serves health and the sync record.
+/// The master's HTTP API (DESIGN.md §7). Every master serves it; writes go through the leader.
 struct MasterAPI: Sendable {
     let store: HeliosStore
+    let leadership: Leadership
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: JSONErrors())
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/v1/sync") { _, _ -> Response in
             guard let record = try await store.syncRecord() else {
-                return Self.json(["error": "the master has not synced yet"], status: .notFound)
+                return Self.error("the master has not synced yet", status: .notFound)
             }
             return Self.json(record)
         }
+        router.post("/v1/sync") { _, _ -> Response in
+            // Any master takes the webhook; the leader watches for it and syncs at once.
+            try await store.requestSync()
+            return Self.json(["status": "sync requested"], status: .accepted)
+        }
+        router.get("/v1/masters") { _, _ -> Response in
+            let candidates = try await store.candidates()
+            return Self.json(MastersReply(
+                leading: leadership.isLeading,
+                masters: candidates.enumerated().map { MastersReply.Master(id: $1.id, leader: $0 == 0) }))
+        }
+        addReads(to: router)
         return router
+    }
+
+    /// `{"error": message}` with `status`.
+    static func error(_ message: String, status: HTTPResponse.Status) -> Response {
+        json(["error": message], status: status)
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json"],
                  body: .init(byteBuffer: ByteBuffer(data: CanonicalJSON.encode(value))))
+    }
+}
+
+/// `GET /v1/masters`: the masters standing for election, the leader first.
+struct MastersReply: Encodable {
+    struct Master: Encodable {
+        let id: String
+        let leader: Bool
+    }
+    /// Whether the master that answers leads.
+    let leading: Bool
+    let masters: [Master]
+}
+
+/// Every failure as `{"error": …}`: an HTTP error with its status, ZooKeeper unreachable as 503,
+/// anything else as 500.
+struct JSONErrors: RouterMiddleware {
+    func handle(_ request: Request, context: BasicRequestContext,
+                next: (Request, BasicRequestContext) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError {
+            return MasterAPI.error(error.body ?? "\(error.status)", status: error.status)
+        } catch let error as ZooKeeperError {
+            return MasterAPI.error("\(error)", status: .serviceUnavailable)
+        } catch {
+            return MasterAPI.error("\(error)", status: .internalServerError)
+        }
     }
 }

@@ -12,10 +12,12 @@ public struct MasterConfiguration: Sendable {
     /// The HTTP API's address.
     public var httpHost: String
     public var httpPort: Int
+    /// The ZooKeeper session timeout: how long a master that dies keeps the lead.
+    public var sessionTimeout: Duration
 
     public init(zooKeeper: String, chroot: String = "/helios", repository: String?, branch: String = "main",
                 pollInterval: Duration = .seconds(5), mirrorPath: String,
-                httpHost: String = "127.0.0.1", httpPort: Int = 5801) {
+                httpHost: String = "127.0.0.1", httpPort: Int = 5801, sessionTimeout: Duration = .seconds(10)) {
         self.zooKeeper = zooKeeper
         self.chroot = chroot
         self.repository = repository
@@ -24,5 +26,6 @@ public struct MasterConfiguration: Sendable {
         self.mirrorPath = mirrorPath
         self.httpHost = httpHost
         self.httpPort = httpPort
+        self.sessionTimeout = sessionTimeout
     }
 }

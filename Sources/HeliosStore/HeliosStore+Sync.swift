@@ -13,3 +13,20 @@ extension HeliosStore {
         try await decode(SyncRecord.self, at: Paths.syncState)
     }
 }
+
+extension HeliosStore {
+    /// Asks the leading master to sync now (a webhook may reach any master).
+    public func requestSync() async throws {
+        try await put(Paths.syncRequest, Data(Date().formatted(.iso8601).utf8))
+    }
+
+    /// Arms a watch on the sync request: the next `requestSync` fires it.
+    public func watchSyncRequests() async throws {
+        _ = try await session.exists(Paths.syncRequest, watch: true)
+    }
+
+    /// Whether a watch event is a sync request.
+    public static func isSyncRequest(_ event: WatchEvent) -> Bool {
+        event.path == Paths.syncRequest
+    }
+}

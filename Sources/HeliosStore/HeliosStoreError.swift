@@ -10,6 +10,8 @@ public enum HeliosStoreError: Error, Sendable, CustomStringConvertible {
     case corrupt(path: String, reason: String)
     /// Another agent, alive, is registered under this host name.
     case hostTaken(host: String, agentID: String)
+    /// This master's election node is gone (its session expired): it leads no more.
+    case lostCandidacy
 
     public var description: String {
         switch self {
@@ -22,6 +24,8 @@ public enum HeliosStoreError: Error, Sendable, CustomStringConvertible {
         case .hostTaken(let host, let agentID):
             "another agent (id \(agentID)) is registered as host '\(host)' and alive; "
                 + "this one waits until that agent's session ends"
+        case .lostCandidacy:
+            "this master's place in the leader election is gone (its ZooKeeper session expired)"
         }
     }
 }

@@ -9,6 +9,8 @@ enum Paths {
     static let statusHosts = "/status/hosts"
     static let sync = "/sync"
     static let syncState = "/sync/state"
+    /// Set by any master that was asked to sync (`POST /v1/sync`); the leader watches it.
+    static let syncRequest = "/sync/request"
     /// Plans too large for one transaction, on their way in (see HeliosStore+Journal).
     static let journal = "/config/journal"
 
@@ -16,8 +18,10 @@ enum Paths {
     static let historyJobs = "/history/jobs"
     static let syncRevisions = "/sync/revisions"
 
+    static let election = "/masters/election"
+
     static let tree = [jobs, deployments, configHosts, journal, statusHosts, "/status/deployments", historyJobs,
-                       syncRevisions, "/masters/election"]
+                       syncRevisions, election]
 
     static func taskHistory(_ id: JobID, _ host: String) -> String { "\(historyJobs)/\(id)/hosts/\(host)/events" }
 

@@ -25,6 +25,9 @@ struct MasterCommand: AsyncParsableCommand {
     @Option(help: "The HTTP API's address, host:port (loopback by default).")
     var http = "127.0.0.1:5801"
 
+    @Option(help: "The ZooKeeper session timeout: a master that dies leads no more after it, e.g. 10s.")
+    var sessionTimeout = DurationArgument(argument: "10s")!
+
     func run() async throws {
         let logger = options.bootstrapLogging(label: "helios.master")
         let address = http.split(separator: ":")
@@ -35,7 +38,7 @@ struct MasterCommand: AsyncParsableCommand {
         let master = Master(configuration: MasterConfiguration(
             zooKeeper: try options.zooKeeperServers(), chroot: options.chroot, repository: repo, branch: branch,
             pollInterval: poll.duration, mirrorPath: stateDir + "/mirror.git",
-            httpHost: String(address[0]), httpPort: port), logger: logger)
+            httpHost: String(address[0]), httpPort: port, sessionTimeout: sessionTimeout.duration), logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [master], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -77,10 +77,10 @@ struct GitSyncTests {
         await fixture.close()
     }
 
-    @Test func theAPIServesHealthAndTheSyncRecord() async throws {
+    @Test func theAPIServesHealthTheSyncRecordAndTheCluster() async throws {
         let fixture = try await Fixture()
         let port = try freeLoopbackPort()
-        let app = Application(router: MasterAPI(store: fixture.store).router(),
+        let app = Application(router: MasterAPI(store: fixture.store, leadership: Leadership()).router(),
                               configuration: .init(address: .hostname("127.0.0.1", port: port)))
         let server = Task { try await app.runService() }
         func get(_ path: String) async throws -> (Data, HTTPURLResponse) {
@@ -90,7 +90,7 @@ struct GitSyncTests {
         #expect(await eventually(timeout: .seconds(20)) { (try? await get("/healthz").1.statusCode) == 200 })
         #expect(try await get("/v1/sync").1.statusCode == 404)
 
-        let head = try fixture.git.commit(["web.yaml": Self.job])
+        let head = try fixture.git.commit(["web.yaml": Self.job + "---\n" + Self.deployment])
         try await fixture.sync.sync()
         let (body, response) = try await get("/v1/sync")
         #expect(response.statusCode == 200)
@@ -98,6 +98,27 @@ struct GitSyncTests {
         let record = try JSONDecoder().decode(SyncRecord.self, from: body)
         #expect(record.revision == head)
         #expect(record.status == .synced)
+
+        // The cluster, as ZooKeeper holds it.
+        let jobID = try #require(try await fixture.store.readConfig().config.jobs.keys.first)
+        let state = try JSONDecoder().decode(ClusterState.self, from: try await get("/v1/state").0)
+        #expect(state.config.deployments["web"]?.jobID == jobID)
+        #expect(state.config.tasks["a"]?[jobID]?.goal == .start)
+        let jobs = try JSONSerialization.jsonObject(with: try await get("/v1/jobs").0) as? [[String: Any]]
+        #expect(jobs?.map { $0["id"] as? String } == [jobID.description])
+        let job = try JSONSerialization.jsonObject(with: try await get("/v1/jobs/\(jobID)").0) as? [String: Any]
+        #expect((job?["job"] as? [String: Any])?["image"] as? String == "busybox")
+        #expect((job?["hosts"] as? [String: Any])?.keys.sorted() == ["a"])
+        let deployment = try JSONSerialization.jsonObject(with: try await get("/v1/deployments/web").0) as? [String: Any]
+        #expect(deployment?["hosts"] as? [String: String] == ["a": "PENDING"]) // no agent reported yet
+        let hosts = try JSONSerialization.jsonObject(with: try await get("/v1/hosts").0) as? [[String: Any]]
+        #expect(hosts?.map { $0["name"] as? String } == ["a"])
+        #expect(hosts?.first?["up"] as? Bool == false)
+        // Unknown names: 404 with a JSON error.
+        let (missing, notFound) = try await get("/v1/deployments/nope")
+        #expect(notFound.statusCode == 404)
+        #expect(try JSONDecoder().decode([String: String].self, from: missing)["error"] == "no deployment nope")
+        #expect(try await get("/v1/jobs/web:9:abc").1.statusCode == 404)
 
         server.cancel()
         _ = await server.result

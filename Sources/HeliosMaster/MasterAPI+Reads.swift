@@ -1,0 +1,121 @@
+import Foundation
+import HeliosModel
+import HeliosStore
+import Hummingbird
+
+/// The read side of the API: the cluster as ZooKeeper holds it, for `helios status`, `hosts`,
+/// `jobs`, `deployments` and `history`.
+extension MasterAPI {
+    func addReads(to router: Router<BasicRequestContext>) {
+        router.get("/v1/state") { _, _ -> Response in
+            Self.json(try await store.readConfig().state)
+        }
+        router.get("/v1/hosts") { _, _ -> Response in
+            let state = try await store.readConfig().state
+            // Hosts that registered, and hosts tasks name whose agent never came.
+            let names = Set(state.hosts.keys).union(state.config.tasks.keys)
+            return Self.json(names.sorted().map { HostReply(name: $0, state: state) })
+        }
+        router.get("/v1/hosts/:name") { _, context -> Response in
+            let name = try context.parameters.require("name")
+            let state = try await store.readConfig().state
+            guard state.hosts[name] != nil || state.config.tasks[name] != nil else {
+                return Self.error("no host \(name)", status: .notFound)
+            }
+            return Self.json(HostReply(name: name, state: state))
+        }
+        router.get("/v1/jobs") { _, _ -> Response in
+            let state = try await store.readConfig().state
+            return Self.json(state.config.jobs.keys.sorted().map { JobReply(id: $0, state: state) })
+        }
+        router.get("/v1/jobs/:id") { _, context -> Response in
+            let state = try await store.readConfig().state
+            guard let id = JobID(try context.parameters.require("id")), state.config.jobs[id] != nil else {
+                return Self.error("no job \(try context.parameters.require("id"))", status: .notFound)
+            }
+            return Self.json(JobReply(id: id, state: state))
+        }
+        router.get("/v1/jobs/:id/history") { _, context -> Response in
+            let state = try await store.readConfig().state
+            guard let id = JobID(try context.parameters.require("id")), state.config.jobs[id] != nil else {
+                return Self.error("no job \(try context.parameters.require("id"))", status: .notFound)
+            }
+            var history: [String: [TaskStatus]] = [:]
+            for host in state.config.tasks.keys.sorted() where state.config.tasks[host]?[id] != nil {
+                history[host] = try await store.taskHistory(id, host: host)
+            }
+            return Self.json(history)
+        }
+        router.get("/v1/deployments") { _, _ -> Response in
+            let state = try await store.readConfig().state
+            return Self.json(state.config.deployments.keys.sorted().map { DeploymentReply(name: $0, state: state) })
+        }
+        router.get("/v1/deployments/:name") { _, context -> Response in
+            let name = try context.parameters.require("name")
+            let state = try await store.readConfig().state
+            guard state.config.deployments[name] != nil else { return Self.error("no deployment \(name)", status: .notFound) }
+            return Self.json(DeploymentReply(name: name, state: state))
+        }
+    }
+}
+
+/// A host: whether its agent is up, its labels, and each task with what the agent reports.
+struct HostReply: Encodable {
+    struct Task: Encodable {
+        let jobId: String
+        let deployment: String
+        let goal: String
+        let status: TaskStatus?
+    }
+    let name: String
+    let up: Bool
+    let labels: [String: String]
+    let tasks: [Task]
+
+    init(name: String, state: ClusterState) {
+        self.name = name
+        up = state.hosts[name]?.up ?? false
+        labels = state.hosts[name]?.labels ?? [:]
+        tasks = (state.config.tasks[name] ?? [:]).values.sorted { $0.jobID < $1.jobID }.map {
+            Task(jobId: $0.jobID.description, deployment: $0.deployment, goal: $0.goal.rawValue,
+                 status: state.statuses[name]?[$0.jobID])
+        }
+    }
+}
+
+/// A job and where it runs: host → the agent's status (nil until it reports).
+struct JobReply: Encodable {
+    let id: String
+    let job: Job?
+    let hosts: [String: TaskStatus?]
+
+    init(id: JobID, state: ClusterState) {
+        self.id = id.description
+        job = state.config.jobs[id]
+        var hosts: [String: TaskStatus?] = [:]
+        for (host, tasks) in state.config.tasks where tasks[id] != nil { hosts[host] = state.statuses[host]?[id] }
+        self.hosts = hosts
+    }
+}
+
+/// A deployment's configuration and, per host it targets, its task's state.
+struct DeploymentReply: Encodable {
+    let name: String
+    let deployment: Deployment?
+    /// State → how many of its hosts report it (`PENDING`: no report yet).
+    let states: [String: Int]
+    let hosts: [String: String]
+
+    init(name: String, state: ClusterState) {
+        self.name = name
+        deployment = state.config.deployments[name]
+        var hosts: [String: String] = [:]
+        for (host, tasks) in state.config.tasks {
+            for task in tasks.values where task.deployment == name {
+                hosts[host] = state.statuses[host]?[task.jobID]?.state.rawValue ?? "PENDING"
+            }
+        }
+        self.hosts = hosts
+        states = Dictionary(hosts.values.map { ($0, 1) }, uniquingKeysWith: +)
+    }
+}
