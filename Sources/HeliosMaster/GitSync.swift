@@ -14,6 +14,7 @@ public actor GitSync {
     let branch: String
     let store: HeliosStore
     let logger: Logger
+    let metrics: MasterMetrics
     /// The last revision tried, applied or not: a failed one is not retried until a new commit.
     private var lastAttempt: ObjectID?
     /// The manifests of `loadedRevision`, the last valid revision read: a commit after it is
@@ -21,21 +22,26 @@ public actor GitSync {
     private var manifests = ManifestIndex()
     private var loadedRevision: ObjectID?
 
-    public init(remote: String, branch: String, mirrorPath: String, store: HeliosStore, logger: Logger) throws {
+    public init(remote: String, branch: String, mirrorPath: String, store: HeliosStore, logger: Logger,
+                metrics: MasterMetrics = MasterMetrics()) throws {
         self.repository = try GitRepository.mirror(of: remote, at: mirrorPath)
         self.remote = remote
         self.branch = branch
         self.store = store
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Fetches and, when the branch moved, applies its head. Returns the sync record written,
     /// or nil when there was nothing new.
     @discardableResult
     public func sync() async throws -> SyncRecord? {
+        let fetchStart = ContinuousClock.now
         let head = try await repository.fetch(branch: branch)
+        metrics.fetched(in: .now - fetchStart)
         guard head != lastAttempt else { return nil }
         lastAttempt = head
+        let start = ContinuousClock.now
         var log = logger
         log[metadataKey: "git.revision"] = .string(head.short)
 
@@ -49,6 +55,7 @@ public actor GitSync {
         switch loaded {
         case .failure(let error):
             log.error("manifests invalid, nothing applied", metadata: ["diagnostics": "\(error.diagnostics.count)"])
+            metrics.synced("failed", in: .now - start)
             return try await recordFailure(
                 of: head, after: previous,
                 summary: "revision \(head.short) has \(error.diagnostics.count) manifest error(s); nothing applied",
@@ -70,6 +77,7 @@ public actor GitSync {
                 target: head.hex)
             guard plan.errors.isEmpty else {
                 log.error("plan refused, nothing applied", metadata: ["errors": "\(plan.errors)"])
+                metrics.synced("failed", in: .now - start)
                 return try await recordFailure(of: head, after: previous,
                                                summary: "revision \(head.short) refused; nothing applied",
                                                diagnostics: plan.errors)
@@ -77,6 +85,8 @@ public actor GitSync {
             do {
                 if !plan.isEmpty { try await store.apply(plan, to: snapshot) }
                 let summary = plan.summary
+                metrics.synced("synced", in: .now - start)
+                metrics.planned(add: summary.add, change: summary.change, remove: summary.remove)
                 log.info("revision applied", metadata: ["plan.add": "\(summary.add)", "plan.change": "\(summary.change)",
                                                         "plan.remove": "\(summary.remove)"])
                 let record = SyncRecord(

@@ -30,7 +30,8 @@ public struct Master: Service {
     }
 
     private func serve(store: HeliosStore) async throws {
-        let leadership = Leadership()
+        let metrics = MasterMetrics()
+        let leadership = Leadership(metrics: metrics)
         let api = Application(
             router: MasterAPI(store: store, leadership: leadership).router(),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),
@@ -38,7 +39,7 @@ public struct Master: Service {
             logger: logger)
         let sync = try configuration.repository.map {
             try GitSync(remote: $0, branch: configuration.branch, mirrorPath: configuration.mirrorPath,
-                        store: store, logger: logger)
+                        store: store, logger: logger, metrics: metrics)
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await api.run() }
@@ -104,9 +105,19 @@ public struct Master: Service {
     }
 }
 
-/// Whether this master leads now, for the API.
+/// Whether this master leads now, for the API and the metrics.
 final class Leadership: Sendable {
     private let leading = Atomic(false)
-    func lead(_ value: Bool) { leading.store(value, ordering: .relaxed) }
+    let metrics: MasterMetrics
+
+    init(metrics: MasterMetrics = MasterMetrics()) {
+        self.metrics = metrics
+    }
+
+    func lead(_ value: Bool) {
+        leading.store(value, ordering: .relaxed)
+        metrics.leading(value)
+    }
+
     var isLeading: Bool { leading.load(ordering: .relaxed) }
 }

@@ -8,11 +8,18 @@ import ZooKeeper
 struct MasterAPI: Sendable {
     let store: HeliosStore
     let leadership: Leadership
+    var metrics: MasterMetrics { leadership.metrics }
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: JSONErrors())
         router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/metrics") { _, _ -> Response in
+            let start = ContinuousClock.now
+            if (try? await store.session.exists("/")) != nil { metrics.zooKeeperAnswered(in: .now - start) }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                            body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
+        }
         router.get("/v1/sync") { _, _ -> Response in
             guard let record = try await store.syncRecord() else {
                 return Self.error("the master has not synced yet", status: .notFound)

@@ -19,13 +19,14 @@ struct GitSyncTests {
         let git: GitFixture
         let store: HeliosStore
         let sync: GitSync
+        let metrics = MasterMetrics()
 
         init() async throws {
             git = try GitFixture()
             store = try await HeliosStore.connect(servers: try TestServices.requireZooKeeper(),
                                                   chroot: TestServices.uniqueChroot("master"))
             sync = try GitSync(remote: git.remote, branch: "main", mirrorPath: git.directory.path + "/mirror.git",
-                               store: store, logger: Logger(label: "test"))
+                               store: store, logger: Logger(label: "test"), metrics: metrics)
         }
 
         func close() async {
@@ -80,7 +81,7 @@ struct GitSyncTests {
     @Test func theAPIServesHealthTheSyncRecordAndTheCluster() async throws {
         let fixture = try await Fixture()
         let port = try freeLoopbackPort()
-        let app = Application(router: MasterAPI(store: fixture.store, leadership: Leadership()).router(),
+        let app = Application(router: MasterAPI(store: fixture.store, leadership: Leadership(metrics: fixture.metrics)).router(),
                               configuration: .init(address: .hostname("127.0.0.1", port: port)))
         let server = Task { try await app.runService() }
         func get(_ path: String) async throws -> (Data, HTTPURLResponse) {
@@ -119,6 +120,17 @@ struct GitSyncTests {
         #expect(notFound.statusCode == 404)
         #expect(try JSONDecoder().decode([String: String].self, from: missing)["error"] == "no deployment nope")
         #expect(try await get("/v1/jobs/web:9:abc").1.statusCode == 404)
+
+        // Prometheus text: the sync and its plan counted, ZooKeeper's latency measured.
+        let (metricsBody, metricsResponse) = try await get("/metrics")
+        let metrics = String(decoding: metricsBody, as: UTF8.self)
+        #expect(metricsResponse.value(forHTTPHeaderField: "Content-Type")?.hasPrefix("text/plain") == true)
+        #expect(metrics.contains("helios_syncs_total{status=\"synced\"} 1\n"), "\(metrics)")
+        #expect(metrics.contains("helios_plan_changes{kind=\"add\"} 2\n"), "\(metrics)") // the job and the deployment
+        #expect(metrics.contains("helios_sync_duration_seconds_count 1\n"))
+        #expect(metrics.contains("helios_git_fetch_duration_seconds_count 1\n"))
+        #expect(metrics.contains("helios_master_leading 0\n"))
+        #expect(metrics.contains("helios_zookeeper_latency_seconds "))
 
         server.cancel()
         _ = await server.result
