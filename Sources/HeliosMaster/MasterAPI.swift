@@ -38,6 +38,7 @@ struct MasterAPI: Sendable {
                 masters: candidates.enumerated().map { MastersReply.Master(id: $1.id, leader: $0 == 0) }))
         }
         addReads(to: router)
+        addApply(to: router)
         return router
     }
 

@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
+import HeliosMaster
 import HeliosPlanner
 import HeliosStore
 import ZooKeeper
 
-struct ApplyCommand: ParsableCommand {
+struct ApplyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply",
         abstract: "Apply a manifest directory through a master; --dry-run prints every step offline.")
@@ -14,12 +15,42 @@ struct ApplyCommand: ParsableCommand {
     @Flag(help: "Print the plan and every ZooKeeper write it would make; write nothing.")
     var dryRun = false
 
-    func run() throws {
-        guard dryRun else {
-            throw ValidationError("applying goes through a master, which this build cannot reach yet; "
-                + "use --dry-run to see every step offline")
+    @Option(help: "A plan saved with `helios plan --master URL --format json --out FILE`: applied only if the cluster has not moved since.")
+    var plan: String?
+
+    @Flag(help: "Apply to a cluster that follows git (the change is then drift from git).")
+    var force = false
+
+    func run() async throws {
+        if dryRun { return try await dryRunSteps() }
+        guard let master = options.master ?? ProcessInfo.processInfo.environment["HELIOS_MASTER"] else {
+            throw ValidationError("applying goes through a master: give --master URL (or HELIOS_MASTER), or use --dry-run")
         }
-        let (plan, base) = try options.makePlan()
+        var request = ApplyRequest(
+            files: try options.files().map { .init(path: $0.path, content: String(decoding: $0.content, as: UTF8.self)) },
+            force: force)
+        if let plan {
+            let saved = try String(contentsOfFile: plan, encoding: .utf8)
+            let base = (try JSONSerialization.jsonObject(with: Data(saved.utf8)) as? [String: Any])?["base"] as? [String: Any]
+            guard let checkIndex = base?["checkIndex"] as? Int else {
+                throw ValidationError("\(plan) was not planned against a cluster: save one with `helios plan --master URL --format json --out FILE`")
+            }
+            request.checkIndex = Int32(checkIndex)
+            request.expectedPlan = saved
+        }
+        let client = MasterClient(base: master)
+        do {
+            let reply = try client.decode(ApplyReply.self, try await client.post("/v1/apply", request))
+            print(reply.text, terminator: "")
+            print(reply.applied ? "Applied at check index \(reply.checkIndex)." : "Nothing to apply.")
+        } catch let failure as MasterClient.Failure {
+            Output.error(failure.description)
+            throw ExitCode.failure
+        }
+    }
+
+    private func dryRunSteps() async throws {
+        let (plan, base) = try await options.makePlan()
         print(PlanRenderer.text(plan, color: Output.colorAllowed), terminator: "")
         guard plan.errors.isEmpty else { throw ExitCode.failure }
         guard !plan.isEmpty else { return }

@@ -5,5 +5,7 @@ struct Helios: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "helios",
         abstract: "A declarative GitOps container deployer: git → ZooKeeper → Docker.",
-        subcommands: [Validate.self, PlanCommand.self, ApplyCommand.self, MasterCommand.self, AgentCommand.self])
+        subcommands: [Validate.self, PlanCommand.self, ApplyCommand.self, StateCommand.self, StatusCommand.self,
+                      HostsCommand.self, JobsCommand.self, DeploymentsCommand.self, HistoryCommand.self,
+                      MasterCommand.self, AgentCommand.self])
 }

@@ -4,7 +4,7 @@ import HeliosPlanner
 
 extension PlanRenderer.Format: ExpressibleByArgument {}
 
-struct PlanCommand: ParsableCommand {
+struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Show what applying a manifest directory would change. Offline: needs no cluster.",
@@ -24,8 +24,8 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Exit 2 when the plan has changes.")
     var detailedExitcode = false
 
-    func run() throws {
-        let (plan, _) = try options.makePlan()
+    func run() async throws {
+        let (plan, _) = try await options.makePlan()
         let rendered = PlanRenderer.render(plan, as: format, color: format == .text && out == nil && Output.colorAllowed)
         if let out {
             try Data(rendered.utf8).write(to: URL(fileURLWithPath: out))

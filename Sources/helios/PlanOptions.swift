@@ -16,13 +16,21 @@ struct PlanOptions: ParsableArguments {
     @Option(help: "A cluster snapshot to plan against (the JSON of `helios state pull` / GET /v1/state).")
     var state: String?
 
+    @Option(help: "Plan against the live cluster of this master, e.g. http://127.0.0.1:5801.")
+    var master: String?
+
     func validate() throws {
-        if base != nil && state != nil { throw ValidationError("give --base or --state, not both") }
+        if [base, state, master].compactMap({ $0 }).count > 1 { throw ValidationError("give one of --base, --state and --master") }
+    }
+
+    /// The manifest files of `directory`.
+    func files() throws -> [ManifestFile] {
+        try ManifestSource.directory(directory)
     }
 
     /// Loads the desired state and the base, and plans. Manifest errors are printed and exit 1.
-    func makePlan() throws -> (plan: Plan, base: ClusterState) {
-        let files = try ManifestSource.directory(directory)
+    func makePlan() async throws -> (plan: Plan, base: ClusterState) {
+        let files = try files()
         let desired: DesiredState
         switch ManifestLoader.load(files) {
         case .success(let state): desired = state
@@ -30,11 +38,24 @@ struct PlanOptions: ParsableArguments {
             Output.error(error.description)
             throw ExitCode.failure
         }
-        let (actual, planBase, target) = try loadBase(workingFiles: files)
+        let (actual, planBase, target) = try await loadBase(workingFiles: files)
         return (Planner.plan(desired: desired, actual: actual, base: planBase, target: target), actual)
     }
 
-    private func loadBase(workingFiles: [ManifestFile]) throws -> (ClusterState, PlanBase, String) {
+    private func loadBase(workingFiles: [ManifestFile]) async throws -> (ClusterState, PlanBase, String) {
+        if let master {
+            let client = MasterClient(base: master)
+            let snapshot: ClusterState
+            do {
+                snapshot = try CanonicalJSON.decode(ClusterState.self, from: try await client.get("/v1/state"))
+            } catch let error as MasterClient.Failure {
+                throw error
+            } catch {
+                throw ValidationError("unreadable cluster state from \(master): \(error)")
+            }
+            return (snapshot, PlanBase(kind: .cluster, revision: snapshot.revision, checkIndex: snapshot.checkIndex),
+                    "working tree")
+        }
         if let state {
             let snapshot: ClusterState
             do {

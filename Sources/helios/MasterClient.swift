@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `--master URL` (default `$HELIOS_MASTER`): where the online commands reach the cluster.
+struct MasterOptions: ParsableArguments {
+    @Option(help: "The master's API, e.g. http://127.0.0.1:5801 (default: $HELIOS_MASTER).")
+    var master: String?
+
+    @Flag(help: "Print the master's JSON instead of a table.")
+    var json = false
+
+    func client() throws -> MasterClient {
+        guard let url = master ?? ProcessInfo.processInfo.environment["HELIOS_MASTER"] else {
+            throw ValidationError("give the master with --master URL or HELIOS_MASTER")
+        }
+        return MasterClient(base: url.hasSuffix("/") ? String(url.dropLast()) : url)
+    }
+}
+
+/// The master's HTTP API, for the CLI.
+struct MasterClient {
+    let base: String
+
+    /// A failed call: the master's `{"error": …}` message, or why it could not be reached.
+    struct Failure: Error, CustomStringConvertible {
+        let status: Int
+        let message: String
+        var description: String { status == 0 ? message : "the master refused (\(status)): \(message)" }
+    }
+
+    func get(_ path: String) async throws -> Data {
+        try await send("GET", path, body: nil)
+    }
+
+    func post(_ path: String, _ body: some Encodable) async throws -> Data {
+        try await send("POST", path, body: try JSONEncoder().encode(body))
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: data)
+        } catch {
+            throw Failure(status: 0, message: "unreadable reply from \(base): \(error)")
+        }
+    }
+
+    private func send(_ method: String, _ path: String, body: Data?) async throws -> Data {
+        guard let url = URL(string: base + path) else { throw Failure(status: 0, message: "not a URL: \(base + path)") }
+        var request = URLRequest(url: url, timeoutInterval: 30)
+        request.httpMethod = method
+        if let body {
+            request.httpBody = body
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let data: Data
+        let response: URLResponse
+        do {
+            (data, response) = try await URLSession.shared.data(for: request)
+        } catch {
+            throw Failure(status: 0, message: "cannot reach the master at \(base): \(error.localizedDescription)")
+        }
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard (200..<300).contains(status) else {
+            let message = (try? JSONDecoder().decode([String: String].self, from: data))
+                .map { [$0["error"], $0["diagnostics"]].compactMap { $0 }.joined(separator: "\n") }
+                ?? String(decoding: data, as: UTF8.self)
+            throw Failure(status: status, message: message)
+        }
+        return data
+    }
+}
