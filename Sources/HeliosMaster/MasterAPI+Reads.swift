@@ -60,17 +60,17 @@ extension MasterAPI {
 }
 
 /// A host: whether its agent is up, its labels, and each task with what the agent reports.
-struct HostReply: Encodable {
-    struct Task: Encodable {
-        let jobId: String
-        let deployment: String
-        let goal: String
-        let status: TaskStatus?
+public struct HostReply: Codable, Sendable {
+    public struct Task: Codable, Sendable {
+        public let jobId: String
+        public let deployment: String
+        public let goal: String
+        public let status: TaskStatus?
     }
-    let name: String
-    let up: Bool
-    let labels: [String: String]
-    let tasks: [Task]
+    public let name: String
+    public let up: Bool
+    public let labels: [String: String]
+    public let tasks: [Task]
 
     init(name: String, state: ClusterState) {
         self.name = name
@@ -84,10 +84,10 @@ struct HostReply: Encodable {
 }
 
 /// A job and where it runs: host → the agent's status (nil until it reports).
-struct JobReply: Encodable {
-    let id: String
-    let job: Job?
-    let hosts: [String: TaskStatus?]
+public struct JobReply: Codable, Sendable {
+    public let id: String
+    public let job: Job?
+    public let hosts: [String: TaskStatus?]
 
     init(id: JobID, state: ClusterState) {
         self.id = id.description
@@ -99,12 +99,13 @@ struct JobReply: Encodable {
 }
 
 /// A deployment's configuration and, per host it targets, its task's state.
-struct DeploymentReply: Encodable {
-    let name: String
-    let deployment: Deployment?
+public struct DeploymentReply: Codable, Sendable {
+    public let name: String
+    public let deployment: Deployment?
     /// State → how many of its hosts report it (`PENDING`: no report yet).
-    let states: [String: Int]
-    let hosts: [String: String]
+    public let states: [String: Int]
+    /// Host → the state of its task of this deployment.
+    public let hosts: [String: String]
 
     init(name: String, state: ClusterState) {
         self.name = name

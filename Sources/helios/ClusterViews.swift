@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HeliosMaster
 import HeliosModel
 
 /// `helios state pull`: the cluster snapshot, in the format `helios plan --state FILE` reads.
@@ -23,22 +24,10 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var master: MasterOptions
     @Argument(help: "Only this job (name, name:version or full id).") var job: String?
 
-    struct Host: Decodable {
-        struct Task: Decodable {
-            let jobId: String
-            let deployment: String
-            let goal: String
-            let status: TaskStatus?
-        }
-        let name: String
-        let up: Bool
-        let tasks: [Task]
-    }
-
     func run() async throws {
         let client = try master.client()
         let data = try await client.get("/v1/hosts")
-        let hosts = try client.decode([Host].self, data)
+        let hosts = try client.decode([HostReply].self, data)
         var rows: [[String]] = []
         for host in hosts {
             for task in host.tasks where job.map({ task.jobId == $0 || task.jobId.hasPrefix($0 + ":") }) ?? true {
@@ -59,19 +48,11 @@ struct HostsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "hosts", abstract: "The cluster's hosts.")
     @OptionGroup var master: MasterOptions
 
-    struct Host: Decodable {
-        struct Task: Decodable { let status: TaskStatus? }
-        let name: String
-        let up: Bool
-        let labels: [String: String]
-        let tasks: [Task]
-    }
-
     func run() async throws {
         let client = try master.client()
         let data = try await client.get("/v1/hosts")
         if master.json { return Table.raw(data) }
-        Table.print(["HOST", "STATUS", "TASKS", "RUNNING", "LABELS"], try client.decode([Host].self, data).map { host in
+        Table.print(["HOST", "STATUS", "TASKS", "RUNNING", "LABELS"], try client.decode([HostReply].self, data).map { host in
             [host.name, host.up ? "UP" : "DOWN", "\(host.tasks.count)",
              "\(host.tasks.filter { $0.status?.state == .running }.count)",
              host.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")]
@@ -84,18 +65,11 @@ struct JobsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "jobs", abstract: "The cluster's jobs.")
     @OptionGroup var master: MasterOptions
 
-    struct Job: Decodable {
-        struct Body: Decodable { let image: String }
-        let id: String
-        let job: Body?
-        let hosts: [String: TaskStatus?]
-    }
-
     func run() async throws {
         let client = try master.client()
         let data = try await client.get("/v1/jobs")
         if master.json { return Table.raw(data) }
-        Table.print(["JOB", "IMAGE", "HOSTS", "RUNNING"], try client.decode([Job].self, data).map { job in
+        Table.print(["JOB", "IMAGE", "HOSTS", "RUNNING"], try client.decode([JobReply].self, data).map { job in
             [job.id, job.job?.image ?? "", "\(job.hosts.count)", "\(job.hosts.values.filter { $0?.state == .running }.count)"]
         })
     }
@@ -106,19 +80,12 @@ struct DeploymentsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "deployments", abstract: "The cluster's deployments.")
     @OptionGroup var master: MasterOptions
 
-    struct Deployment: Decodable {
-        struct Body: Decodable { let jobId: String; let goal: String }
-        let name: String
-        let deployment: Body?
-        let states: [String: Int]
-    }
-
     func run() async throws {
         let client = try master.client()
         let data = try await client.get("/v1/deployments")
         if master.json { return Table.raw(data) }
-        Table.print(["DEPLOYMENT", "JOB", "GOAL", "HOSTS"], try client.decode([Deployment].self, data).map { deployment in
-            [deployment.name, deployment.deployment?.jobId ?? "", deployment.deployment?.goal ?? "",
+        Table.print(["DEPLOYMENT", "JOB", "GOAL", "HOSTS"], try client.decode([DeploymentReply].self, data).map { deployment in
+            [deployment.name, deployment.deployment?.jobID.description ?? "", deployment.deployment?.goal.rawValue ?? "",
              deployment.states.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")]
         })
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HeliosModel
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -39,9 +40,10 @@ struct MasterClient {
         try await send("POST", path, body: try JSONEncoder().encode(body))
     }
 
+    /// Decodes a reply the master wrote with `CanonicalJSON` (its dates and durations included).
     func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
         do {
-            return try JSONDecoder().decode(type, from: data)
+            return try CanonicalJSON.decode(type, from: data)
         } catch {
             throw Failure(status: 0, message: "unreadable reply from \(base): \(error)")
         }

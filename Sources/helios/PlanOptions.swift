@@ -45,14 +45,7 @@ struct PlanOptions: ParsableArguments {
     private func loadBase(workingFiles: [ManifestFile]) async throws -> (ClusterState, PlanBase, String) {
         if let master {
             let client = MasterClient(base: master)
-            let snapshot: ClusterState
-            do {
-                snapshot = try CanonicalJSON.decode(ClusterState.self, from: try await client.get("/v1/state"))
-            } catch let error as MasterClient.Failure {
-                throw error
-            } catch {
-                throw ValidationError("unreadable cluster state from \(master): \(error)")
-            }
+            let snapshot = try client.decode(ClusterState.self, try await client.get("/v1/state"))
             return (snapshot, PlanBase(kind: .cluster, revision: snapshot.revision, checkIndex: snapshot.checkIndex),
                     "working tree")
         }
