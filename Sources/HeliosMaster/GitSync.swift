@@ -40,12 +40,18 @@ public actor GitSync {
         let head = try await repository.fetch(branch: branch)
         metrics.fetched(in: .now - fetchStart)
         guard head != lastAttempt else { return nil }
+        let previous = try await store.syncRecord()
+        // Tried already, by this master or one that led before: a failed commit waits for the
+        // next, and a rollout in progress is the rollout controller's.
+        guard previous?.lastAttempt != head.hex else {
+            lastAttempt = head
+            return nil
+        }
         lastAttempt = head
         let start = ContinuousClock.now
         var log = logger
         log[metadataKey: "git.revision"] = .string(head.short)
 
-        let previous = try await store.syncRecord()
         let loaded = if let loadedRevision {
             manifests.apply(try ManifestSource.changes(from: loadedRevision, to: head, in: repository))
         } else {
@@ -83,14 +89,17 @@ public actor GitSync {
                                                diagnostics: plan.errors)
             }
             do {
-                if !plan.isEmpty { try await store.apply(plan, to: snapshot) }
+                // Deployments whose job changes roll out batch by batch: the first batch now.
+                let staged = RolloutStaging.stage(plan, now: Date(), revision: head.hex)
+                if !staged.isEmpty { try await store.apply(staged, to: snapshot) }
                 let summary = plan.summary
                 metrics.synced("synced", in: .now - start)
                 metrics.planned(add: summary.add, change: summary.change, remove: summary.remove)
                 log.info("revision applied", metadata: ["plan.add": "\(summary.add)", "plan.change": "\(summary.change)",
                                                         "plan.remove": "\(summary.remove)"])
                 let record = SyncRecord(
-                    repo: remote, branch: branch, revision: head.hex, lastAttempt: head.hex, status: .synced,
+                    repo: remote, branch: branch, revision: head.hex, lastAttempt: head.hex,
+                    status: staged.rollouts.isEmpty ? .synced : .progressing,
                     appliedAt: Date().formatted(.iso8601),
                     summary: "applied \(head.short): \(summary.add) added, \(summary.change) changed, \(summary.remove) removed")
                 try await store.writeSyncRecord(record)

@@ -82,6 +82,8 @@ public struct Master: Service {
             group.addTask {
                 for await state in states where state == .expired { throw HeliosStoreError.lostCandidacy }
             }
+            let rollouts = RolloutController(store: store, logger: logger)
+            group.addTask { try await rollouts.run(every: .milliseconds(500)) }
             if let sync {
                 group.addTask { await sync.run(wakeups: wakeups) }
                 group.addTask {

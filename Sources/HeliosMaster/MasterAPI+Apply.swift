@@ -67,7 +67,8 @@ extension MasterAPI {
                                                 text: PlanRenderer.text(plan, color: false)), status: .unprocessableContent)
                 }
                 do {
-                    if !plan.isEmpty { try await store.apply(plan, to: snapshot) }
+                    let staged = RolloutStaging.stage(plan, now: Date(), revision: nil)
+                    if !staged.isEmpty { try await store.apply(staged, to: snapshot) }
                 } catch HeliosStoreError.stale {
                     return Self.error("the cluster changed while the plan was applied; plan again", status: .conflict)
                 }

@@ -12,22 +12,25 @@ public struct Plan: Sendable, Equatable {
     public var changes: [PlanChange]
     /// The per-host task assignments the changes cause.
     public var tasks: [TaskChange]
+    /// Rollouts started or moved on by this plan, written with it (`/status/deployments`).
+    public var rollouts: [RolloutStatus]
     public var warnings: [String]
     /// Why the plan must not be applied (e.g. `maxPrune`); empty for an applicable plan.
     public var errors: [String]
 
     public init(base: PlanBase, target: String, changes: [PlanChange], tasks: [TaskChange],
-                warnings: [String] = [], errors: [String] = []) {
+                rollouts: [RolloutStatus] = [], warnings: [String] = [], errors: [String] = []) {
         self.base = base
         self.target = target
         self.changes = changes
         self.tasks = tasks
+        self.rollouts = rollouts
         self.warnings = warnings
         self.errors = errors
     }
 
     /// True when the cluster already matches.
-    public var isEmpty: Bool { changes.isEmpty && tasks.isEmpty }
+    public var isEmpty: Bool { changes.isEmpty && tasks.isEmpty && rollouts.isEmpty }
 
     public var summary: PlanSummary {
         var summary = PlanSummary()

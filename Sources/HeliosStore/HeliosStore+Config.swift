@@ -10,12 +10,15 @@ public struct ConfigSnapshot: Sendable {
     public var checkIndex: Int32 { state.checkIndex ?? 0 }
     /// Hosts whose `/config/hosts/<host>/jobs` node exists.
     public var hostDirectories: Set<String>
+    /// Each deployment's rollout, as the master's rollout controller last wrote it.
+    public var rollouts: [String: RolloutStatus]
 
     public var config: ClusterConfig { state.config }
 
-    public init(state: ClusterState, hostDirectories: Set<String>) {
+    public init(state: ClusterState, hostDirectories: Set<String>, rollouts: [String: RolloutStatus] = [:]) {
         self.state = state
         self.hostDirectories = hostDirectories
+        self.rollouts = rollouts
     }
 }
 
@@ -46,12 +49,16 @@ extension HeliosStore {
             }
             let statuses = try await concurrently(hostNames, window: 64) { try await self.taskStatuses(host: $0) }
             let revision = try await syncRecord()?.revision
+            let rolloutNames = try await children(Paths.rollouts)
+            let rollouts = try await decodeAll(RolloutStatus.self, at: rolloutNames.map { Paths.rollout($0) })
             guard try await session.get(Paths.configVersion).stat.version == checkIndex else { continue }
             return ConfigSnapshot(
                 state: ClusterState(config: config, hosts: Dictionary(uniqueKeysWithValues: zip(hostNames, hosts)),
                                     checkIndex: checkIndex, revision: revision,
                                     statuses: Dictionary(uniqueKeysWithValues: zip(hostNames, statuses)).filter { !$0.value.isEmpty }),
-                hostDirectories: Set(hostDirectories))
+                hostDirectories: Set(hostDirectories),
+                rollouts: Dictionary(zip(rolloutNames, rollouts).compactMap { name, status in status.map { (name, $0) } },
+                                     uniquingKeysWith: { first, _ in first }))
         }
     }
 
@@ -66,7 +73,7 @@ extension HeliosStore {
         // to the journal at once, so ZooKeeper stores one chunk while the next is encoded.
         var batcher = TransactionBatcher(budget: Self.transactionBudget)
         var journal: JournalWriter?
-        Self.forEachWrite(of: plan, hostDirectories: snapshot.hostDirectories) { write in
+        Self.forEachWrite(of: plan, hostDirectories: snapshot.hostDirectories, rollouts: Set(snapshot.rollouts.keys)) { write in
             guard let full = batcher.add(write) else { return }
             if journal == nil { journal = JournalWriter(store: self, checkIndex: snapshot.checkIndex) }
             journal!.append(full)
@@ -86,10 +93,10 @@ extension HeliosStore {
 
     /// The ZooKeeper operations that apply `plan`, in order, between the check of the check
     /// index and its bump. Pure: `helios apply --dry-run` prints them.
-    public static func operations(for plan: Plan, checkIndex: Int32,
-                                  hostDirectories: Set<String>) -> [TransactionOperation] {
+    public static func operations(for plan: Plan, checkIndex: Int32, hostDirectories: Set<String>,
+                                  rollouts: Set<String> = []) -> [TransactionOperation] {
         var operations: [TransactionOperation] = [.check(path: Paths.configVersion, version: checkIndex)]
-        forEachWrite(of: plan, hostDirectories: hostDirectories) { operations.append($0) }
+        forEachWrite(of: plan, hostDirectories: hostDirectories, rollouts: rollouts) { operations.append($0) }
         operations.append(bump(from: checkIndex))
         return operations
     }
@@ -101,7 +108,8 @@ extension HeliosStore {
 
     /// The writes that apply `plan`, in order, handed to `body` one by one as they are encoded:
     /// creates and updates first, then the tasks, then removals (children before parents).
-    static func forEachWrite(of plan: Plan, hostDirectories: Set<String>, _ body: (TransactionOperation) -> Void) {
+    static func forEachWrite(of plan: Plan, hostDirectories: Set<String>, rollouts: Set<String> = [],
+                             _ body: (TransactionOperation) -> Void) {
         var removals: [TransactionOperation] = []
         for change in plan.changes {
             switch change {
@@ -115,6 +123,9 @@ extension HeliosStore {
                 body(.set(path: Paths.deployment(deployment.name), data: CanonicalJSON.encode(deployment), version: nil))
             case .removeDeployment(let deployment, _):
                 removals.append(.delete(path: Paths.deployment(deployment.name), version: nil))
+                if rollouts.contains(deployment.name) {
+                    removals.append(.delete(path: Paths.rollout(deployment.name), version: nil))
+                }
             case .removeJob(let id, _):
                 removals.append(.delete(path: Paths.jobHosts(id), version: nil))
                 removals.append(.delete(path: Paths.job(id), version: nil))
@@ -136,6 +147,12 @@ extension HeliosStore {
             case .update(let host, let task):
                 body(.set(path: Paths.hostTask(host, task.jobID), data: CanonicalJSON.encode(task), version: nil))
             }
+        }
+        for rollout in plan.rollouts {
+            let data = CanonicalJSON.encode(rollout)
+            body(rollouts.contains(rollout.deployment)
+                 ? .set(path: Paths.rollout(rollout.deployment), data: data, version: nil)
+                 : .create(path: Paths.rollout(rollout.deployment), data: data, mode: .persistent))
         }
         removals.forEach(body)
     }

@@ -20,7 +20,10 @@ enum Paths {
 
     static let election = "/masters/election"
 
-    static let tree = [jobs, deployments, configHosts, journal, statusHosts, "/status/deployments", historyJobs,
+    static let rollouts = "/status/deployments"
+    static func rollout(_ deployment: String) -> String { "\(rollouts)/\(deployment)" }
+
+    static let tree = [jobs, deployments, configHosts, journal, statusHosts, rollouts, historyJobs,
                        syncRevisions, election]
 
     static func taskHistory(_ id: JobID, _ host: String) -> String { "\(historyJobs)/\(id)/hosts/\(host)/events" }

@@ -39,11 +39,15 @@ struct GitSyncTests {
         let fixture = try await Fixture()
         let head = try fixture.git.commit(["web.yaml": Self.job + "---\n" + Self.deployment])
         let record = try #require(try await fixture.sync.sync())
-        #expect(record.status == .synced)
+        // The deployment's tasks roll out: the record says PROGRESSING until the rollout is done.
+        #expect(record.status == .progressing)
         #expect(record.revision == head)
-        let config = try await fixture.store.readConfig().config
-        #expect(config.deployments["web"]?.hosts == ["a"])
-        #expect(config.tasks["a"]?.count == 1)
+        let snapshot = try await fixture.store.readConfig()
+        #expect(snapshot.config.deployments["web"]?.hosts == ["a"])
+        #expect(snapshot.config.tasks["a"]?.count == 1)
+        #expect(snapshot.rollouts["web"]?.state == .rollingOut)
+        #expect(snapshot.rollouts["web"]?.batches == [["a"]])
+        #expect(snapshot.rollouts["web"]?.revision == head)
 
         #expect(try await fixture.store.appliedRevisions().map(\.revision) == [head])
         let index = try await fixture.store.readConfig().checkIndex
@@ -74,7 +78,11 @@ struct GitSyncTests {
         let fixed = try fixture.git.commit(["web.yaml": Self.job.replacingOccurrences(of: "'1'", with: "'2'")
                                                + "---\n" + Self.deployment])
         #expect(try await fixture.sync.sync()?.revision == fixed)
-        #expect(try await fixture.store.readConfig().config.jobs.keys.map(\.version) == ["2"])
+        let applied = try await fixture.store.readConfig()
+        #expect(applied.config.deployments["web"]?.jobID.version == "2")
+        // The job before stays while the rollout may still return to it.
+        #expect(applied.config.jobs.keys.map(\.version).sorted() == ["1", "2"])
+        #expect(applied.rollouts["web"]?.previousJobID?.version == "1")
         await fixture.close()
     }
 
@@ -98,7 +106,7 @@ struct GitSyncTests {
         #expect(response.value(forHTTPHeaderField: "Content-Type") == "application/json")
         let record = try JSONDecoder().decode(SyncRecord.self, from: body)
         #expect(record.revision == head)
-        #expect(record.status == .synced)
+        #expect(record.status == .progressing)
 
         // The cluster, as ZooKeeper holds it.
         let jobID = try #require(try await fixture.store.readConfig().config.jobs.keys.first)

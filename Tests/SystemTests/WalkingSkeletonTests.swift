@@ -79,12 +79,14 @@ struct WalkingSkeletonTests {
             let afterBump = try await containers()
             #expect(replaced, "web 2 never replaced web 1: \(afterBump)")
 
-            // The sync record tells what was applied.
+            // The sync record tells what was applied: SYNCED once the rollout is done.
             let head = try git.git("rev-parse", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines)
-            let (body, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/v1/sync")!)
-            let record = try JSONSerialization.jsonObject(with: body) as? [String: Any]
-            #expect(record?["status"] as? String == "SYNCED")
-            #expect(record?["revision"] as? String == head)
+            func record() async throws -> [String: Any]? {
+                let (body, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/v1/sync")!)
+                return try JSONSerialization.jsonObject(with: body) as? [String: Any]
+            }
+            #expect(try await eventually { try await record()?["status"] as? String == "SYNCED" })
+            #expect(try await record()?["revision"] as? String == head)
 
             // Delete the deployment → nothing runs; only the last container stays, stopped.
             try git.commit(["deployments/web.yaml": nil], message: "undeploy web")
