@@ -47,14 +47,14 @@ extension MasterAPI {
             return Self.json(history)
         }
         router.get("/v1/deployments") { _, _ -> Response in
-            let state = try await store.readConfig().state
-            return Self.json(state.config.deployments.keys.sorted().map { DeploymentReply(name: $0, state: state) })
+            let snapshot = try await store.readConfig()
+            return Self.json(snapshot.config.deployments.keys.sorted().map { DeploymentReply(name: $0, snapshot: snapshot) })
         }
         router.get("/v1/deployments/:name") { _, context -> Response in
             let name = try context.parameters.require("name")
-            let state = try await store.readConfig().state
-            guard state.config.deployments[name] != nil else { return Self.error("no deployment \(name)", status: .notFound) }
-            return Self.json(DeploymentReply(name: name, state: state))
+            let snapshot = try await store.readConfig()
+            guard snapshot.config.deployments[name] != nil else { return Self.error("no deployment \(name)", status: .notFound) }
+            return Self.json(DeploymentReply(name: name, snapshot: snapshot))
         }
     }
 }
@@ -98,7 +98,7 @@ public struct JobReply: Codable, Sendable {
     }
 }
 
-/// A deployment's configuration and, per host it targets, its task's state.
+/// A deployment's configuration, its rollout and, per host it targets, its task's state.
 public struct DeploymentReply: Codable, Sendable {
     public let name: String
     public let deployment: Deployment?
@@ -106,10 +106,13 @@ public struct DeploymentReply: Codable, Sendable {
     public let states: [String: Int]
     /// Host → the state of its task of this deployment.
     public let hosts: [String: String]
+    public let rollout: RolloutStatus?
 
-    init(name: String, state: ClusterState) {
+    init(name: String, snapshot: ConfigSnapshot) {
+        let state = snapshot.state
         self.name = name
         deployment = state.config.deployments[name]
+        rollout = snapshot.rollouts[name]
         var hosts: [String: String] = [:]
         for (host, tasks) in state.config.tasks {
             for task in tasks.values where task.deployment == name {

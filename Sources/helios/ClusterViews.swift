@@ -39,8 +39,24 @@ struct StatusCommand: AsyncParsableCommand {
             }
         }
         if master.json { return Table.raw(data) }
+        // What the last sync did and any rollout not done, above the tasks.
+        if let record = try? client.decode(SyncReply.self, try await client.get("/v1/sync")) {
+            print("sync: \(record.status) \(record.revision.map { String($0.prefix(12)) } ?? "-"): \(record.summary)")
+        }
+        for deployment in try client.decode([DeploymentReply].self, try await client.get("/v1/deployments")) {
+            guard let rollout = deployment.rollout, rollout.state != .done else { continue }
+            print("rollout \(deployment.name): \(rollout.state.rawValue), batch \(rollout.batch + 1)/\(rollout.batches.count)"
+                  + (rollout.error.map { " — \($0)" } ?? ""))
+        }
         Table.print(["HOST", "JOB", "DEPLOYMENT", "GOAL", "STATE", "ERROR"], rows)
     }
+}
+
+/// The fields of `GET /v1/sync` that `status` shows.
+struct SyncReply: Decodable {
+    let status: String
+    let revision: String?
+    let summary: String
 }
 
 /// `helios hosts`: the hosts, up or down, with their labels and task counts.
@@ -123,5 +139,63 @@ enum Table {
     static func raw(_ data: Data) {
         FileHandle.standardOutput.write(data)
         Swift.print()
+    }
+}
+
+/// `helios rollout status NAME [--watch]`: where a deployment's rollout stands, batch by batch.
+struct RolloutCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollout", abstract: "Deployment rollouts.", subcommands: [Status.self])
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Where a deployment's rollout stands; exit 0 done, 1 failed or rolled back.")
+        @OptionGroup var master: MasterOptions
+        @Argument(help: "The deployment.") var name: String
+        @Flag(help: "Follow it until it ends.") var watch = false
+
+        func run() async throws {
+            let client = try master.client()
+            var shown = ""
+            while true {
+                let data = try await client.get("/v1/deployments/\(name)")
+                let reply = try client.decode(DeploymentReply.self, data)
+                if master.json {
+                    Table.raw(data)
+                } else {
+                    let text = Self.render(reply)
+                    if text != shown {
+                        // On a terminal the display is redrawn in place; in a log each change is a new block.
+                        if Output.colorAllowed && !shown.isEmpty {
+                            print("\u{1B}[\(shown.split(separator: "\n", omittingEmptySubsequences: false).count - 1)A\u{1B}[J", terminator: "")
+                        }
+                        print(text, terminator: "")
+                        shown = text
+                    }
+                }
+                guard let rollout = reply.rollout, rollout.state == .rollingOut, watch else {
+                    if let state = reply.rollout?.state, state == .failed || state == .rolledBack { throw ExitCode.failure }
+                    return
+                }
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+
+        static func render(_ reply: DeploymentReply) -> String {
+            guard let rollout = reply.rollout else {
+                return "\(reply.name): no rollout (job \(reply.deployment?.jobID.description ?? "?"))\n"
+            }
+            var text = "\(reply.name): \(rollout.state.rawValue) to \(rollout.jobID)"
+                + (rollout.previousJobID.map { " from \($0)" } ?? "") + "\n"
+            for (index, hosts) in rollout.batches.enumerated() {
+                let marker = index < rollout.batch || rollout.state == .done ? "done"
+                    : index == rollout.batch ? (rollout.state == .rollingOut ? "rolling" : rollout.state.rawValue.lowercased())
+                    : "waiting"
+                let states = hosts.map { "\($0) \(reply.hosts[$0] ?? "-")" }.joined(separator: ", ")
+                text += "  batch \(index + 1)/\(rollout.batches.count) [\(marker)] \(states)\n"
+            }
+            if let error = rollout.error { text += "  error: \(error)\n" }
+            return text
+        }
     }
 }
