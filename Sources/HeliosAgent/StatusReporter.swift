@@ -29,12 +29,14 @@ actor StatusReporter {
     }
 
     /// Learns the statuses ZooKeeper holds (left by an earlier run of the agent), so that
-    /// those of tasks that went meanwhile are removed.
+    /// those of tasks that went meanwhile are removed, and the last state each history recorded,
+    /// so that an adopted task's unchanged state is not recorded twice while one whose history
+    /// missed it (the agent stopped between the two writes) is.
     func load() async throws {
         let statuses = try await store.taskStatuses(host: host)
         for (id, status) in statuses where written[id] == nil {
             written[id] = status
-            if current[id] == nil { current[id] = status }
+            if current[id] == nil, let last = try await store.taskHistory(id, host: host).last { current[id] = last }
         }
     }
 
