@@ -45,6 +45,11 @@ public actor GitSync {
         // next, and a rollout in progress is the rollout controller's.
         guard previous?.lastAttempt != head.hex else {
             lastAttempt = head
+            // A master that takes over learns the applied revision's manifests, to check drift against.
+            if loadedRevision == nil, previous?.revision == head.hex,
+               case .success = manifests.load(try ManifestSource.commit(head, in: repository)) {
+                loadedRevision = head
+            }
             return nil
         }
         lastAttempt = head
@@ -123,12 +128,55 @@ public actor GitSync {
         return record
     }
 
+    /// Compares the cluster with the revision last applied: whatever differs was changed outside
+    /// git (`helios apply --force`, a hand-edited node). It is reported (OUT_OF_SYNC, with the
+    /// plan that would revert it) and, with `selfHeal` (the default), reverted. Not while a
+    /// rollout runs, nor after a failed sync (a rolled-back deployment differs from git on purpose).
+    @discardableResult
+    public func checkDrift() async throws -> SyncRecord? {
+        guard var record = try await store.syncRecord(), record.status == .synced || record.status == .outOfSync,
+              let revision = loadedRevision, record.revision == revision.hex else { return nil }
+        let snapshot = try await store.readConfig()
+        guard !snapshot.rollouts.values.contains(where: { $0.state == .rollingOut }) else { return nil }
+        let desired = manifests.desired
+        let plan = Planner.plan(desired: desired, actual: snapshot.state,
+                                base: PlanBase(kind: .cluster, revision: revision.hex, branch: branch,
+                                               checkIndex: snapshot.checkIndex),
+                                target: revision.hex)
+        guard !plan.isEmpty else {
+            guard record.status == .outOfSync else { return nil }
+            record.status = .synced
+            record.summary = "in sync with \(revision.short) again"
+            record.diagnostics = []
+            try await store.writeSyncRecord(record)
+            return record
+        }
+        let changes = PlanRenderer.text(plan, color: false).split(separator: "\n").map(String.init)
+            .filter { $0.hasPrefix("  ") && !$0.hasPrefix("    ") }
+        if desired.settings.selfHeal && plan.errors.isEmpty {
+            let staged = RolloutStaging.stage(plan, now: Date(), revision: revision.hex)
+            try await store.apply(staged, to: snapshot)
+            record.status = staged.rollouts.isEmpty ? .synced : .progressing
+            record.summary = "self-healed: \(plan.changes.count + plan.tasks.count) change(s) made outside git reverted to \(revision.short)"
+            logger.warning("drift from git reverted", metadata: ["git.revision": "\(revision.short)", "changes": "\(changes)"])
+        } else {
+            record.status = .outOfSync
+            record.summary = "drift: the cluster differs from \(revision.short) (selfHeal is off)"
+            logger.warning("drift from git", metadata: ["git.revision": "\(revision.short)", "changes": "\(changes)"])
+        }
+        record.diagnostics = changes
+        metrics.drifted()
+        try await store.writeSyncRecord(record)
+        return record
+    }
+
     /// Syncs on every wakeup (the poll timer, a webhook) until they end or the task is
-    /// cancelled; a failed attempt is logged and tried again at the next.
+    /// cancelled, and checks for drift when there was nothing new; a failed attempt is logged
+    /// and tried again at the next.
     public func run(wakeups: AsyncStream<Void>) async {
         for await _ in wakeups {
             do {
-                try await sync()
+                if try await sync() == nil { try await checkDrift() }
             } catch is CancellationError {
                 return
             } catch {

@@ -20,6 +20,7 @@ public final class MasterMetrics: Sendable {
         var syncs: [String: Int] = [:]
         var plan = (add: 0, change: 0, remove: 0)
         var zooKeeperLatency: Double?
+        var drifts = 0
     }
 
     private let values = Mutex(Values())
@@ -35,6 +36,7 @@ public final class MasterMetrics: Sendable {
         }
     }
     func planned(add: Int, change: Int, remove: Int) { values.withLock { $0.plan = (add, change, remove) } }
+    func drifted() { values.withLock { $0.drifts += 1 } }
     func zooKeeperAnswered(in duration: Duration) { values.withLock { $0.zooKeeperLatency = duration.seconds } }
 
     /// The Prometheus text exposition format, version 0.0.4.
@@ -58,6 +60,8 @@ public final class MasterMetrics: Sendable {
         metric("helios_plan_changes", "gauge", "Changes in the last plan applied, by kind.",
                [("{kind=\"add\"}", Double(values.plan.add)), ("{kind=\"change\"}", Double(values.plan.change)),
                 ("{kind=\"remove\"}", Double(values.plan.remove))])
+        metric("helios_drift_total", "counter", "Times the cluster was found to differ from the revision applied.",
+               [("", Double(values.drifts))])
         if let latency = values.zooKeeperLatency {
             metric("helios_zookeeper_latency_seconds", "gauge", "One ZooKeeper round trip, measured at this scrape.",
                    [("", latency)])

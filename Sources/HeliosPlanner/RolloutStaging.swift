@@ -20,8 +20,13 @@ public enum RolloutStaging {
                 (deployment, previous, rollout) = (new, old.jobID == new.jobID ? nil : old.jobID, steps)
             default: continue
             }
-            guard let rollout, !rollout.batches.isEmpty, deployment.goal == .start else { continue }
-            let batches = rollout.batches.map { $0.map(\.host) }
+            guard let rollout, deployment.goal == .start else { continue }
+            // Hosts that get the new job, in rollout order; a host that only loses the deployment
+            // loses it at once: there is nothing to wait for.
+            let arriving = rollout.batches.joined().filter { $0.to != nil }.map(\.host)
+            guard !arriving.isEmpty else { continue }
+            let size = max(1, rollout.parallelism)
+            let batches = stride(from: 0, to: arriving.count, by: size).map { Array(arriving[$0..<min($0 + size, arriving.count)]) }
             deferred[deployment.name] = Set(batches.dropFirst().joined())
             for step in rollout.batches.joined() { if let from = step.from { kept.insert(from) } }
             if let previous { kept.insert(previous) }

@@ -77,12 +77,15 @@ enum AgentBenchmark {
         return timings
     }
 
-    static func startAgent(host: String, servers: String, dockerSocket: String) throws -> Process {
-        let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-            .deletingLastPathComponent().appendingPathComponent("helios")
+    /// The `helios` binary built next to this one.
+    static var heliosBinary: URL {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("helios")
+    }
+
+    static func startAgent(host: String, servers: String, dockerSocket: String, chroot: String? = nil) throws -> Process {
         let process = Process()
-        process.executableURL = binary
-        process.arguments = ["agent", "--zk", servers, "--chroot", "/\(host)", "--name", host,
+        process.executableURL = heliosBinary
+        process.arguments = ["agent", "--zk", servers, "--chroot", chroot ?? "/\(host)", "--name", host,
                              "--docker-socket", dockerSocket, "--log-level", "warning",
                              "--state-dir", FileManager.default.temporaryDirectory.appendingPathComponent(host).path]
         try process.run()

@@ -1,6 +1,7 @@
 // `helios-bench plan`: the planner benchmark (the default); `helios-bench store`: apply
 // throughput against ZooKeeper (`HELIOS_TEST_ZK`), next to raw pipelined writes;
-// `helios-bench agent`: the agent's overhead over raw `docker create` + `start`, and its idle cost.
+// `helios-bench agent`: the agent's overhead over raw `docker create` + `start`, and its idle cost;
+// `helios-bench deploy`: commit → RUNNING with the webhook and with a 1 s poll, next to `docker run -d`.
 import DockerEngine
 import Foundation
 
@@ -17,6 +18,11 @@ case "agent":
         fatalError("helios-bench agent needs HELIOS_TEST_ZK=host:port and DOCKER_HOST (make bench-agent starts both)")
     }
     try await AgentBenchmark.run(servers: servers, dockerSocket: DockerClient.defaultSocketPath)
+case "deploy":
+    guard let servers = ProcessInfo.processInfo.environment["HELIOS_TEST_ZK"] else {
+        fatalError("helios-bench deploy needs HELIOS_TEST_ZK=host:port and DOCKER_HOST (make bench-deploy starts both)")
+    }
+    try await DeployBenchmark.run(servers: servers, dockerSocket: DockerClient.defaultSocketPath)
 case let other:
-    fatalError("unknown benchmark '\(other)': plan, store or agent")
+    fatalError("unknown benchmark '\(other)': plan, store, agent or deploy")
 }

@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 @testable import HeliosMaster
 import HeliosModel
+import HeliosPlanner
 import HeliosStore
 import HeliosTestSupport
 import Hummingbird
@@ -83,6 +84,45 @@ struct GitSyncTests {
         // The job before stays while the rollout may still return to it.
         #expect(applied.config.jobs.keys.map(\.version).sorted() == ["1", "2"])
         #expect(applied.rollouts["web"]?.previousJobID?.version == "1")
+        await fixture.close()
+    }
+
+    @Test func driftIsReportedAndWithSelfHealReverted() async throws {
+        let fixture = try await Fixture()
+        // selfHeal off: a change made outside git is reported, not touched.
+        try fixture.git.commit(["helios.yaml": "selfHeal: false\n", "web.yaml": Self.job + "---\n" + Self.deployment])
+        #expect(try await fixture.sync.sync()?.status == .progressing)
+        // Host a's agent reports the job running: the rollout controller ends the rollout.
+        let jobID = try #require(try await fixture.store.readConfig().config.deployments["web"]?.jobID)
+        try await fixture.store.registerHost("a", agentID: "test", info: HostInfo(hostname: "a", agentVersion: "test", dockerAPIVersion: nil))
+        try await fixture.store.setTaskStatus(TaskStatus(jobID: jobID, goal: .start, state: .running), host: "a")
+        try await RolloutController(store: fixture.store, logger: Logger(label: "test")).step(now: Date())
+        #expect(try await fixture.store.readConfig().rollouts["web"]?.state == .done)
+        #expect(try await fixture.store.syncRecord()?.status == .synced)
+        #expect(try await fixture.sync.checkDrift() == nil, "nothing drifted yet")
+        var snapshot = try await fixture.store.readConfig()
+        var outside = try #require(snapshot.config.deployments["web"])
+        outside.hosts = ["a", "b"]
+        var desired = DesiredState(jobs: snapshot.config.jobs, deployments: ["web": outside])
+        desired.settings.maxPrune = .percent(100)
+        try await fixture.store.apply(Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster),
+                                                   target: "by hand"), to: snapshot)
+
+        let reported = try #require(try await fixture.sync.checkDrift())
+        #expect(reported.status == .outOfSync)
+        #expect(reported.diagnostics.contains { $0.contains("deployment web") }, "\(reported.diagnostics)")
+        #expect(try await fixture.store.readConfig().config.deployments["web"]?.hosts == ["a", "b"])
+
+        // selfHeal on (the default): the next look reverts it.
+        try fixture.git.commit(["helios.yaml": nil])
+        try await fixture.sync.sync()
+        snapshot = try await fixture.store.readConfig()
+        try await fixture.store.apply(Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster),
+                                                   target: "by hand"), to: snapshot)
+        let healed = try #require(try await fixture.sync.checkDrift())
+        #expect(healed.summary.contains("self-healed"), "\(healed.summary)")
+        #expect(try await fixture.store.readConfig().config.deployments["web"]?.hosts == ["a"])
+        #expect(try await fixture.sync.checkDrift() == nil, "still drifting after the revert")
         await fixture.close()
     }
 
