@@ -12,6 +12,8 @@ public actor GitSync {
     let repository: GitRepository
     let remote: String
     let branch: String
+    /// The folder of the repository the manifests are in; empty: all of it.
+    let subpath: String
     let store: HeliosStore
     let logger: Logger
     let metrics: MasterMetrics
@@ -22,11 +24,12 @@ public actor GitSync {
     private var manifests = ManifestIndex()
     private var loadedRevision: ObjectID?
 
-    public init(remote: String, branch: String, mirrorPath: String, store: HeliosStore, logger: Logger,
-                metrics: MasterMetrics = MasterMetrics()) throws {
+    public init(remote: String, branch: String, subpath: String = "", mirrorPath: String, store: HeliosStore,
+                logger: Logger, metrics: MasterMetrics = MasterMetrics()) throws {
         self.repository = try GitRepository.mirror(of: remote, at: mirrorPath)
         self.remote = remote
         self.branch = branch
+        self.subpath = subpath
         self.store = store
         self.logger = logger
         self.metrics = metrics
@@ -47,7 +50,7 @@ public actor GitSync {
             lastAttempt = head
             // A master that takes over learns the applied revision's manifests, to check drift against.
             if loadedRevision == nil, previous?.revision == head.hex,
-               case .success = manifests.load(try ManifestSource.commit(head, in: repository)) {
+               case .success = manifests.load(try ManifestSource.commit(head, in: repository, subpath: subpath)) {
                 loadedRevision = head
             }
             return nil
@@ -58,9 +61,9 @@ public actor GitSync {
         log[metadataKey: "git.revision"] = .string(head.short)
 
         let loaded = if let loadedRevision {
-            manifests.apply(try ManifestSource.changes(from: loadedRevision, to: head, in: repository))
+            manifests.apply(try ManifestSource.changes(from: loadedRevision, to: head, in: repository, subpath: subpath))
         } else {
-            manifests.load(try ManifestSource.commit(head, in: repository))
+            manifests.load(try ManifestSource.commit(head, in: repository, subpath: subpath))
         }
         let desired: DesiredState
         switch loaded {

@@ -38,7 +38,8 @@ public struct Master: Service {
                                  serverName: "helios-master"),
             logger: logger)
         let sync = try configuration.repository.map {
-            try GitSync(remote: $0, branch: configuration.branch, mirrorPath: configuration.mirrorPath,
+            try GitSync(remote: $0, branch: configuration.branch, subpath: configuration.subpath,
+                        mirrorPath: configuration.mirrorPath,
                         store: store, logger: logger, metrics: metrics)
         }
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -18,7 +18,7 @@ struct MasterAPI: Sendable {
             let start = ContinuousClock.now
             if (try? await store.session.exists("/")) != nil { metrics.zooKeeperAnswered(in: .now - start) }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                            body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
+                            body: .init(byteBuffer: ByteBuffer(string: metrics.render(rollouts: (try? await store.rolloutStatuses()) ?? []))))
         }
         router.get("/v1/sync") { _, _ -> Response in
             guard let record = try await store.syncRecord() else {
@@ -39,6 +39,7 @@ struct MasterAPI: Sendable {
         }
         addReads(to: router)
         addApply(to: router)
+        addEvents(to: router)
         return router
     }
 

@@ -6,6 +6,8 @@ public struct MasterConfiguration: Sendable {
     /// The manifest repository; nil serves a CLI-driven cluster.
     public var repository: String?
     public var branch: String
+    /// The repository folder holding the manifests; empty: all of it.
+    public var subpath: String
     public var pollInterval: Duration
     /// Where the master keeps its bare mirror of the repository.
     public var mirrorPath: String
@@ -15,13 +17,14 @@ public struct MasterConfiguration: Sendable {
     /// The ZooKeeper session timeout: how long a master that dies keeps the lead.
     public var sessionTimeout: Duration
 
-    public init(zooKeeper: String, chroot: String = "/helios", repository: String?, branch: String = "main",
+    public init(zooKeeper: String, chroot: String = "/helios", repository: String?, branch: String = "main", subpath: String = "",
                 pollInterval: Duration = .seconds(5), mirrorPath: String,
                 httpHost: String = "127.0.0.1", httpPort: Int = 5801, sessionTimeout: Duration = .seconds(10)) {
         self.zooKeeper = zooKeeper
         self.chroot = chroot
         self.repository = repository
         self.branch = branch
+        self.subpath = subpath
         self.pollInterval = pollInterval
         self.mirrorPath = mirrorPath
         self.httpHost = httpHost

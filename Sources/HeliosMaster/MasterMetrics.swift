@@ -1,4 +1,5 @@
 import Foundation
+import HeliosModel
 import Synchronization
 
 /// What a master measures of itself, served as Prometheus text at `GET /metrics`.
@@ -39,8 +40,8 @@ public final class MasterMetrics: Sendable {
     func drifted() { values.withLock { $0.drifts += 1 } }
     func zooKeeperAnswered(in duration: Duration) { values.withLock { $0.zooKeeperLatency = duration.seconds } }
 
-    /// The Prometheus text exposition format, version 0.0.4.
-    func render() -> String {
+    /// The Prometheus text exposition format, version 0.0.4, with the deployments' rollouts as read now.
+    func render(rollouts: [RolloutStatus] = []) -> String {
         let values = values.withLock { $0 }
         var text = ""
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: Double)]) {
@@ -60,6 +61,9 @@ public final class MasterMetrics: Sendable {
         metric("helios_plan_changes", "gauge", "Changes in the last plan applied, by kind.",
                [("{kind=\"add\"}", Double(values.plan.add)), ("{kind=\"change\"}", Double(values.plan.change)),
                 ("{kind=\"remove\"}", Double(values.plan.remove))])
+        let states: [RolloutStatus.State] = [.rollingOut, .done, .failed, .rolledBack]
+        metric("helios_rollouts", "gauge", "Deployments by the state of their last rollout.",
+               states.map { state in ("{state=\"\(state.rawValue)\"}", Double(rollouts.filter { $0.state == state }.count)) })
         metric("helios_drift_total", "counter", "Times the cluster was found to differ from the revision applied.",
                [("", Double(values.drifts))])
         if let latency = values.zooKeeperLatency {

@@ -30,3 +30,11 @@ extension HeliosStore {
         event.path == Paths.syncRequest
     }
 }
+
+extension HeliosStore {
+    /// Every deployment's rollout, as the rollout controller last wrote it, by name.
+    public func rolloutStatuses() async throws -> [RolloutStatus] {
+        let names = try await children(Paths.rollouts)
+        return try await decodeAll(RolloutStatus.self, at: names.map { Paths.rollout($0) }).compactMap { $0 }
+    }
+}

@@ -33,7 +33,8 @@ enum DeployBenchmark {
         let clone = work.appendingPathComponent("work")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         try shell(["git", "init", "-q", "--bare", "-b", "main", bare.path], in: work)
-        try shell(["git", "clone", "-q", bare.path, clone.path], in: work)
+        try shell(["git", "init", "-q", "-b", "main", clone.path], in: work)
+        try shell(["git", "remote", "add", "origin", bare.path], in: clone)
         var version = 0
         func push(bump: Bool) throws {
             if bump { version += 1 }
@@ -86,8 +87,9 @@ enum DeployBenchmark {
                      AgentBenchmark.median(raw), raw.min()!, raw.max()!))
         for (mode, timings) in results {
             let median = AgentBenchmark.median(timings)
-            print(String(format: "commit → RUNNING, %-14@ %8.1f ms %8.1f ms %8.1f ms  (%.1f× raw)",
-                         mode as NSString, median, timings.min()!, timings.max()!, median / AgentBenchmark.median(raw)))
+            let label = "commit → RUNNING, \(mode)".padding(toLength: 31, withPad: " ", startingAt: 0)
+            print(label + String(format: " %8.1f ms %8.1f ms %8.1f ms  (%.1f× raw)",
+                                 median, timings.min()!, timings.max()!, median / AgentBenchmark.median(raw)))
         }
 
         agent.terminate()

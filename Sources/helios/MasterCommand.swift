@@ -16,6 +16,9 @@ struct MasterCommand: AsyncParsableCommand {
     @Option(help: "The branch to follow.")
     var branch = "main"
 
+    @Option(help: "The repository folder holding the manifests (default: all of it).")
+    var path = ""
+
     @Option(help: "How often to poll the repository, e.g. 1s, 5s.")
     var poll = DurationArgument(argument: "5s")!
 
@@ -36,7 +39,7 @@ struct MasterCommand: AsyncParsableCommand {
         }
         try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
         let master = Master(configuration: MasterConfiguration(
-            zooKeeper: try options.zooKeeperServers(), chroot: options.chroot, repository: repo, branch: branch,
+            zooKeeper: try options.zooKeeperServers(), chroot: options.chroot, repository: repo, branch: branch, subpath: path,
             pollInterval: poll.duration, mirrorPath: stateDir + "/mirror.git",
             httpHost: String(address[0]), httpPort: port, sessionTimeout: sessionTimeout.duration), logger: logger)
         let group = ServiceGroup(configuration: .init(

@@ -87,6 +87,22 @@ struct GitSyncTests {
         await fixture.close()
     }
 
+    @Test func onlyTheManifestsBelowTheSubpathCount() async throws {
+        let fixture = try await Fixture()
+        let sync = try GitSync(remote: fixture.git.remote, branch: "main", subpath: "prod",
+                               mirrorPath: fixture.git.directory.path + "/prod-mirror.git", store: fixture.store,
+                               logger: Logger(label: "test"))
+        // Another environment's folder, broken: not this master's business.
+        try fixture.git.commit(["prod/web.yaml": Self.job + "---\n" + Self.deployment,
+                                "staging/web.yaml": "kind: Job\nname: web\n"])
+        let record = try #require(try await sync.sync())
+        #expect(record.status == .progressing, "\(record.diagnostics)")
+        let config = try await fixture.store.readConfig().config
+        #expect(config.jobs.keys.map(\.description).allSatisfy { $0.hasPrefix("web:1:") })
+        #expect(config.deployments.keys.sorted() == ["web"])
+        await fixture.close()
+    }
+
     @Test func driftIsReportedAndWithSelfHealReverted() async throws {
         let fixture = try await Fixture()
         // selfHeal off: a change made outside git is reported, not touched.
@@ -179,6 +195,24 @@ struct GitSyncTests {
         #expect(metrics.contains("helios_git_fetch_duration_seconds_count 1\n"))
         #expect(metrics.contains("helios_master_leading 0\n"))
         #expect(metrics.contains("helios_zookeeper_latency_seconds "))
+        #expect(metrics.contains("helios_rollouts{state=\"ROLLING_OUT\"} 1\n"), "\(metrics)")
+
+        // Server-sent events: what is current first, then each change.
+        let events = Process()
+        events.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        events.arguments = ["curl", "-sN", "--max-time", "4", "http://127.0.0.1:\(port)/v1/events"]
+        let output = Pipe()
+        events.standardOutput = output
+        try events.run()
+        try await Task.sleep(for: .seconds(1))
+        let next = try fixture.git.commit(["web.yaml": Self.job.replacingOccurrences(of: "'1'", with: "'2'") + "---\n" + Self.deployment])
+        try await fixture.sync.sync()
+        let stream = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        events.waitUntilExit()
+        #expect(stream.hasPrefix("event: sync\ndata: {"), "\(stream)")
+        #expect(stream.contains("\"revision\":\"\(head)\""))
+        #expect(stream.contains("\"revision\":\"\(next)\""), "the change was not streamed: \(stream)")
+        #expect(stream.contains("event: rollout\ndata: {"))
 
         server.cancel()
         _ = await server.result
