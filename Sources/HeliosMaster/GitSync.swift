@@ -156,19 +156,30 @@ public actor GitSync {
         }
         let changes = PlanRenderer.text(plan, color: false).split(separator: "\n").map(String.init)
             .filter { $0.hasPrefix("  ") && !$0.hasPrefix("    ") }
-        if desired.settings.selfHeal && plan.errors.isEmpty {
+        // Only tasks differ, no job or deployment: hosts joined or left a deployment's selector
+        // (or went UP). Placement follows the hosts whatever selfHeal says.
+        let placementOnly = plan.changes.allSatisfy { change in
+            if case .updateDeployment(_, _, let fields, _) = change { fields.isEmpty } else { false }
+        }
+        if (desired.settings.selfHeal || placementOnly) && plan.errors.isEmpty {
             let staged = RolloutStaging.stage(plan, now: Date(), revision: revision.hex)
             try await store.apply(staged, to: snapshot)
             record.status = staged.rollouts.isEmpty ? .synced : .progressing
-            record.summary = "self-healed: \(plan.changes.count + plan.tasks.count) change(s) made outside git reverted to \(revision.short)"
-            logger.warning("drift from git reverted", metadata: ["git.revision": "\(revision.short)", "changes": "\(changes)"])
+            if placementOnly {
+                record.summary = "hosts joined or left: \(plan.tasks.count) task change(s) for \(revision.short)"
+                logger.info("hosts joined or left", metadata: ["git.revision": "\(revision.short)", "changes": "\(changes)"])
+            } else {
+                record.summary = "self-healed: \(plan.changes.count + plan.tasks.count) change(s) made outside git reverted to \(revision.short)"
+                logger.warning("drift from git reverted", metadata: ["git.revision": "\(revision.short)", "changes": "\(changes)"])
+                metrics.drifted()
+            }
         } else {
             record.status = .outOfSync
             record.summary = "drift: the cluster differs from \(revision.short) (selfHeal is off)"
             logger.warning("drift from git", metadata: ["git.revision": "\(revision.short)", "changes": "\(changes)"])
+            metrics.drifted()
         }
         record.diagnostics = changes
-        metrics.drifted()
         try await store.writeSyncRecord(record)
         return record
     }

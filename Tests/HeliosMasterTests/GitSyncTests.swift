@@ -142,6 +142,25 @@ struct GitSyncTests {
         await fixture.close()
     }
 
+    @Test func aHostJoiningASelectorGetsTheDeploymentEvenWithoutSelfHeal() async throws {
+        let fixture = try await Fixture()
+        let selected = "kind: Deployment\nname: web\njob: web\nhostSelector: [\"zone=edge\"]\n"
+        try fixture.git.commit(["helios.yaml": "selfHeal: false\n", "web.yaml": Self.job + "---\n" + selected])
+        #expect(try await fixture.sync.sync()?.status == .synced) // no host matches yet: nothing to roll out
+        #expect(try await fixture.sync.checkDrift() == nil)
+
+        try await fixture.store.registerHost("edge-1", agentID: "test", info: HostInfo(hostname: "edge-1", agentVersion: "test",
+                                                                                    dockerAPIVersion: nil), labels: ["zone": "edge"])
+        try await fixture.store.registerHost("core-1", agentID: "test", info: HostInfo(hostname: "core-1", agentVersion: "test",
+                                                                                    dockerAPIVersion: nil), labels: ["zone": "core"])
+        let record = try #require(try await fixture.sync.checkDrift())
+        #expect(record.summary.contains("hosts joined or left"), "\(record.summary)")
+        let snapshot = try await fixture.store.readConfig()
+        #expect(snapshot.config.tasks.keys.sorted() == ["edge-1"])
+        #expect(snapshot.rollouts["web"]?.batches == [["edge-1"]])
+        await fixture.close()
+    }
+
     @Test func theAPIServesHealthTheSyncRecordAndTheCluster() async throws {
         let fixture = try await Fixture()
         let port = try freeLoopbackPort()
