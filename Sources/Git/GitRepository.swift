@@ -93,22 +93,53 @@ public final class GitRepository: Sendable {
         return repository
     }
 
-    /// Fetches `branch` from `origin` and returns the commit it points at.
-    public func fetch(branch: String) async throws -> ObjectID {
+    /// Fetches `branch` from `origin` and returns the commit it points at. When the remote's
+    /// branch is where the mirror already has it, nothing is fetched: only the refs are listed.
+    public func fetch(branch: String, credentials: GitCredentials? = nil) async throws -> ObjectID {
         try await BlockingPool.shared.run { [self] in
             try repository.withLock { pointer in
                 var remote: OpaquePointer?
                 try check("find origin") { git_remote_lookup(&remote, pointer.raw, "origin") }
                 defer { git_remote_free(remote) }
+                let tracking = "refs/remotes/origin/\(branch)"
+                if let local = try? resolveLocked(pointer.raw, tracking),
+                   try remoteHead(of: branch, remote: remote, credentials: credentials) == local {
+                    return local
+                }
+                let offer = CredentialOffer(credentials)
                 var options = git_fetch_options()
                 try check("fetch options") { git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)) }
                 options.prune = GIT_FETCH_PRUNE
-                let refspec = "+refs/heads/\(branch):refs/remotes/origin/\(branch)"
-                try withStringArray([refspec]) { refspecs in
-                    try check("fetch origin \(branch)") { git_remote_fetch(remote, refspecs, &options, "fetch") }
+                offer.install(in: &options.callbacks)
+                let refspec = "+refs/heads/\(branch):\(tracking)"
+                try withExtendedLifetime(offer) {
+                    try withStringArray([refspec]) { refspecs in
+                        try check("fetch origin \(branch)") { git_remote_fetch(remote, refspecs, &options, "fetch") }
+                    }
                 }
-                return try resolveLocked(pointer.raw, "refs/remotes/origin/\(branch)")
+                return try resolveLocked(pointer.raw, tracking)
             }
+        }
+    }
+
+    /// The commit the remote's `branch` points at, from its ref advertisement (no objects move).
+    private func remoteHead(of branch: String, remote: OpaquePointer?, credentials: GitCredentials?) throws -> ObjectID? {
+        let offer = CredentialOffer(credentials)
+        var callbacks = git_remote_callbacks()
+        try check("remote callbacks") { git_remote_init_callbacks(&callbacks, UInt32(GIT_REMOTE_CALLBACKS_VERSION)) }
+        offer.install(in: &callbacks)
+        return try withExtendedLifetime(offer) {
+            try check("connect to origin") { git_remote_connect(remote, GIT_DIRECTION_FETCH, &callbacks, nil, nil) }
+            defer { git_remote_disconnect(remote) }
+            var heads: UnsafeMutablePointer<UnsafePointer<git_remote_head>?>?
+            var count = 0
+            try check("list origin's refs") { git_remote_ls(&heads, &count, remote) }
+            let name = "refs/heads/\(branch)"
+            for index in 0..<count {
+                guard let head = heads?[index], String(cString: head.pointee.name) == name else { continue }
+                return ObjectID(head.pointee.oid)
+            }
+            return nil
         }
     }
 

@@ -14,6 +14,7 @@ public actor GitSync {
     let branch: String
     /// The folder of the repository the manifests are in; empty: all of it.
     let subpath: String
+    let credentials: GitCredentials?
     let store: HeliosStore
     let logger: Logger
     let metrics: MasterMetrics
@@ -24,12 +25,13 @@ public actor GitSync {
     private var manifests = ManifestIndex()
     private var loadedRevision: ObjectID?
 
-    public init(remote: String, branch: String, subpath: String = "", mirrorPath: String, store: HeliosStore,
-                logger: Logger, metrics: MasterMetrics = MasterMetrics()) throws {
+    public init(remote: String, branch: String, subpath: String = "", credentials: GitCredentials? = nil,
+                mirrorPath: String, store: HeliosStore, logger: Logger, metrics: MasterMetrics = MasterMetrics()) throws {
         self.repository = try GitRepository.mirror(of: remote, at: mirrorPath)
         self.remote = remote
         self.branch = branch
         self.subpath = subpath
+        self.credentials = credentials
         self.store = store
         self.logger = logger
         self.metrics = metrics
@@ -40,7 +42,7 @@ public actor GitSync {
     @discardableResult
     public func sync() async throws -> SyncRecord? {
         let fetchStart = ContinuousClock.now
-        let head = try await repository.fetch(branch: branch)
+        let head = try await repository.fetch(branch: branch, credentials: credentials)
         metrics.fetched(in: .now - fetchStart)
         guard head != lastAttempt else { return nil }
         let previous = try await store.syncRecord()

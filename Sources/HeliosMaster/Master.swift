@@ -39,6 +39,7 @@ public struct Master: Service {
             logger: logger)
         let sync = try configuration.repository.map {
             try GitSync(remote: $0, branch: configuration.branch, subpath: configuration.subpath,
+                        credentials: configuration.gitCredentials,
                         mirrorPath: configuration.mirrorPath,
                         store: store, logger: logger, metrics: metrics)
         }

@@ -1,3 +1,5 @@
+import Git
+
 /// How a master runs.
 public struct MasterConfiguration: Sendable {
     /// ZooKeeper's `host:port[,…]`.
@@ -8,6 +10,8 @@ public struct MasterConfiguration: Sendable {
     public var branch: String
     /// The repository folder holding the manifests; empty: all of it.
     public var subpath: String
+    /// How to sign in to the repository's remote (https or ssh).
+    public var gitCredentials: GitCredentials?
     public var pollInterval: Duration
     /// Where the master keeps its bare mirror of the repository.
     public var mirrorPath: String
@@ -18,6 +22,7 @@ public struct MasterConfiguration: Sendable {
     public var sessionTimeout: Duration
 
     public init(zooKeeper: String, chroot: String = "/helios", repository: String?, branch: String = "main", subpath: String = "",
+                gitCredentials: GitCredentials? = nil,
                 pollInterval: Duration = .seconds(5), mirrorPath: String,
                 httpHost: String = "127.0.0.1", httpPort: Int = 5801, sessionTimeout: Duration = .seconds(10)) {
         self.zooKeeper = zooKeeper
@@ -25,6 +30,7 @@ public struct MasterConfiguration: Sendable {
         self.repository = repository
         self.branch = branch
         self.subpath = subpath
+        self.gitCredentials = gitCredentials
         self.pollInterval = pollInterval
         self.mirrorPath = mirrorPath
         self.httpHost = httpHost

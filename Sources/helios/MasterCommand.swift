@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Git
 import HeliosMaster
 import ServiceLifecycle
 
@@ -18,6 +19,37 @@ struct MasterCommand: AsyncParsableCommand {
 
     @Option(help: "The repository folder holding the manifests (default: all of it).")
     var path = ""
+
+    @Option(help: "The user to sign in to an https remote with (its password or token from --git-password-file or $HELIOS_GIT_PASSWORD).")
+    var gitUsername: String?
+
+    @Option(help: "A file holding the https remote's password or token.")
+    var gitPasswordFile: String?
+
+    @Option(help: "A private key file to sign in to an ssh remote with (user from the URL, else git).")
+    var gitSSHKey: String?
+
+    /// Credentials from the flags; secrets come from files or the environment, never from the command line.
+    func gitCredentials() throws -> GitCredentials? {
+        if let key = gitSSHKey {
+            guard FileManager.default.isReadableFile(atPath: key) else { throw ValidationError("--git-ssh-key: cannot read \(key)") }
+            return .sshKey(user: gitUsername ?? "git", privateKey: key, publicKey: nil,
+                           passphrase: ProcessInfo.processInfo.environment["HELIOS_GIT_SSH_PASSPHRASE"])
+        }
+        guard let user = gitUsername else { return nil }
+        let password: String
+        if let file = gitPasswordFile {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw ValidationError("--git-password-file: cannot read \(file)")
+            }
+            password = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else if let environment = ProcessInfo.processInfo.environment["HELIOS_GIT_PASSWORD"] {
+            password = environment
+        } else {
+            throw ValidationError("--git-username needs --git-password-file FILE or HELIOS_GIT_PASSWORD")
+        }
+        return .userPassword(user: user, password: password)
+    }
 
     @Option(help: "How often to poll the repository, e.g. 1s, 5s.")
     var poll = DurationArgument(argument: "5s")!
@@ -40,6 +72,7 @@ struct MasterCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
         let master = Master(configuration: MasterConfiguration(
             zooKeeper: try options.zooKeeperServers(), chroot: options.chroot, repository: repo, branch: branch, subpath: path,
+            gitCredentials: try gitCredentials(),
             pollInterval: poll.duration, mirrorPath: stateDir + "/mirror.git",
             httpHost: String(address[0]), httpPort: port, sessionTimeout: sessionTimeout.duration), logger: logger)
         let group = ServiceGroup(configuration: .init(

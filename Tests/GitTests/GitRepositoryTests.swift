@@ -88,4 +88,31 @@ struct GitRepositoryTests {
         let noRemote = await #expect(throws: GitError.self) { try await nowhere.fetch(branch: "main") }
         #expect(noRemote?.message.isEmpty == false)
     }
+
+    /// An https-style remote behind a password (git's smart HTTP protocol on loopback): the
+    /// credentials are offered once; none, or wrong ones, fail the fetch without looping.
+    @Test func fetchSignsInWithAUserAndPasswordAndSkipsAnUnmovedBranch() async throws {
+        let fixture = try GitFixture()
+        defer { fixture.remove() }
+        let first = try fixture.commit(["jobs/web.yaml": "kind: Job\n"])
+        let server = try GitHTTPServer(serving: fixture.directory.path)
+        defer { server.stop() }
+        let mirror = try GitRepository.mirror(of: server.url("remote.git"), at: fixture.directory.path + "/mirror.git")
+
+        await #expect(throws: GitError.self) { try await mirror.fetch(branch: "main") }
+        await #expect(throws: GitError.self) {
+            try await mirror.fetch(branch: "main", credentials: .userPassword(user: server.user, password: "wrong"))
+        }
+        let credentials = GitCredentials.userPassword(user: server.user, password: server.password)
+        #expect(try await mirror.fetch(branch: "main", credentials: credentials).hex == first)
+        let packs = { server.requests.filter { $0.hasPrefix("POST") && $0.hasSuffix(" 200") }.count }
+        #expect(packs() == 1)
+
+        // The branch has not moved: its refs are listed, nothing is fetched.
+        #expect(try await mirror.fetch(branch: "main", credentials: credentials).hex == first)
+        #expect(packs() == 1, "\(server.requests)")
+        let second = try fixture.commit(["jobs/web.yaml": "kind: Job\nname: web\n"])
+        #expect(try await mirror.fetch(branch: "main", credentials: credentials).hex == second)
+        #expect(packs() == 2)
+    }
 }

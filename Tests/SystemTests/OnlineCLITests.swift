@@ -104,8 +104,13 @@ struct OnlineCLITests {
         let url = "http://127.0.0.1:\(port)"
         defer { git.remove(); directory.remove() }
         try git.commit(["api.yaml": Self.job(version: "1")], message: "api 1")
+        // The master follows an http remote behind a password, read from a file.
+        let server = try GitHTTPServer(serving: git.directory.path)
+        defer { server.stop() }
+        try directory.write(server.password + "\n", to: "git-password")
         let master = try Daemon(name: "master", executable: heliosExecutable, arguments: [
-            "master", "--zk", zooKeeper, "--chroot", TestServices.uniqueChroot("online-git"), "--repo", git.remote,
+            "master", "--zk", zooKeeper, "--chroot", TestServices.uniqueChroot("online-git"), "--repo", server.url("remote.git"),
+            "--git-username", server.user, "--git-password-file", directory.path + "/git-password",
             "--poll", "500ms", "--state-dir", directory.path + "/master", "--http", "127.0.0.1:\(port)",
         ], directory: directory)
         #expect(await eventually { (try? helios(["jobs", "--master", url], in: directory.path).output.contains("api:1:")) == true })
