@@ -84,6 +84,10 @@ wait_for_version 2
 echo "(the old container is stopped and kept for inspection)"
 docker ps -a --filter label=helios.host=demo-host --format 'table {{.Names}}\t{{.Status}}\t{{.Command}}'
 
+step "The cluster as the master sees it: helios rollout status, helios status"
+"$helios" rollout status hello --master "http://$http" --watch
+"$helios" status --master "http://$http"
+
 if [ -n "${KEEP:-}" ]; then
     step "Still running. Push to $demo/manifests.git (work tree: $demo/work); stop with: make demo-down"
 else
