@@ -70,12 +70,12 @@ public struct Agent: Service {
         }
         logger.info("agent registered", metadata: ["agent.id": "\(agentID)", "docker.api": "\(apiVersion ?? "unreachable")"])
 
+        let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let reconciler = Reconciler(context: HostContext(
             host: configuration.name, store: store, docker: docker,
             ports: PortLedger(allocator: PortAllocator(range: configuration.portRange)),
             reporter: StatusReporter(host: configuration.name, store: store, logger: logger),
-            registries: registries, logger: logger))
-        let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+            registries: registries, logger: logger, wake: { wake.yield() }))
         let host = configuration.name
         let interval = configuration.reconcileInterval
         let events = store.session.watchEvents()

@@ -52,14 +52,21 @@ actor Reconciler {
             let containers = try await context.docker.listContainers(
                 all: true, labels: ["\(HostContext.hostLabel)=\(context.host)"])
             await context.ports.refresh(containers, jobLabel: HostContext.jobLabel)
-            for (id, task) in tasks.sorted(by: { $0.key < $1.key }) {
+            // Stops first: a task gone from ZooKeeper is undeployed like one whose goal says so.
+            for (id, supervisor) in supervisors where tasks[id] == nil {
+                await supervisor.offer(HostTask(jobID: id, goal: .undeploy, deployment: ""))
+            }
+            for (id, task) in tasks where task.goal == .undeploy { await supervisors[id]?.offer(task) }
+            var makingWay: Set<String> = []
+            for supervisor in supervisors.values {
+                if let deployment = await supervisor.makingWayFor { makingWay.insert(deployment) }
+            }
+            for (id, task) in tasks.sorted(by: { $0.key < $1.key }) where task.goal != .undeploy || supervisors[id] == nil {
+                // A deployment's new task starts once its old one here has stopped (no overlap).
+                if supervisors[id] == nil && task.goal == .start && makingWay.contains(task.deployment) { continue }
                 let supervisor = supervisors[id] ?? TaskSupervisor(task: task, context: context)
                 supervisors[id] = supervisor
                 await supervisor.offer(task)
-            }
-            // A task gone from ZooKeeper is undeployed like one whose goal says so.
-            for (id, supervisor) in supervisors where tasks[id] == nil {
-                await supervisor.offer(HostTask(jobID: id, goal: .undeploy, deployment: ""))
             }
             for (id, supervisor) in supervisors where await supervisor.isRetired {
                 if tasks[id] == nil || tasks[id]?.goal == .undeploy { supervisors[id] = nil }

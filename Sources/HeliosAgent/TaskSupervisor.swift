@@ -17,6 +17,8 @@ struct HostContext: Sendable {
     let reporter: StatusReporter
     let registries: DockerConfig
     let logger: Logger
+    /// Asks for a reconcile pass now (a task that waited for another to stop may start).
+    let wake: @Sendable () -> Void
 }
 
 /// Runs one task on this host through Helios' states: PULLING_IMAGE → CREATING → STARTING →
@@ -43,17 +45,28 @@ actor TaskSupervisor {
     private var healthyContainer: String?
     /// The task was undeployed and its container stopped: the supervisor may go.
     private(set) var isRetired = false
+    /// The deployment that put the task here.
+    private(set) var deployment: String
 
     init(task: HostTask, context: HostContext) {
         jobID = task.jobID
         self.task = task
         stepGoal = task.goal
+        deployment = task.deployment
         self.context = context
+    }
+
+    /// The deployment whose task this one is making way for: undeployed, its container not yet
+    /// stopped. The deployment's new task on this host waits for it (no overlap), unless the
+    /// rollout keeps the old task until the new one runs (`overlap`).
+    var makingWayFor: String? {
+        task.goal == .undeploy && !isRetired ? deployment : nil
     }
 
     /// The task as ZooKeeper has it now.
     func offer(_ task: HostTask) {
         self.task = task
+        if !task.deployment.isEmpty { deployment = task.deployment }
         if task.goal != .undeploy { isRetired = false }
         if work != nil, workGoal == task.goal {
             lookAgain = true
@@ -114,6 +127,7 @@ actor TaskSupervisor {
             try await stop(container)
             await context.reporter.remove(jobID)
             isRetired = true
+            context.wake()
         }
     }
 

@@ -97,22 +97,28 @@ actor RolloutController {
 
     private func next(_ status: RolloutStatus, _ deployment: Deployment, in snapshot: ConfigSnapshot, now: Date) -> Plan {
         var status = status
-        var tasks: [TaskChange] = []
+        let overlap = deployment.rollout.overlap
+        // Overlapping: the healthy batch's old tasks go now.
+        var tasks = overlap ? RolloutStaging.retire(status.batches[status.batch], of: deployment, keeping: status.jobID,
+                                                    tasks: snapshot.config.tasks) : []
         var changes: [PlanChange] = []
         if status.batch + 1 == status.batches.count {
             status.state = .done
             // The job before, kept for a rollback, goes once nothing runs or names it.
+            let retiring = Set(tasks.compactMap { if case .undeploy(let host, let id) = $0 { "\(host)/\(id)" } else { nil } })
             if let previous = status.previousJobID, snapshot.config.jobs[previous] != nil,
                !snapshot.config.deployments.values.contains(where: { $0.jobID == previous }),
-               !snapshot.config.tasks.values.contains(where: { $0[previous] != nil }) {
+               !snapshot.config.tasks.contains(where: { host, jobs in
+                   jobs[previous] != nil && !retiring.contains("\(host)/\(previous)")
+               }) {
                 changes.append(.removeJob(previous, afterRollout: false))
             }
             logger.info("rollout done", metadata: ["deployment": "\(status.deployment)", "job.id": "\(status.jobID)"])
         } else {
             status.batch += 1
             status.batchStartedAt = now
-            tasks = RolloutStaging.move(status.batches[status.batch], of: deployment, to: status.jobID,
-                                        tasks: snapshot.config.tasks)
+            tasks += RolloutStaging.move(status.batches[status.batch], of: deployment, to: status.jobID,
+                                         tasks: snapshot.config.tasks, keepingOld: overlap)
             logger.info("rollout batch \(status.batch + 1) of \(status.batches.count)",
                         metadata: ["deployment": "\(status.deployment)", "hosts": "\(status.batches[status.batch])"])
         }

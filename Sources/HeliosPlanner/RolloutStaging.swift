@@ -7,10 +7,12 @@ public enum RolloutStaging {
     /// The plan as the master applies it: every deployment whose job changes on some hosts gets
     /// only its first batch's tasks now, and a ROLLING_OUT status; the rest waits for the
     /// controller. A job a later batch still runs is not removed yet (the controller removes
-    /// it when the rollout is done), nor is the one a rollback would return to.
+    /// it when the rollout is done), nor is the one a rollback would return to. With `overlap`,
+    /// a host's old task stays until its new one is healthy (the controller removes it then).
     public static func stage(_ plan: Plan, now: Date, revision: String?) -> Plan {
         var staged = plan
         var deferred: [String: Set<String>] = [:]   // deployment → hosts of later batches
+        var keepingOld: [String: Set<String>] = [:] // deployment → hosts whose old task stays for now
         var kept: Set<JobID> = []
         for change in plan.changes {
             let deployment: Deployment, previous: JobID?, rollout: Rollout?
@@ -28,6 +30,7 @@ public enum RolloutStaging {
             let size = max(1, rollout.parallelism)
             let batches = stride(from: 0, to: arriving.count, by: size).map { Array(arriving[$0..<min($0 + size, arriving.count)]) }
             deferred[deployment.name] = Set(batches.dropFirst().joined())
+            keepingOld[deployment.name] = deployment.rollout.overlap ? Set(arriving) : deferred[deployment.name]
             for step in rollout.batches.joined() { if let from = step.from { kept.insert(from) } }
             if let previous { kept.insert(previous) }
             staged.rollouts.append(RolloutStatus(
@@ -39,8 +42,8 @@ public enum RolloutStaging {
         let newJob = Dictionary(staged.rollouts.map { ($0.deployment, $0.jobID) }, uniquingKeysWith: { first, _ in first })
         var oldOnHost: [String: Set<JobID>] = [:]
         for change in plan.changes {
-            guard case .updateDeployment(_, let new, _, let rollout?) = change, deferred[new.name] != nil else { continue }
-            for step in rollout.batches.joined() where deferred[new.name]!.contains(step.host) {
+            guard case .updateDeployment(_, let new, _, let rollout?) = change, let hosts = keepingOld[new.name] else { continue }
+            for step in rollout.batches.joined() where hosts.contains(step.host) {
                 if let from = step.from { oldOnHost[step.host, default: []].insert(from) }
             }
         }
@@ -61,17 +64,28 @@ public enum RolloutStaging {
 
     /// The task writes that move `hosts` of a deployment to `job`: each host's task of that
     /// deployment for another job goes, the new one comes (unless the host has it already).
+    /// With `keepingOld`, the old tasks stay (an overlapping rollout retires them once the new
+    /// ones are healthy).
     public static func move(_ hosts: [String], of deployment: Deployment, to job: JobID,
-                            tasks: [String: [JobID: HostTask]]) -> [TaskChange] {
+                            tasks: [String: [JobID: HostTask]], keepingOld: Bool = false) -> [TaskChange] {
         var changes: [TaskChange] = []
         let goal: Goal = deployment.goal == .start ? .start : .stop
         for host in hosts {
             let current = (tasks[host] ?? [:]).values.filter { $0.deployment == deployment.name }
-            for task in current where task.jobID != job { changes.append(.undeploy(host: host, task.jobID)) }
+            if !keepingOld { changes += retire([host], of: deployment, keeping: job, tasks: tasks) }
             if !current.contains(where: { $0.jobID == job }) && tasks[host]?[job] == nil {
                 changes.append(.deploy(host: host, HostTask(jobID: job, goal: goal, deployment: deployment.name)))
             }
         }
         return changes
+    }
+
+    /// The removals of `hosts`' tasks of the deployment for any job but `job`.
+    public static func retire(_ hosts: [String], of deployment: Deployment, keeping job: JobID,
+                              tasks: [String: [JobID: HostTask]]) -> [TaskChange] {
+        hosts.flatMap { host in
+            (tasks[host] ?? [:]).values.filter { $0.deployment == deployment.name && $0.jobID != job }
+                .sorted { $0.jobID < $1.jobID }.map { TaskChange.undeploy(host: host, $0.jobID) }
+        }
     }
 }

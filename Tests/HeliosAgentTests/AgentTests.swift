@@ -418,6 +418,36 @@ struct AgentTests {
         await fixture.cleanUp(agent)
     }
 
+    /// A deployment's new task on a host starts only once its old one there has stopped: a
+    /// rollout without `overlap` never runs both (the old one takes 2 s to stop here).
+    /// Docker's RFC 3339 time with up to nine fraction digits (trailing zeros trimmed).
+    static func instant(_ text: String) -> Double? {
+        let parts = text.dropLast().split(separator: ".", maxSplits: 1)
+        guard let whole = ISO8601DateFormatter().date(from: parts[0] + "Z") else { return nil }
+        return whole.timeIntervalSince1970 + (parts.count == 2 ? Double("0." + parts[1]) ?? 0 : 0)
+    }
+
+    @Test func aReplacingTaskStartsOnlyOnceTheOldOneStopped() async throws {
+        let fixture = try await Fixture()
+        let agent = try fixture.startAgent()
+        var old = fixture.job
+        old.command = ["sh", "-c", "trap 'sleep 2; exit 0' TERM; while true; do sleep 1; done"]
+        try await fixture.deploy(old)
+        #expect(try await eventually { try await fixture.status(old.id)?.state == .running })
+        let oldContainer = try #require(try await fixture.containers().first)
+
+        var new = fixture.job
+        new.version = "2"
+        try await fixture.deploy(new)
+        #expect(try await eventually { try await fixture.status(new.id)?.state == .running })
+        let newContainer = try #require(try await fixture.containers().first { $0.id != oldContainer.id })
+        let stopped = try await fixture.docker.inspectContainer(oldContainer.id).state.finishedAt
+        let started = try await fixture.docker.inspectContainer(newContainer.id).state.startedAt
+        #expect(try #require(Self.instant(started)) > #require(Self.instant(stopped)),
+                "the new container started at \(started), before the old one stopped at \(stopped)")
+        await fixture.cleanUp(agent)
+    }
+
     /// A new job replaces the old one's container, which is kept stopped for inspection; the
     /// next replacement removes it and keeps the newer one; the statuses go.
     @Test func undeployedTasksKeepTheirLastExitedContainer() async throws {

@@ -219,7 +219,7 @@ struct GitSyncTests {
         // Server-sent events: what is current first, then each change.
         let events = Process()
         events.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        events.arguments = ["curl", "-sN", "--max-time", "4", "http://127.0.0.1:\(port)/v1/events"]
+        events.arguments = ["curl", "-sN", "--max-time", "10", "http://127.0.0.1:\(port)/v1/events"]
         let output = Pipe()
         events.standardOutput = output
         try events.run()

@@ -55,8 +55,11 @@ struct JournalTests {
         let plan = planning(large, against: snapshot)
         let operations = HeliosStore.operations(for: plan, checkIndex: snapshot.checkIndex,
                                                 hostDirectories: snapshot.hostDirectories)
-        // ZooKeeper itself refuses the plan as one transaction: the journal is needed.
-        await #expect(throws: (any Error).self) { try await writer.session.transaction(operations) }
+        // ZooKeeper itself refuses the plan as one transaction: the journal is needed. (It closes
+        // the connection on such a request: a session of its own, so the writer's stays up.)
+        let probe = try await connect(chroot)
+        await #expect(throws: (any Error).self) { try await probe.session.transaction(operations) }
+        await probe.close()
         #expect(HeliosStore.transactions(of: operations).count > 2)
 
         // A reader polls while the writer applies: every snapshot is the old state or the new one.

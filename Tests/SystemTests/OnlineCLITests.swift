@@ -1,5 +1,8 @@
 import DockerEngine
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import HeliosTestSupport
 import Testing
 
@@ -130,6 +133,17 @@ struct OnlineCLITests {
         #expect(healed, "\(master.log)")
         let status = try helios(["status", "--master", url], in: directory.path).output
         #expect(status.contains("self-healed"), "\(status)")
+
+        // An invalid commit changes nothing; its diagnostics are served.
+        try git.commit(["api.yaml": "kind: Job\nname: api\nversion: \"2\"\nimgae: busybox\n"], message: "typo")
+        let failed = await eventually {
+            let sync = try? await URLSession.shared.data(from: URL(string: url + "/v1/sync")!).0
+            let text = sync.map { String(decoding: $0, as: UTF8.self) } ?? ""
+            return text.contains("\"FAILED\"") && text.contains("api.yaml:4:1: error: unknown field 'imgae'")
+        }
+        #expect(failed, "\(master.log)")
+        let jobs = try helios(["jobs", "--master", url], in: directory.path).output
+        #expect(jobs.contains("api:1:") && !jobs.contains("api:2:"), "\(jobs)")
         await master.stop()
     }
 }
