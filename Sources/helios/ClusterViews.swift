@@ -65,14 +65,13 @@ struct HostsCommand: AsyncParsableCommand {
     @OptionGroup var master: MasterOptions
 
     func run() async throws {
-        let client = try master.client()
-        let data = try await client.get("/v1/hosts")
-        if master.json { return Table.raw(data) }
-        Table.print(["HOST", "STATUS", "TASKS", "RUNNING", "LABELS"], try client.decode([HostReply].self, data).map { host in
-            [host.name, host.up ? "UP" : "DOWN", "\(host.tasks.count)",
-             "\(host.tasks.filter { $0.status?.state == .running }.count)",
-             host.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")]
-        })
+        try await master.show("/v1/hosts", as: [HostReply].self, header: ["HOST", "STATUS", "TASKS", "RUNNING", "LABELS"]) {
+            $0.map { host in
+                [host.name, host.up ? "UP" : "DOWN", "\(host.tasks.count)",
+                 "\(host.tasks.filter { $0.status?.state == .running }.count)",
+                 host.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")]
+            }
+        }
     }
 }
 
@@ -82,12 +81,11 @@ struct JobsCommand: AsyncParsableCommand {
     @OptionGroup var master: MasterOptions
 
     func run() async throws {
-        let client = try master.client()
-        let data = try await client.get("/v1/jobs")
-        if master.json { return Table.raw(data) }
-        Table.print(["JOB", "IMAGE", "HOSTS", "RUNNING"], try client.decode([JobReply].self, data).map { job in
-            [job.id, job.job?.image ?? "", "\(job.hosts.count)", "\(job.hosts.values.filter { $0?.state == .running }.count)"]
-        })
+        try await master.show("/v1/jobs", as: [JobReply].self, header: ["JOB", "IMAGE", "HOSTS", "RUNNING"]) {
+            $0.map { job in
+                [job.id, job.job?.image ?? "", "\(job.hosts.count)", "\(job.hosts.values.filter { $0?.state == .running }.count)"]
+            }
+        }
     }
 }
 
@@ -97,13 +95,12 @@ struct DeploymentsCommand: AsyncParsableCommand {
     @OptionGroup var master: MasterOptions
 
     func run() async throws {
-        let client = try master.client()
-        let data = try await client.get("/v1/deployments")
-        if master.json { return Table.raw(data) }
-        Table.print(["DEPLOYMENT", "JOB", "GOAL", "HOSTS"], try client.decode([DeploymentReply].self, data).map { deployment in
-            [deployment.name, deployment.deployment?.jobID.description ?? "", deployment.deployment?.goal.rawValue ?? "",
-             deployment.states.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")]
-        })
+        try await master.show("/v1/deployments", as: [DeploymentReply].self, header: ["DEPLOYMENT", "JOB", "GOAL", "HOSTS"]) {
+            $0.map { deployment in
+                [deployment.name, deployment.deployment?.jobID.description ?? "", deployment.deployment?.goal.rawValue ?? "",
+                 deployment.states.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")]
+            }
+        }
     }
 }
 
@@ -114,13 +111,24 @@ struct HistoryCommand: AsyncParsableCommand {
     @Argument(help: "The job id (name:version:hash).") var job: String
 
     func run() async throws {
-        let client = try master.client()
-        let data = try await client.get("/v1/jobs/\(job)/history")
-        if master.json { return Table.raw(data) }
-        let history = try client.decode([String: [TaskStatus]].self, data)
-        Table.print(["HOST", "STATE", "CONTAINER", "ERROR"], history.keys.sorted().flatMap { host in
-            history[host]!.map { [host, $0.state.rawValue, String(($0.containerID ?? "").prefix(12)), $0.containerError ?? ""] }
-        })
+        try await master.show("/v1/jobs/\(job)/history", as: [String: [TaskStatus]].self,
+                              header: ["HOST", "STATE", "CONTAINER", "ERROR"]) { history in
+            history.keys.sorted().flatMap { host in
+                history[host]!.map { [host, $0.state.rawValue, String(($0.containerID ?? "").prefix(12)), $0.containerError ?? ""] }
+            }
+        }
+    }
+}
+
+extension MasterOptions {
+    /// GETs `path` from the master: its JSON as it is with `--json`, else a table of the rows
+    /// `rows` makes of the decoded reply.
+    func show<Reply: Decodable>(_ path: String, as type: Reply.Type, header: [String],
+                                rows: (Reply) -> [[String]]) async throws {
+        let client = try client()
+        let data = try await client.get(path)
+        if json { return Table.raw(data) }
+        Table.print(header, rows(try client.decode(type, data)))
     }
 }
 
