@@ -25,26 +25,46 @@ public struct Agent: Service {
         let docker = DockerClient(socketPath: configuration.dockerSocket)
         let agentID = try AgentIdentity.load(from: configuration.stateDirectory)
         let registries = try DockerConfig.load(from: configuration.dockerConfig)
+        let cache = TaskCache(stateDirectory: configuration.stateDirectory)
+        let connectivity = Connectivity()
+        let keeper = OfflineKeeper(host: configuration.name, docker: docker, cache: cache, logger: logger)
         try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await serveOneSession(docker: docker, registries: registries, agentID: agentID)
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.warning("agent session ended, reconnecting", metadata: ["error": "\(error)"])
-                    try await Task.sleep(for: .seconds(1))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    while !Task.isCancelled {
+                        do {
+                            try await serveOneSession(docker: docker, registries: registries, agentID: agentID,
+                                                      cache: cache, connectivity: connectivity)
+                        } catch is CancellationError {
+                            return
+                        } catch {
+                            logger.warning("agent session ended, reconnecting", metadata: ["error": "\(error)"])
+                            try await Task.sleep(for: .seconds(1))
+                        }
+                    }
                 }
+                group.addTask {
+                    // Without a session (ZooKeeper away since before this agent started, say),
+                    // the cached tasks keep their containers running.
+                    while true {
+                        try await Task.sleep(for: .seconds(2))
+                        if !connectivity.isOnline { await keeper.keep() }
+                    }
+                }
+                try await group.next()
+                group.cancelAll()
             }
         }
     }
 
     /// Connects, registers and reconciles until the session expires or the agent stops.
-    private func serveOneSession(docker: DockerClient, registries: DockerConfig, agentID: String) async throws {
+    private func serveOneSession(docker: DockerClient, registries: DockerConfig, agentID: String, cache: TaskCache,
+                                 connectivity: Connectivity) async throws {
         let store = try await HeliosStore.connect(servers: configuration.zooKeeper, chroot: configuration.chroot,
                                                   sessionTimeout: configuration.sessionTimeout)
         do {
-            try await serve(store: store, docker: docker, registries: registries, agentID: agentID)
+            try await serve(store: store, docker: docker, registries: registries, agentID: agentID, cache: cache,
+                            connectivity: connectivity)
         } catch {
             await store.close()
             throw error
@@ -54,7 +74,8 @@ public struct Agent: Service {
 
     /// Registers the host, then wakes a reconcile pass on every watch event, reconnection and
     /// interval, and the task's supervisor on every container that dies.
-    private func serve(store: HeliosStore, docker: DockerClient, registries: DockerConfig, agentID: String) async throws {
+    private func serve(store: HeliosStore, docker: DockerClient, registries: DockerConfig, agentID: String,
+                       cache: TaskCache, connectivity: Connectivity) async throws {
         let apiVersion = try? await docker.apiVersion()
         let info = HostInfo(hostname: ProcessInfo.processInfo.hostName, agentVersion: Self.version, dockerAPIVersion: apiVersion)
         // Nothing of the host is touched before it is ours.
@@ -75,7 +96,11 @@ public struct Agent: Service {
             host: configuration.name, store: store, docker: docker,
             ports: PortLedger(allocator: PortAllocator(range: configuration.portRange)),
             reporter: StatusReporter(host: configuration.name, store: store, logger: logger),
-            registries: registries, logger: logger, wake: { wake.yield() }))
+            registries: registries, logger: logger, wake: { wake.yield() }, taskCache: cache))
+        // Online from registration on; the reconciler keeps to its known tasks through short
+        // outages, the offline keeper takes over only once this session is over.
+        connectivity.set(true)
+        defer { connectivity.set(false) }
         let host = configuration.name
         let interval = configuration.reconcileInterval
         let events = store.session.watchEvents()

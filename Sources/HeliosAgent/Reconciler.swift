@@ -21,6 +21,7 @@ actor Reconciler {
 
     init(context: HostContext) {
         self.context = context
+        knownTasks = context.taskCache.load()
     }
 
     private var logger: Logger { context.logger }
@@ -29,6 +30,13 @@ actor Reconciler {
         let tasks: [JobID: HostTask]
         do {
             tasks = try await context.store.tasks(of: context.host, watch: true)
+            if tasks != knownTasks {
+                do {
+                    try context.taskCache.save(tasks)
+                } catch {
+                    logger.warning("caching the tasks in the state directory failed", metadata: ["error": "\(error)"])
+                }
+            }
             knownTasks = tasks
         } catch {
             guard let knownTasks else {

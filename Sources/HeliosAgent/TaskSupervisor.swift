@@ -19,6 +19,8 @@ struct HostContext: Sendable {
     let logger: Logger
     /// Asks for a reconcile pass now (a task that waited for another to stop may start).
     let wake: @Sendable () -> Void
+    /// Where the tasks last read are kept for an agent that starts without ZooKeeper.
+    let taskCache: TaskCache
 }
 
 /// Runs one task on this host through Helios' states: PULLING_IMAGE → CREATING → STARTING →

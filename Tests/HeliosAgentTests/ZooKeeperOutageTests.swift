@@ -91,4 +91,60 @@ struct ZooKeeperOutageTests {
         #expect(recorded, "\(history)")
         await store.close()
     }
+
+    /// An agent restarted while ZooKeeper is down knows its tasks from its state directory:
+    /// a container of one of them that stopped meanwhile is started again, before ZooKeeper is back.
+    @Test func anAgentStartedDuringAnOutageKeepsItsCachedTasksRunning() async throws {
+        _ = try TestServices.requireZooKeeper()
+        let docker = DockerClient(socketPath: try TestServices.requireDocker())
+        let server = try PrivateZooKeeperServer()
+        defer { server.remove() }
+        try await server.start()
+        let host = "cached-\(UUID().uuidString.prefix(8).lowercased())"
+        let store = try await HeliosStore.connect(servers: server.address)
+        let job = Job(name: "sleeper", version: "1", image: TestServices.image,
+                      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"])
+        var desired = DesiredState()
+        desired.jobs[job.id] = job
+        desired.deployments[job.name] = Deployment(name: job.name, jobID: job.id, hosts: [host])
+        let snapshot = try await store.readConfig()
+        try await store.apply(Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster), target: "t"),
+                              to: snapshot)
+        let stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("helios-agent-\(host)").path
+        func startAgent() -> Task<Void, any Error> {
+            let agent = Agent(configuration: AgentConfiguration(
+                name: host, zooKeeper: server.address, dockerSocket: try! TestServices.requireDocker(),
+                reconcileInterval: .seconds(1), stateDirectory: stateDirectory), logger: Logger(label: "test.agent"))
+            return Task { try await agent.run() }
+        }
+        func containers() async throws -> [ContainerSummary] {
+            try await docker.listContainers(all: true, labels: ["helios.host=\(host)"])
+        }
+        var agent = startAgent()
+        defer {
+            agent.cancel()
+            Task { for container in (try? await containers()) ?? [] { try? await docker.removeContainer(container.id, force: true) } }
+        }
+        #expect(try await eventually { try await store.taskStatuses(host: host)[job.id]?.state == .running })
+        let container = try #require(try await containers().first)
+
+        // The agent stops, ZooKeeper goes down, the container stops; then the agent starts again.
+        agent.cancel()
+        _ = await agent.result
+        server.kill()
+        try await docker.stopContainer(container.id, timeout: .seconds(1))
+        #expect(try await docker.inspectContainer(container.id).state.running == false)
+        agent = startAgent()
+        let restarted = try await eventually(timeout: .seconds(30)) {
+            try await docker.inspectContainer(container.id).state.running
+        }
+        #expect(restarted, "the container of a cached task stayed stopped while ZooKeeper was down")
+        #expect(try await containers().map(\.id) == [container.id]) // nothing created or removed without ZooKeeper
+
+        try await server.start()
+        #expect(await eventually(timeout: .seconds(60)) {
+            (try? await store.taskStatuses(host: host)[job.id]?.state) == .running
+        })
+        await store.close()
+    }
 }
