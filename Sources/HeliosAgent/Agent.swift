@@ -46,9 +46,9 @@ public struct Agent: Service {
                 group.addTask {
                     // Without a session (ZooKeeper away since before this agent started, say),
                     // the cached tasks keep their containers running.
-                    while true {
-                        try await Task.sleep(for: .seconds(2))
-                        if !connectivity.isOnline { await keeper.keep() }
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(2))
+                        if !Task.isCancelled && !connectivity.isOnline { await keeper.keep() }
                     }
                 }
                 try await group.next()

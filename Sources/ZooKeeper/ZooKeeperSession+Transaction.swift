@@ -1,6 +1,5 @@
 internal import CZooKeeper
 import Foundation
-import Synchronization
 
 /// One operation of a multi-op transaction.
 public enum TransactionOperation: Sendable, Equatable {
@@ -100,7 +99,7 @@ extension ZooKeeperSession {
 /// A transaction sent and not yet answered.
 public final class PendingTransaction: Sendable {
     private typealias Outcome = Result<[TransactionResult], any Error>
-    private let state = Mutex<(outcome: Outcome?, waiters: [CheckedContinuation<Outcome, Never>])>((nil, []))
+    private let state = Locked<(outcome: Outcome?, waiters: [CheckedContinuation<Outcome, Never>])>((nil, []))
 
     /// The outcome, once ZooKeeper answered. May be awaited any number of times.
     public func result() async -> Result<[TransactionResult], any Error> {

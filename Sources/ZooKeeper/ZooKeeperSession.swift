@@ -1,6 +1,5 @@
 internal import CZooKeeper
 import Foundation
-import Synchronization
 
 /// A session with a ZooKeeper ensemble, over the C client `libzookeeper_mt`.
 ///
@@ -17,7 +16,7 @@ import Synchronization
 /// armed again and fire once (whatever changed meanwhile was missed), and `stateChanges()`
 /// says `.expired`, then `.renewed`. Calls made meanwhile fail with `sessionExpired`.
 public final class ZooKeeperSession: Sendable {
-    private let current: Mutex<Handle>
+    private let current: Locked<Handle>
     let core: SessionCore
     private let connectString: String
     private let timeoutMilliseconds: Int32
@@ -47,7 +46,7 @@ public final class ZooKeeperSession: Sendable {
 
     private init(handle: Handle, core: SessionCore, connectString: String, timeoutMilliseconds: Int32,
                  connectTimeout: Duration) {
-        current = Mutex(handle)
+        current = Locked(handle)
         self.core = core
         self.connectString = connectString
         self.timeoutMilliseconds = timeoutMilliseconds
@@ -190,7 +189,7 @@ public final class ZooKeeperSession: Sendable {
 /// Who is submitting through a C handle now: `zookeeper_close` frees it, so it waits for them,
 /// and nobody enters once it started.
 final class HandleUsers: Sendable {
-    private let state = Mutex<(users: Int, closed: Bool)>((0, false))
+    private let state = Locked((users: 0, closed: false))
 
     func enter() -> Bool {
         state.withLock { state in
@@ -242,7 +241,7 @@ final class SessionCore: Sendable {
         var eventSubscribers: [UUID: AsyncStream<WatchEvent>.Continuation] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     var currentState: SessionState { state.withLock { $0.sessionState } }
     var isClosing: Bool { state.withLock { $0.closing } }
@@ -426,7 +425,7 @@ private let sessionWatcher: watcher_fn = { _, type, state, path, context in
 
 /// The C client logs to stderr at INFO by default; keep only its warnings.
 enum ZooKeeperLogging {
-    private static let configured = Mutex(false)
+    private static let configured = Locked(false)
 
     static func configureOnce() {
         configured.withLock { done in
