@@ -40,6 +40,8 @@ public struct ApplyReply: Codable, Sendable {
     public let checkIndex: Int32
     public let plan: String
     public let text: String
+    /// The deployments whose rollout the apply started.
+    public var rollouts: [String] = []
 }
 
 extension MasterAPI {
@@ -66,14 +68,15 @@ extension MasterAPI {
                     return Self.json(ApplyReply(applied: false, checkIndex: snapshot.checkIndex, plan: PlanRenderer.json(plan),
                                                 text: PlanRenderer.text(plan, color: false)), status: .unprocessableContent)
                 }
+                let staged = RolloutStaging.stage(plan, now: Date(), revision: nil)
                 do {
-                    let staged = RolloutStaging.stage(plan, now: Date(), revision: nil)
                     if !staged.isEmpty { try await store.apply(staged, to: snapshot) }
                 } catch HeliosStoreError.stale {
                     return Self.error("the cluster changed while the plan was applied; plan again", status: .conflict)
                 }
                 return Self.json(ApplyReply(applied: !plan.isEmpty, checkIndex: snapshot.checkIndex,
-                                            plan: PlanRenderer.json(plan), text: PlanRenderer.text(plan, color: false)))
+                                            plan: PlanRenderer.json(plan), text: PlanRenderer.text(plan, color: false),
+                                            rollouts: staged.rollouts.map(\.deployment)))
             }
         }
     }

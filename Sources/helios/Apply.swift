@@ -21,6 +21,9 @@ struct ApplyCommand: AsyncParsableCommand {
     @Flag(help: "Apply to a cluster that follows git (the change is then drift from git).")
     var force = false
 
+    @Flag(help: "Return once applied, without following the rollouts it started.")
+    var detach = false
+
     func run() async throws {
         if dryRun { return try await dryRunSteps() }
         guard let master = options.master ?? ProcessInfo.processInfo.environment["HELIOS_MASTER"] else {
@@ -43,10 +46,28 @@ struct ApplyCommand: AsyncParsableCommand {
             let reply = try client.decode(ApplyReply.self, try await client.post("/v1/apply", request))
             print(reply.text, terminator: "")
             print(reply.applied ? "Applied at check index \(reply.checkIndex)." : "Nothing to apply.")
+            if !detach { try await follow(reply.rollouts, client: client) }
         } catch let failure as MasterClient.Failure {
             Output.error(failure.description)
             throw ExitCode.failure
         }
+    }
+
+    /// Waits for the rollouts the apply started, printing each as it ends; exit 1 if one failed.
+    private func follow(_ deployments: [String], client: MasterClient) async throws {
+        var failed = false
+        for name in deployments {
+            while true {
+                let reply = try client.decode(DeploymentReply.self, try await client.get("/v1/deployments/\(name)"))
+                guard let rollout = reply.rollout, rollout.state == .rollingOut else {
+                    print(RolloutCommand.Status.render(reply), terminator: "")
+                    failed = failed || reply.rollout?.state == .failed || reply.rollout?.state == .rolledBack
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+        if failed { throw ExitCode.failure }
     }
 
     private func dryRunSteps() async throws {

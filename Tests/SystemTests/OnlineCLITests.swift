@@ -57,6 +57,8 @@ struct OnlineCLITests {
         let applied = try helios(["apply", "--master", url], in: manifests)
         #expect(applied.status == 0, "\(applied.errors)\n\(master.log)")
         #expect(applied.output.contains("Applied at check index"), "\(applied.output)")
+        // It followed the rollout it started to its end.
+        #expect(applied.output.contains("api: DONE to api:1:"), "\(applied.output)")
         let running = try await eventually {
             try helios(["status", "--master", url], in: manifests).output.contains("RUNNING")
         }
@@ -81,7 +83,8 @@ struct OnlineCLITests {
         let saved = try helios(["plan", "--master", url, "--format", "json", "--out", directory.path + "/plan.json"], in: manifests)
         #expect(saved.status == 0, "\(saved.errors)")
         try directory.write(Self.job(version: "3"), to: "manifests/api.yaml")
-        #expect(try helios(["apply", "--master", url], in: manifests).status == 0) // the cluster moves on
+        let moved = try helios(["apply", "--master", url, "--detach"], in: manifests) // the cluster moves on
+        #expect(moved.status == 0 && !moved.output.contains("DONE"), "\(moved.output)")
         try directory.write(Self.job(version: "2"), to: "manifests/api.yaml")
         let stale = try helios(["apply", "--master", url, "--plan", directory.path + "/plan.json"], in: manifests)
         #expect(stale.status == 1)
