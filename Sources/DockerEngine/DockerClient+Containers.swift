@@ -105,6 +105,11 @@ public struct ContainerDetails: Sendable, Decodable, Equatable {
             case status = "Status", running = "Running", exitCode = "ExitCode", error = "Error",
                  startedAt = "StartedAt", finishedAt = "FinishedAt"
         }
+
+        /// Why a container that is not running ended: Docker's error, else its exit status.
+        public var exitDescription: String {
+            error.isEmpty ? "exited with status \(exitCode)" : error
+        }
     }
 
     /// What the container was created with, as Docker reports it.

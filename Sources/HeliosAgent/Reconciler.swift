@@ -62,7 +62,7 @@ actor Reconciler {
             await context.ports.refresh(containers, jobLabel: HostContext.jobLabel)
             // Stops first: a task gone from ZooKeeper is undeployed like one whose goal says so.
             for (id, supervisor) in supervisors where tasks[id] == nil {
-                await supervisor.offer(HostTask(jobID: id, goal: .undeploy, deployment: ""))
+                await supervisor.offer(HostTask(jobID: id, goal: .undeploy, deployment: await supervisor.deployment))
             }
             for (id, task) in tasks where task.goal == .undeploy { await supervisors[id]?.offer(task) }
             var makingWay: Set<String> = []

@@ -47,14 +47,14 @@ actor TaskSupervisor {
     private var healthyContainer: String?
     /// The task was undeployed and its container stopped: the supervisor may go.
     private(set) var isRetired = false
+
     /// The deployment that put the task here.
-    private(set) var deployment: String
+    var deployment: String { task.deployment }
 
     init(task: HostTask, context: HostContext) {
         jobID = task.jobID
         self.task = task
         stepGoal = task.goal
-        deployment = task.deployment
         self.context = context
     }
 
@@ -68,7 +68,6 @@ actor TaskSupervisor {
     /// The task as ZooKeeper has it now.
     func offer(_ task: HostTask) {
         self.task = task
-        if !task.deployment.isEmpty { deployment = task.deployment }
         if task.goal != .undeploy { isRetired = false }
         if work != nil, workGoal == task.goal {
             lookAgain = true
@@ -143,9 +142,7 @@ actor TaskSupervisor {
         if let container {
             if container.state == "exited" || container.state == "dead" {
                 let state = try await context.docker.inspectContainer(container.id).state
-                await report(.exited, containerID: container.id,
-                             containerError: state.error.isEmpty ? "exited with status \(state.exitCode)" : state.error,
-                             throttled: throttle)
+                await report(.exited, containerID: container.id, containerError: state.exitDescription, throttled: throttle)
             }
             if let notBefore = flaps.notBefore, notBefore > .now {
                 // Crash-looping: this restart waits for its back-off.
@@ -202,8 +199,7 @@ actor TaskSupervisor {
             let details = try await context.docker.inspectContainer(id)
             guard details.state.running else {
                 healthyContainer = nil
-                let reason = details.state.error.isEmpty ? "exited with status \(details.state.exitCode)" : details.state.error
-                await report(.exited, containerID: id, containerError: reason, throttled: throttle)
+                await report(.exited, containerID: id, containerError: details.state.exitDescription, throttled: throttle)
                 return
             }
             guard healthyContainer != id, let job = try await job(), let check = job.healthCheck else {

@@ -42,6 +42,14 @@ public struct ApplyReply: Codable, Sendable {
     public let text: String
     /// The deployments whose rollout the apply started.
     public var rollouts: [String] = []
+
+    init(_ plan: Plan, at checkIndex: Int32, applied: Bool, rollouts: [String] = []) {
+        self.applied = applied
+        self.checkIndex = checkIndex
+        self.plan = PlanRenderer.json(plan)
+        text = PlanRenderer.text(plan, color: false)
+        self.rollouts = rollouts
+    }
 }
 
 extension MasterAPI {
@@ -51,8 +59,7 @@ extension MasterAPI {
             switch try await plan(body) {
             case .failure(let refusal): return refusal.response
             case .success(let (plan, snapshot)):
-                return Self.json(ApplyReply(applied: false, checkIndex: snapshot.checkIndex,
-                                            plan: PlanRenderer.json(plan), text: PlanRenderer.text(plan, color: false)))
+                return Self.json(ApplyReply(plan, at: snapshot.checkIndex, applied: false))
             }
         }
         router.post("/v1/apply") { request, context -> Response in
@@ -65,8 +72,7 @@ extension MasterAPI {
             case .failure(let refusal): return refusal.response
             case .success(let (plan, snapshot)):
                 guard plan.errors.isEmpty else {
-                    return Self.json(ApplyReply(applied: false, checkIndex: snapshot.checkIndex, plan: PlanRenderer.json(plan),
-                                                text: PlanRenderer.text(plan, color: false)), status: .unprocessableContent)
+                    return Self.json(ApplyReply(plan, at: snapshot.checkIndex, applied: false), status: .unprocessableContent)
                 }
                 let staged = RolloutStaging.stage(plan, now: Date(), revision: nil)
                 do {
@@ -74,8 +80,7 @@ extension MasterAPI {
                 } catch HeliosStoreError.stale {
                     return Self.error("the cluster changed while the plan was applied; plan again", status: .conflict)
                 }
-                return Self.json(ApplyReply(applied: !plan.isEmpty, checkIndex: snapshot.checkIndex,
-                                            plan: PlanRenderer.json(plan), text: PlanRenderer.text(plan, color: false),
+                return Self.json(ApplyReply(plan, at: snapshot.checkIndex, applied: !plan.isEmpty,
                                             rollouts: staged.rollouts.map(\.deployment)))
             }
         }

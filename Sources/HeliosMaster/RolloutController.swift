@@ -122,8 +122,7 @@ actor RolloutController {
             logger.info("rollout batch \(status.batch + 1) of \(status.batches.count)",
                         metadata: ["deployment": "\(status.deployment)", "hosts": "\(status.batches[status.batch])"])
         }
-        return Plan(base: PlanBase(kind: .cluster, checkIndex: snapshot.checkIndex), target: "rollout of \(status.deployment)",
-                    changes: changes, tasks: tasks, rollouts: [status])
+        return plan(status, changes: changes, tasks: tasks, in: snapshot)
     }
 
     private func fail(_ status: RolloutStatus, _ deployment: Deployment, reason: String, in snapshot: ConfigSnapshot,
@@ -144,8 +143,13 @@ actor RolloutController {
             status.state = .failed
         }
         logger.error("rollout failed", metadata: ["deployment": "\(status.deployment)", "error": "\(status.error!)"])
-        return Plan(base: PlanBase(kind: .cluster, checkIndex: snapshot.checkIndex), target: "rollout of \(status.deployment)",
-                    changes: changes, tasks: tasks, rollouts: [status])
+        return plan(status, changes: changes, tasks: tasks, in: snapshot)
+    }
+
+    /// The writes that move a rollout on: its status with the tasks and changes, at the snapshot's check index.
+    private func plan(_ status: RolloutStatus, changes: [PlanChange], tasks: [TaskChange], in snapshot: ConfigSnapshot) -> Plan {
+        Plan(base: PlanBase(kind: .cluster, checkIndex: snapshot.checkIndex), target: "rollout of \(status.deployment)",
+             changes: changes, tasks: tasks, rollouts: [status])
     }
 
     /// An ended rollout of a synced revision settles its sync record: SYNCED once every rollout
