@@ -54,6 +54,9 @@ clientPortAddress=127.0.0.1
 admin.enableServer=false
 4lw.commands.whitelist=*
 maxSessionTimeout=60000
+# Every test session, master and agent comes from 127.0.0.1: the default of 60 connections
+# per address refuses some of them when the suites run in parallel.
+maxClientCnxns=0
 CFG
     nohup java -Dzookeeper.log.dir="$dir/zk" -cp "/usr/share/java/*:/etc/zookeeper/conf" \
         org.apache.zookeeper.server.ZooKeeperServerMain "$dir/zk/zoo.cfg" \

@@ -7,7 +7,7 @@ import HeliosModel
 ///
 /// It gives the desired state and the diagnostics `ManifestLoader.load` gives for all the files
 /// (tested). What the quick path does not decide on its own (a change of `helios.yaml`, any
-/// error, a static port, an expired job) takes the full load of the files the index holds.
+/// error, a static port) takes the full load of the files the index holds.
 /// A change that fails leaves the index as it was.
 public struct ManifestIndex: Sendable {
     /// What the manifests declare.
@@ -22,35 +22,33 @@ public struct ManifestIndex: Sendable {
     private var manifests: [String: Located<DeploymentManifest>] = [:]
     /// Job name → the deployments whose `job:` names it.
     private var referencing: [String: Set<String>] = [:]
-    /// The jobs with an `expires`: checked against the clock on every change.
-    private var expiring: [JobID: Located<ParsedJob>] = [:]
     private var totalBytes = 0
 
     public init() {}
 
     /// Loads `files` in full, in place of what the index held.
-    public mutating func load(_ files: [ManifestFile], now: Date = Date()) -> Result<DesiredChange, ManifestError> {
-        rebuild(Dictionary(files.map { ($0.path, $0) }, uniquingKeysWith: { _, last in last }), now: now)
+    public mutating func load(_ files: [ManifestFile]) -> Result<DesiredChange, ManifestError> {
+        rebuild(Dictionary(files.map { ($0.path, $0) }, uniquingKeysWith: { _, last in last }))
     }
 
     /// Applies what a commit changed.
-    public mutating func apply(_ changes: ManifestChanges, now: Date = Date()) -> Result<DesiredChange, ManifestError> {
+    public mutating func apply(_ changes: ManifestChanges) -> Result<DesiredChange, ManifestError> {
         let settingsFile = ManifestLoader.settingsFile
         let touchesSettings = changes.changed.contains { $0.path == settingsFile } || changes.removed.contains(settingsFile)
-        guard !touchesSettings, let update = quickUpdate(changes, now: now) else {
+        guard !touchesSettings, let update = quickUpdate(changes) else {
             var files = self.files
             for path in changes.removed { files[path] = nil }
             for file in changes.changed { files[file.path] = file }
-            return rebuild(files, now: now)
+            return rebuild(files)
         }
         commit(update, changes)
         return .success(update.change)
     }
 
     /// The full load. Files the index holds unchanged are not parsed again.
-    private mutating func rebuild(_ files: [String: ManifestFile], now: Date) -> Result<DesiredChange, ManifestError> {
+    private mutating func rebuild(_ files: [String: ManifestFile]) -> Result<DesiredChange, ManifestError> {
         let (heldFiles, heldParsed) = (self.files, parsed)
-        let (parsed, result) = ManifestLoader.load(files.values.sorted { $0.path < $1.path }, now: now) { file in
+        let (parsed, result) = ManifestLoader.load(files.values.sorted { $0.path < $1.path }) { file in
             if let held = heldParsed[file.path], heldFiles[file.path] == file { return held }
             return ManifestLoader.parse(file)
         }
@@ -65,7 +63,6 @@ public struct ManifestIndex: Sendable {
             totalBytes += file.size
             for job in file.jobs {
                 declared[job.value.job.name, default: []].append(job)
-                if job.value.job.expires != nil { expiring[job.value.id] = job }
             }
             for manifest in file.deployments {
                 manifests[manifest.value.name] = manifest
@@ -93,7 +90,7 @@ public struct ManifestIndex: Sendable {
     }
 
     /// The update, when it is valid and needs no full load to be sure of that; else nil.
-    private func quickUpdate(_ changes: ManifestChanges, now: Date) -> Update? {
+    private func quickUpdate(_ changes: ManifestChanges) -> Update? {
         var update = Update(totalBytes: totalBytes)
         for path in changes.removed where parsed[path] != nil { update.touched.insert(path) }
         for file in changes.changed where ManifestLoader.isSelected(file.path, by: desired.settings.paths) {
@@ -110,8 +107,6 @@ public struct ManifestIndex: Sendable {
         // Jobs: the touched files' declarations replace what they declared before.
         let oldJobs = before.flatMap(\.jobs), newJobs = after.flatMap(\.jobs)
         let oldIDs = Set(oldJobs.map(\.value.id)), newIDs = Set(newJobs.map(\.value.id))
-        for (id, job) in expiring where !oldIDs.contains(id) && ManifestLoader.expiry(of: job, now: now) != nil { return nil }
-        for job in newJobs where ManifestLoader.expiry(of: job, now: now) != nil { return nil }
         update.change.jobs = oldIDs.symmetricDifference(newIDs)
         update.addedJobs = newJobs.filter { !oldIDs.contains($0.value.id) }
         let jobNames = Set((oldJobs + newJobs).map(\.value.job.name))
@@ -186,11 +181,9 @@ public struct ManifestIndex: Sendable {
         for (name, deployment) in update.deployments { desired.deployments[name] = deployment }
         for id in update.change.jobs {
             desired.jobs[id] = nil
-            expiring[id] = nil
         }
         for job in update.addedJobs {
             desired.jobs[job.value.id] = job.value.job
-            if job.value.job.expires != nil { expiring[job.value.id] = job }
         }
     }
 }

@@ -14,12 +14,20 @@ public enum ManifestLoader {
     public static let settingsFile = "helios.yaml"
 
     /// Parses and validates `files`. Any error fails the whole set: nothing partial.
-    public static func load(_ files: [ManifestFile], now: Date = Date()) -> Result<DesiredState, ManifestError> {
-        load(files, now: now, parse: parse).result
+    public static func load(_ files: [ManifestFile]) -> Result<DesiredState, ManifestError> {
+        load(files, parse: parse).result
+    }
+
+    /// `load`, and the warnings `helios validate` and `plan` print: jobs whose `expires` is past
+    /// at `now` (the leader undeploys and removes them; they block nothing).
+    public static func check(_ files: [ManifestFile], now: Date) -> (result: Result<DesiredState, ManifestError>, warnings: [Diagnostic]) {
+        let (parsed, result) = load(files, parse: parse)
+        let warnings = parsed.values.flatMap(\.jobs).compactMap { expiry(of: $0, now: now) }.sorted()
+        return (result, warnings)
     }
 
     /// Loads `files`, parsing each selected manifest with `parse`; also gives what was parsed.
-    static func load(_ files: [ManifestFile], now: Date,
+    static func load(_ files: [ManifestFile],
                      parse: (ManifestFile) -> ParsedFile) -> (parsed: [String: ParsedFile], result: Result<DesiredState, ManifestError>) {
         let sink = DiagnosticSink()
         let settings = files.first { $0.path == settingsFile }.map { readSettings($0, sink: sink) } ?? SyncSettings()
@@ -34,10 +42,6 @@ public enum ManifestLoader {
         }
         for file in parsed {
             for diagnostic in file.diagnostics { sink.append(diagnostic) }
-            // Expiry depends on the clock, so it is checked on every load, cached or not.
-            for job in file.jobs {
-                if let diagnostic = expiry(of: job, now: now) { sink.append(diagnostic) }
-            }
         }
         let desired = resolve(jobs: parsed.flatMap(\.jobs),
                               deployments: parsed.flatMap(\.deployments), settings: settings, sink: sink)
@@ -62,11 +66,12 @@ public enum ManifestLoader {
             "the manifests add up to \(megabytes(total)), more than the limit of \(megabytes(maxRepositoryBytes))")
     }
 
-    /// The error for a job whose `expires` has passed.
+    /// The warning for a job whose `expires` has passed.
     static func expiry(of job: Located<ParsedJob>, now: Date) -> Diagnostic? {
         guard let expires = job.value.job.expires, expires <= now, let position = job.value.expiresAt else { return nil }
-        return Diagnostic(file: job.file, line: position.line, column: position.column, message:
-            "job expired at \(expires.formatted(.iso8601)): remove it or move 'expires' forward")
+        return Diagnostic(file: job.file, line: position.line, column: position.column, severity: .warning, message:
+            "job \(job.value.job.name):\(job.value.job.version) expired at \(expires.formatted(.iso8601)): "
+                + "the leader undeploys and removes it; remove it from git")
     }
 
     /// Parses one file on its own: everything that does not span files.

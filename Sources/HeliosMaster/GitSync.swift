@@ -24,6 +24,12 @@ public actor GitSync {
     /// read as a tree diff, so a one-file commit reads and parses one file.
     private var manifests = ManifestIndex()
     private var loadedRevision: ObjectID?
+    /// The check index the last drift check left the cluster at, and whether hosts changed since.
+    private var driftCheckedAt: Int32?
+    private var hostsMoved = false
+    /// Expiries up to here have been acted on.
+    private var expiriesHandledAt: Date?
+    private var writer: ClusterWriter { ClusterWriter(store: store, logger: logger) }
 
     public init(remote: String, branch: String, subpath: String = "", credentials: GitCredentials? = nil,
                 mirrorPath: String, store: HeliosStore, logger: Logger, metrics: MasterMetrics = MasterMetrics()) throws {
@@ -47,11 +53,11 @@ public actor GitSync {
         guard head != lastAttempt else { return nil }
         let previous = try await store.syncRecord()
         // Tried already, by this master or one that led before: a failed commit waits for the
-        // next, and a rollout in progress is the rollout controller's.
-        guard previous?.lastAttempt != head.hex else {
+        // next, and a rollout in progress is the leader's rollout controller's.
+        guard previous?.lastAttemptedRevision != head.hex else {
             lastAttempt = head
             // A master that takes over learns the applied revision's manifests, to check drift against.
-            if loadedRevision == nil, previous?.revision == head.hex,
+            if loadedRevision == nil, previous?.lastAppliedRevision == head.hex,
                case .success = manifests.load(try ManifestSource.commit(head, in: repository, subpath: subpath)) {
                 loadedRevision = head
             }
@@ -67,123 +73,181 @@ public actor GitSync {
         } else {
             manifests.load(try ManifestSource.commit(head, in: repository, subpath: subpath))
         }
-        let desired: DesiredState
-        switch loaded {
-        case .failure(let error):
+        if case .failure(let error) = loaded {
             log.error("manifests invalid, nothing applied", metadata: ["diagnostics": "\(error.diagnostics.count)"])
             metrics.synced("failed", in: .now - start)
-            return try await recordFailure(
-                of: head, after: previous,
+            return try await recordRefusal(of: head, reason: .invalidManifests,
                 summary: "revision \(head.short) has \(error.diagnostics.count) manifest error(s); nothing applied",
                 diagnostics: error.diagnostics.map(\.description))
-        case .success:
-            loadedRevision = head
-            desired = manifests.desired
         }
+        loadedRevision = head
+        let desired = manifests.desired
 
-        // A concurrent writer moves the check index: re-read and re-plan, never patch.
-        var attempts = 0
-        while true {
-            attempts += 1
-            let snapshot = try await store.readConfig()
-            let plan = Planner.plan(
-                desired: desired, actual: snapshot.state,
-                base: PlanBase(kind: .cluster, revision: snapshot.state.revision, branch: branch,
-                               checkIndex: snapshot.checkIndex),
-                target: head.hex)
-            guard plan.errors.isEmpty else {
-                log.error("plan refused, nothing applied", metadata: ["errors": "\(plan.errors)"])
-                metrics.synced("failed", in: .now - start)
-                return try await recordFailure(of: head, after: previous,
-                                               summary: "revision \(head.short) refused; nothing applied",
-                                               diagnostics: plan.errors)
-            }
-            do {
-                // Deployments whose job changes roll out batch by batch: the first batch now.
-                let staged = RolloutStaging.stage(plan, now: Date(), revision: head.hex)
-                if !staged.isEmpty { try await store.apply(staged, to: snapshot) }
-                let summary = plan.summary
-                metrics.synced("synced", in: .now - start)
-                metrics.planned(add: summary.add, change: summary.change, remove: summary.remove)
-                log.info("revision applied", metadata: ["plan.add": "\(summary.add)", "plan.change": "\(summary.change)",
-                                                        "plan.remove": "\(summary.remove)"])
-                let record = SyncRecord(
-                    repo: remote, branch: branch, revision: head.hex, lastAttempt: head.hex,
-                    status: staged.rollouts.isEmpty ? .synced : .progressing,
-                    appliedAt: Date().formatted(.iso8601),
-                    summary: "applied \(head.short): \(summary.add) added, \(summary.change) changed, \(summary.remove) removed")
-                try await store.writeSyncRecord(record)
-                if !plan.isEmpty {
-                    try await store.appendAppliedRevision(AppliedRevision(
-                        revision: head.hex, appliedAt: record.appliedAt ?? "", summary: record.summary))
+        let outcome: ClusterWriter.Outcome
+        do {
+            outcome = try await writer.change { snapshot in
+                let now = Date()
+                let held = Planner.heldByFailedRollouts(desired: desired, actual: snapshot.state)
+                let (wanted, actual) = Planner.holding(held, desired: desired, actual: snapshot.state)
+                var plan = Planner.plan(
+                    desired: wanted, actual: actual,
+                    base: PlanBase(kind: .cluster, revision: snapshot.state.revision, branch: branch,
+                                   checkIndex: snapshot.checkIndex),
+                    target: head.hex, now: now, revision: head.hex)
+                plan.warnings += Planner.heldWarnings(held, actual: snapshot.state)
+                guard plan.errors.isEmpty else {
+                    return .init(record: refusal(of: head, after: snapshot.syncRecord, reason: .planRefused,
+                                                 summary: "revision \(head.short) refused; nothing applied",
+                                                 diagnostics: plan.errors))
                 }
-                return record
-            } catch HeliosStoreError.stale where attempts < 5 {
-                log.info("configuration changed underneath, planning again")
+                let summary = plan.summary
+                let record = SyncRecord(
+                    repo: remote, branch: branch, lastAppliedRevision: head.hex, lastAttemptedRevision: head.hex,
+                    status: .synced, reason: .applied, appliedAt: now.formatted(.iso8601),
+                    summary: "applied \(head.short): \(summary.add) added, \(summary.change) changed, \(summary.remove) removed",
+                    diagnostics: plan.warnings)
+                return .init(plan: plan, record: record.settled(by: snapshot.rollouts.merging(plan.rollouts)))
             }
+        } catch let error as HeliosStoreError {
+            // Not applied: conflicts that persisted, or ZooKeeper refusing the writes. Tried again at the next look.
+            lastAttempt = nil
+            metrics.synced("failed", in: .now - start)
+            let reason: SyncRecord.Reason = if case .stale = error { .conflict } else { .applyFailed }
+            log.error("revision not applied", metadata: ["error": "\(error)"])
+            _ = try? await recordRefusal(of: head, reason: reason, summary: "revision \(head.short) not applied: \(error)",
+                                         diagnostics: [], retried: true)
+            throw error
         }
+        guard let record = outcome.decision.record else { return nil }
+        guard record.lastAppliedRevision == head.hex, let plan = outcome.decision.plan else {
+            metrics.synced("failed", in: .now - start)
+            log.error("plan refused, nothing applied", metadata: ["errors": "\(record.diagnostics)"])
+            return record
+        }
+        let summary = plan.summary
+        metrics.synced("synced", in: .now - start)
+        metrics.planned(add: summary.add, change: summary.change, remove: summary.remove)
+        log.info("revision applied", metadata: ["plan.add": "\(summary.add)", "plan.change": "\(summary.change)",
+                                                "plan.remove": "\(summary.remove)"])
+        if !plan.isEmpty {
+            try await store.appendAppliedRevision(AppliedRevision(
+                revision: head.hex, appliedAt: record.appliedAt ?? "", summary: record.summary))
+        }
+        return record
     }
 
-    /// Records that `head` was tried and not applied: the last applied revision stays as it was.
-    private func recordFailure(of head: ObjectID, after previous: SyncRecord?, summary: String,
-                               diagnostics: [String]) async throws -> SyncRecord {
-        let record = SyncRecord(repo: remote, branch: branch, revision: previous?.revision, lastAttempt: head.hex,
-                                status: .failed, appliedAt: previous?.appliedAt, summary: summary, diagnostics: diagnostics)
-        try await store.writeSyncRecord(record)
-        return record
+    /// The record of `head` tried and not applied: the last applied revision stays as it was.
+    private func refusal(of head: ObjectID, after previous: SyncRecord?, reason: SyncRecord.Reason, summary: String,
+                         diagnostics: [String], retried: Bool = false) -> SyncRecord {
+        SyncRecord(repo: remote, branch: branch, lastAppliedRevision: previous?.lastAppliedRevision,
+                   // A conflict or a failed write is tried again: the revision is not counted as attempted.
+                   lastAttemptedRevision: retried ? previous?.lastAttemptedRevision : head.hex,
+                   status: .failed, reason: reason, appliedAt: previous?.appliedAt, summary: summary,
+                   diagnostics: diagnostics)
+    }
+
+    /// Writes the record of `head` refused.
+    private func recordRefusal(of head: ObjectID, reason: SyncRecord.Reason, summary: String, diagnostics: [String],
+                               retried: Bool = false) async throws -> SyncRecord? {
+        try await writer.change { snapshot in
+            .init(record: refusal(of: head, after: snapshot.syncRecord, reason: reason, summary: summary,
+                                  diagnostics: diagnostics, retried: retried))
+        }.decision.record
     }
 
     /// Compares the cluster with the revision last applied: whatever differs was changed outside
     /// git (`helios apply --force`, a hand-edited node). It is reported (OUT_OF_SYNC, with the
-    /// plan that would revert it) and, with `selfHeal` (the default), reverted. Not while a
-    /// rollout runs, nor after a failed sync (a rolled-back deployment differs from git on purpose).
+    /// changes that would revert it) and, with `selfHeal` (the default), reverted. What follows
+    /// from the cluster alone is applied whatever selfHeal says: hosts joining or leaving a
+    /// selector, jobs reaching `expires`. Deployments rolling out are the rollout controller's,
+    /// and one whose rollout failed is held where it is: only a commit that changes it moves it.
+    ///
+    /// Cheap when nothing moved: it reads the whole cluster only once the check index moved,
+    /// hosts changed (`hostsChanged()`), or a declared job's `expires` came.
     @discardableResult
-    public func checkDrift() async throws -> SyncRecord? {
-        guard var record = try await store.syncRecord(), record.status == .synced || record.status == .outOfSync,
-              let revision = loadedRevision, record.revision == revision.hex else { return nil }
-        let snapshot = try await store.readConfig()
-        guard !snapshot.rollouts.values.contains(where: { $0.state == .rollingOut }) else { return nil }
+    public func checkDrift(now: Date = Date()) async throws -> SyncRecord? {
+        guard let revision = loadedRevision else { return nil }
+        let due = manifests.desired.jobs.values.contains { job in
+            job.expires.map { $0 <= now && $0 > (expiriesHandledAt ?? .distantPast) } ?? false
+        }
+        if !due, !hostsMoved, let checked = driftCheckedAt, try await store.checkIndex() == checked { return nil }
+        hostsMoved = false
+        expiriesHandledAt = now
         let desired = manifests.desired
-        let plan = Planner.plan(desired: desired, actual: snapshot.state,
-                                base: PlanBase(kind: .cluster, revision: revision.hex, branch: branch,
-                                               checkIndex: snapshot.checkIndex),
-                                target: revision.hex)
-        guard !plan.isEmpty else {
-            guard record.status == .outOfSync else { return nil }
-            record.status = .synced
-            record.summary = "in sync with \(revision.short) again"
-            record.diagnostics = []
-            try await store.writeSyncRecord(record)
-            return record
-        }
-        let changes = PlanRenderer.text(plan, color: false).split(separator: "\n").map(String.init)
-            .filter { $0.hasPrefix("  ") && !$0.hasPrefix("    ") }
-        // Only tasks differ, no job or deployment: hosts joined or left a deployment's selector
-        // (or went UP). Placement follows the hosts whatever selfHeal says.
-        let placementOnly = plan.changes.allSatisfy { change in
-            if case .updateDeployment(_, _, let fields, _) = change { fields.isEmpty } else { false }
-        }
-        if (desired.settings.selfHeal || placementOnly) && plan.errors.isEmpty {
-            let staged = RolloutStaging.stage(plan, now: Date(), revision: revision.hex)
-            try await store.apply(staged, to: snapshot)
-            record.status = staged.rollouts.isEmpty ? .synced : .progressing
-            if placementOnly {
-                record.summary = "hosts joined or left: \(plan.tasks.count) task change(s) for \(revision.short)"
-                logger.info("hosts joined or left", metadata: ["git.revision": "\(revision.short)", "changes": "\(changes)"])
-            } else {
-                record.summary = "self-healed: \(plan.changes.count + plan.tasks.count) change(s) made outside git reverted to \(revision.short)"
-                logger.warning("drift from git reverted", metadata: ["git.revision": "\(revision.short)", "changes": "\(changes)"])
-                metrics.drifted()
+        let outcome = try await writer.change { snapshot in
+            guard var record = snapshot.syncRecord, record.lastAppliedRevision == revision.hex else { return .nothing }
+            // Rollouts under way are the planner's to leave alone (they follow host changes themselves).
+            let held = Planner.heldByFailedRollouts(desired: desired, actual: snapshot.state)
+            let (wanted, actual) = Planner.holding(held, desired: desired, actual: snapshot.state)
+            let base = PlanBase(kind: .cluster, revision: revision.hex, branch: branch, checkIndex: snapshot.checkIndex)
+            let drift = Planner.plan(desired: wanted, actual: actual, base: base, target: revision.hex, now: now,
+                                     revision: revision.hex)
+            // A refused later commit keeps its record: the drift check only acts on the cluster then.
+            let recording = ![.invalidManifests, .planRefused].contains(record.reason)
+            guard !drift.isEmpty else {
+                guard recording, record.status == .outOfSync else { return .nothing }
+                record.status = .synced
+                record.reason = .applied
+                record.summary = "in sync with \(revision.short) again"
+                record.changes = []
+                return .init(record: record.settled(by: snapshot.rollouts))
             }
-        } else {
+            let ownOnly = Planner.plan(desired: Planner.declaration(of: actual, settings: desired.settings), actual: actual,
+                                       base: base, target: revision.hex, now: now, revision: revision.hex)
+            let healing = desired.settings.selfHeal && drift.errors.isEmpty
+            let plan = healing ? drift : ownOnly
+            let expiring = desired.jobs.values.contains { job in job.expires.map { $0 <= now } ?? false
+                && snapshot.config.jobs[job.id] != nil }
+            let placementOnly = drift.changes.allSatisfy { change in
+                if case .updateDeployment(_, _, let fields, _) = change { fields.isEmpty } else { false }
+            }
+            guard recording else { return .init(plan: plan) }
+            record.changes = PlanOutline.entries(of: drift)
+            if healing || PlanOutline.entries(of: ownOnly) == record.changes {
+                record.status = .synced
+                if expiring {
+                    record.reason = .expired
+                    record.summary = "expired jobs undeployed and removed: " + drift.warnings.filter { $0.contains("expired") }.joined(separator: "; ")
+                } else if placementOnly {
+                    record.reason = .placement
+                    record.summary = "hosts joined or left: \(drift.tasks.count + drift.pending.count) task change(s) for \(revision.short)"
+                } else {
+                    record.reason = .selfHealed
+                    record.summary = "self-healed: \(record.changes.count) change(s) made outside git reverted to \(revision.short)"
+                }
+                return .init(plan: plan, record: record.settled(by: snapshot.rollouts.merging(plan.rollouts)))
+            }
             record.status = .outOfSync
+            record.reason = .drift
             record.summary = "drift: the cluster differs from \(revision.short) (selfHeal is off)"
+            return .init(plan: plan, record: record)
+        }
+        driftCheckedAt = outcome.checkIndex
+        guard let record = outcome.decision.record else { return nil }
+        let changes = record.changes.map { "\($0.action) \($0.host.map { "\($0) " } ?? "")\($0.subject)" }
+        switch record.reason {
+        case .drift:
             logger.warning("drift from git", metadata: ["git.revision": "\(revision.short)", "changes": "\(changes)"])
             metrics.drifted()
+        case .selfHealed:
+            logger.warning("drift from git reverted", metadata: ["git.revision": "\(revision.short)", "changes": "\(changes)"])
+            metrics.drifted()
+        case .placement, .expired:
+            logger.info("placement followed the cluster", metadata: ["git.revision": "\(revision.short)", "changes": "\(changes)"])
+        default: break
         }
-        record.diagnostics = changes
-        try await store.writeSyncRecord(record)
         return record
+    }
+
+    /// How long the leader waits between looks at the repository: `pollInterval` of the
+    /// applied revision's `helios.yaml`, else `fallback` (the master's `--poll`).
+    public func pollInterval(or fallback: Duration) -> Duration {
+        manifests.desired.settings.pollInterval.map { .milliseconds($0) } ?? fallback
+    }
+
+    /// Hosts registered, went UP or DOWN, or changed labels: the next drift check reads the cluster.
+    public func hostsChanged() {
+        hostsMoved = true
     }
 
     /// Syncs on every wakeup (the poll timer, a webhook) until they end or the task is
@@ -192,7 +256,7 @@ public actor GitSync {
     public func run(wakeups: AsyncStream<Void>) async {
         for await _ in wakeups {
             do {
-                if try await sync() == nil { try await checkDrift() }
+                if try await sync() == nil { try await checkDrift() } else { driftCheckedAt = nil }
             } catch is CancellationError {
                 return
             } catch {

@@ -91,15 +91,19 @@ public struct Master: Service {
                 group.addTask {
                     while true {
                         wake.yield()
-                        try await Task.sleep(for: interval)
+                        try await Task.sleep(for: await sync.pollInterval(or: interval))
                     }
                 }
                 group.addTask {
-                    // `POST /v1/sync` on any master: sync now.
+                    // `POST /v1/sync` on any master: sync now. Hosts changing: the next drift check reads them.
                     try await store.watchSyncRequests()
-                    for await event in events where HeliosStore.isSyncRequest(event) {
-                        wake.yield()
-                        try await store.watchSyncRequests()
+                    for await event in events {
+                        if HeliosStore.isHostChange(event) {
+                            await sync.hostsChanged()
+                        } else if HeliosStore.isSyncRequest(event) {
+                            wake.yield()
+                            try await store.watchSyncRequests()
+                        }
                     }
                 }
             }

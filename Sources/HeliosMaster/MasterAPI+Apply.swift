@@ -4,9 +4,10 @@ import HeliosModel
 import HeliosPlanner
 import HeliosStore
 import Hummingbird
+import Logging
 
-/// What `helios apply --master` sends: the manifests themselves, so the master loads them with
-/// the same diagnostics and plans against the cluster as it is now.
+/// What `helios apply --master` and `helios plan --master` send: the manifests themselves, so
+/// the master loads them with the same diagnostics and plans against the cluster as it is now.
 public struct ApplyRequest: Codable, Sendable {
     public struct File: Codable, Sendable {
         public let path: String
@@ -19,103 +20,126 @@ public struct ApplyRequest: Codable, Sendable {
     }
 
     public var files: [File]
-    /// The check index the client planned against (`--plan FILE`): stale → 409.
-    public var checkIndex: Int32?
-    /// The saved plan's JSON: applied only if planning again gives exactly it.
-    public var expectedPlan: String?
+    /// A plan saved by `helios plan --master URL --format json --out FILE`: applied only while the
+    /// cluster is at its check index and planning again gives the same writes (409 otherwise).
+    public var savedPlan: PlanDocument?
     /// Apply to a git-driven cluster anyway (it is then drift from git).
     public var force: Bool
 
-    public init(files: [File], checkIndex: Int32? = nil, expectedPlan: String? = nil, force: Bool = false) {
+    public init(files: [File], savedPlan: PlanDocument? = nil, force: Bool = false) {
         self.files = files
-        self.checkIndex = checkIndex
-        self.expectedPlan = expectedPlan
+        self.savedPlan = savedPlan
         self.force = force
     }
 }
 
-/// `POST /v1/plan` and `/v1/apply`'s reply: the plan, as `helios plan --format json` and text print it.
+/// `POST /v1/plan` and `/v1/apply`'s reply: the plan as data, as people read it, and the
+/// ZooKeeper writes it makes (made by the code that applies it).
 public struct ApplyReply: Codable, Sendable {
     public let applied: Bool
     public let checkIndex: Int32
-    public let plan: String
+    public let plan: PlanDocument
     public let text: String
+    /// The operations of the transaction that applies it, as `helios apply --dry-run` prints them.
+    public let writes: [String]
     /// The deployments whose rollout the apply started.
-    public var rollouts: [String] = []
+    public var rollouts: [String]
 
-    init(_ plan: Plan, at checkIndex: Int32, applied: Bool, rollouts: [String] = []) {
+    init(_ plan: Plan, to snapshot: ConfigSnapshot, applied: Bool) {
         self.applied = applied
-        self.checkIndex = checkIndex
-        self.plan = PlanRenderer.json(plan)
+        checkIndex = snapshot.checkIndex
+        self.plan = PlanDocument(plan)
         text = PlanRenderer.text(plan, color: false)
-        self.rollouts = rollouts
+        writes = plan.isEmpty ? [] : HeliosStore.operations(for: plan, to: snapshot).map(HeliosStore.describe)
+        rollouts = plan.rollouts.filter { $0.state == .rollingOut }.map(\.deployment)
     }
 }
 
 extension MasterAPI {
-    func addApply(to router: Router<BasicRequestContext>) {
+    func addApply(to router: Router<MasterContext>) {
         router.post("/v1/plan") { request, context -> Response in
             let body = try await request.decode(as: ApplyRequest.self, context: context)
-            switch try await plan(body) {
-            case .failure(let refusal): return refusal.response
-            case .success(let (plan, snapshot)):
-                return Self.json(ApplyReply(plan, at: snapshot.checkIndex, applied: false))
+            do {
+                let desired = try load(body)
+                let snapshot = try await store.readCluster()
+                return Self.json(ApplyReply(try plan(desired, against: snapshot, saved: body.savedPlan), to: snapshot, applied: false))
+            } catch let refusal as ResponseRefusal {
+                return refusal.response
             }
         }
         router.post("/v1/apply") { request, context -> Response in
             let body = try await request.decode(as: ApplyRequest.self, context: context)
-            if !body.force, let record = try await store.syncRecord() {
-                return Self.error("this cluster follows git (\(record.repo)): change it with a commit, "
-                                  + "or apply with --force (the change is then drift from git)", status: .conflict)
-            }
-            switch try await plan(body) {
-            case .failure(let refusal): return refusal.response
-            case .success(let (plan, snapshot)):
-                guard plan.errors.isEmpty else {
-                    return Self.json(ApplyReply(plan, at: snapshot.checkIndex, applied: false), status: .unprocessableContent)
+            do {
+                let desired = try load(body)
+                let outcome = try await ClusterWriter(store: store, logger: Logger(label: "helios.api")).change { snapshot in
+                    if !body.force, let record = snapshot.syncRecord {
+                        throw ResponseRefusal(Self.error("this cluster follows git (\(record.repo)): change it with a commit, "
+                                              + "or apply with --force (the change is then drift from git)", status: .conflict))
+                    }
+                    let planned = try plan(desired, against: snapshot, saved: body.savedPlan)
+                    guard planned.errors.isEmpty else {
+                        throw ResponseRefusal(Self.json(ApplyReply(planned, to: snapshot, applied: false), status: .unprocessableContent))
+                    }
+                    return .init(plan: planned)
                 }
-                let staged = RolloutStaging.stage(plan, now: Date(), revision: nil)
-                do {
-                    if !staged.isEmpty { try await store.apply(staged, to: snapshot) }
-                } catch HeliosStoreError.stale {
-                    return Self.error("the cluster changed while the plan was applied; plan again", status: .conflict)
-                }
-                return Self.json(ApplyReply(plan, at: snapshot.checkIndex, applied: !plan.isEmpty,
-                                            rollouts: staged.rollouts.map(\.deployment)))
+                let applied = outcome.decision.plan!
+                return Self.json(ApplyReply(applied, to: outcome.snapshot, applied: !applied.isEmpty))
+            } catch let refusal as ResponseRefusal {
+                return refusal.response
+            } catch HeliosStoreError.stale {
+                return Self.error("the cluster kept changing while the plan was applied; plan again", status: .conflict)
             }
         }
     }
 
-    /// Loads the manifests and plans them against the cluster now; a refusal is the response to send.
-    private func plan(_ body: ApplyRequest) async throws -> Result<(Plan, ConfigSnapshot), ResponseRefusal> {
+    /// The manifests of a request, or the refusal with their diagnostics.
+    private func load(_ body: ApplyRequest) throws -> DesiredState {
         let files = body.files.map { ManifestFile(path: $0.path, content: Data($0.content.utf8)) }
-        let desired: DesiredState
         switch ManifestLoader.load(files) {
-        case .success(let loaded): desired = loaded
+        case .success(let loaded): return loaded
         case .failure(let error):
-            return .failure(ResponseRefusal(Self.json(["error": "the manifests are invalid; nothing planned",
-                                                       "diagnostics": error.description], status: .unprocessableContent)))
+            throw ResponseRefusal(Self.json(["error": "the manifests are invalid; nothing planned",
+                                             "diagnostics": error.description], status: .unprocessableContent))
         }
-        let snapshot = try await store.readConfig()
-        if let expected = body.checkIndex, expected != snapshot.checkIndex {
-            return .failure(ResponseRefusal(Self.error(
-                "the plan is stale: it was made at check index \(expected), the cluster is at "
-                    + "\(snapshot.checkIndex); plan again", status: .conflict)))
+    }
+
+    /// The plan of `desired` against `snapshot`; refused when it has errors, or when a saved plan
+    /// is stale (the check index moved) or differs from it in content.
+    private func plan(_ desired: DesiredState, against snapshot: ConfigSnapshot, saved: PlanDocument?) throws -> Plan {
+        if let saved {
+            guard let planned = saved.base.checkIndex else {
+                throw ResponseRefusal(Self.error("the saved plan was not made against a cluster: save one with "
+                                                 + "`helios plan --master URL --format json --out FILE`", status: .badRequest))
+            }
+            guard planned == snapshot.checkIndex else {
+                throw ResponseRefusal(Self.error("the plan is stale: it was made at check index \(planned), the cluster is at "
+                                                 + "\(snapshot.checkIndex); plan again", status: .conflict))
+            }
         }
         let plan = Planner.plan(desired: desired, actual: snapshot.state,
-                                base: PlanBase(kind: .cluster, revision: snapshot.state.revision,
-                                               checkIndex: snapshot.checkIndex),
-                                target: "cli")
-        if let expected = body.expectedPlan, expected != PlanRenderer.json(plan) {
-            return .failure(ResponseRefusal(Self.error("planning again does not give the saved plan; plan again",
-                                                       status: .conflict)))
+                                base: PlanBase(kind: .cluster, revision: snapshot.state.revision, checkIndex: snapshot.checkIndex),
+                                target: "cli", now: Date())
+        if let saved, !PlanDocument(plan).hasSameContent(as: saved) {
+            throw ResponseRefusal(Self.error("planning again does not give the saved plan's changes; plan again", status: .conflict))
         }
-        return .success((plan, snapshot))
+        return plan
     }
 }
 
-/// A response that refuses a request (an `Error`, to travel in a `Result`).
+/// A response that refuses a request (an `Error`, to travel out of a decision).
 struct ResponseRefusal: Error {
     let response: Response
     init(_ response: Response) { self.response = response }
+}
+
+/// The master's request context: a manifest set as large as a repository may be
+/// (`ManifestLoader.maxRepositoryBytes`) fits in one request, with room for JSON's escapes.
+struct MasterContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+    }
+
+    var maxUploadSize: Int { 2 * ManifestLoader.maxRepositoryBytes }
 }

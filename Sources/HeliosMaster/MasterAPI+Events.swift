@@ -9,7 +9,7 @@ import Hummingbird
 extension MasterAPI {
     static let eventInterval: Duration = .milliseconds(250)
 
-    func addEvents(to router: Router<BasicRequestContext>) {
+    func addEvents(to router: Router<MasterContext>) {
         router.get("/v1/events") { _, _ -> Response in
             let store = self.store
             return Response(
@@ -26,7 +26,7 @@ extension MasterAPI {
                             if data != lastSync { events += Self.event("sync", data) }
                             lastSync = data
                         }
-                        for rollout in try await store.rolloutStatuses() {
+                        for rollout in try await store.rolloutStatuses().values {
                             let data = CanonicalJSON.encode(rollout)
                             if lastRollouts[rollout.deployment] != data { events += Self.event("rollout", data) }
                             lastRollouts[rollout.deployment] = data

@@ -6,37 +6,37 @@ import Hummingbird
 /// The read side of the API: the cluster as ZooKeeper holds it, for `helios status`, `hosts`,
 /// `jobs`, `deployments` and `history`.
 extension MasterAPI {
-    func addReads(to router: Router<BasicRequestContext>) {
+    func addReads(to router: Router<MasterContext>) {
         router.get("/v1/state") { _, _ -> Response in
-            Self.json(try await store.readConfig().state)
+            Self.json(try await store.readCluster().state)
         }
         router.get("/v1/hosts") { _, _ -> Response in
-            let state = try await store.readConfig().state
+            let state = try await store.readCluster().state
             // Hosts that registered, and hosts tasks name whose agent never came.
             let names = Set(state.hosts.keys).union(state.config.tasks.keys)
             return Self.json(names.sorted().map { HostReply(name: $0, state: state) })
         }
         router.get("/v1/hosts/:name") { _, context -> Response in
             let name = try context.parameters.require("name")
-            let state = try await store.readConfig().state
+            let state = try await store.readCluster().state
             guard state.hosts[name] != nil || state.config.tasks[name] != nil else {
                 return Self.error("no host \(name)", status: .notFound)
             }
             return Self.json(HostReply(name: name, state: state))
         }
         router.get("/v1/jobs") { _, _ -> Response in
-            let state = try await store.readConfig().state
+            let state = try await store.readCluster().state
             return Self.json(state.config.jobs.keys.sorted().map { JobReply(id: $0, state: state) })
         }
         router.get("/v1/jobs/:id") { _, context -> Response in
-            let state = try await store.readConfig().state
+            let state = try await store.readCluster().state
             guard let id = JobID(try context.parameters.require("id")), state.config.jobs[id] != nil else {
                 return Self.error("no job \(try context.parameters.require("id"))", status: .notFound)
             }
             return Self.json(JobReply(id: id, state: state))
         }
         router.get("/v1/jobs/:id/history") { _, context -> Response in
-            let state = try await store.readConfig().state
+            let state = try await store.readCluster().state
             guard let id = JobID(try context.parameters.require("id")), state.config.jobs[id] != nil else {
                 return Self.error("no job \(try context.parameters.require("id"))", status: .notFound)
             }
@@ -47,12 +47,12 @@ extension MasterAPI {
             return Self.json(history)
         }
         router.get("/v1/deployments") { _, _ -> Response in
-            let snapshot = try await store.readConfig()
+            let snapshot = try await store.readCluster()
             return Self.json(snapshot.config.deployments.keys.sorted().map { DeploymentReply(name: $0, snapshot: snapshot) })
         }
         router.get("/v1/deployments/:name") { _, context -> Response in
             let name = try context.parameters.require("name")
-            let snapshot = try await store.readConfig()
+            let snapshot = try await store.readCluster()
             guard snapshot.config.deployments[name] != nil else { return Self.error("no deployment \(name)", status: .notFound) }
             return Self.json(DeploymentReply(name: name, snapshot: snapshot))
         }

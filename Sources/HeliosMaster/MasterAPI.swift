@@ -10,15 +10,15 @@ struct MasterAPI: Sendable {
     let leadership: Leadership
     var metrics: MasterMetrics { leadership.metrics }
 
-    func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    func router() -> Router<MasterContext> {
+        let router = Router(context: MasterContext.self)
         router.add(middleware: JSONErrors())
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/metrics") { _, _ -> Response in
             let start = ContinuousClock.now
             if (try? await store.session.exists("/")) != nil { metrics.zooKeeperAnswered(in: .now - start) }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                            body: .init(byteBuffer: ByteBuffer(string: metrics.render(rollouts: (try? await store.rolloutStatuses()) ?? []))))
+                            body: .init(byteBuffer: ByteBuffer(string: metrics.render(rollouts: Array(((try? await store.rolloutStatuses()) ?? [:]).values)))))
         }
         router.get("/v1/sync") { _, _ -> Response in
             guard let record = try await store.syncRecord() else {
@@ -68,8 +68,8 @@ struct MastersReply: Encodable {
 /// Every failure as `{"error": …}`: an HTTP error with its status, ZooKeeper unreachable as 503,
 /// anything else as 500.
 struct JSONErrors: RouterMiddleware {
-    func handle(_ request: Request, context: BasicRequestContext,
-                next: (Request, BasicRequestContext) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: MasterContext,
+                next: (Request, MasterContext) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as HTTPError {

@@ -39,18 +39,22 @@ public struct ClusterState: Sendable, Equatable, Codable {
     public var revision: String?
     /// What each host's agent last reported of its tasks: host → job → status.
     public var statuses: [String: [JobID: TaskStatus]]
+    /// Each deployment's rollout, as the leader last wrote it, by deployment name.
+    public var rollouts: [String: RolloutStatus]
 
     public init(config: ClusterConfig = ClusterConfig(), hosts: [String: HostState] = [:],
-                checkIndex: Int32? = nil, revision: String? = nil, statuses: [String: [JobID: TaskStatus]] = [:]) {
+                checkIndex: Int32? = nil, revision: String? = nil, statuses: [String: [JobID: TaskStatus]] = [:],
+                rollouts: [String: RolloutStatus] = [:]) {
         self.config = config
         self.hosts = hosts
         self.checkIndex = checkIndex
         self.revision = revision
         self.statuses = statuses
+        self.rollouts = rollouts
     }
 
     enum CodingKeys: String, CodingKey {
-        case formatVersion, jobs, deployments, tasks, hosts, checkIndex, revision, statuses
+        case formatVersion, jobs, deployments, tasks, hosts, checkIndex, revision, statuses, rollouts
     }
 
     public init(from decoder: any Decoder) throws {
@@ -72,6 +76,8 @@ public struct ClusterState: Sendable, Equatable, Codable {
         revision = try values.decodeIfPresent(String.self, forKey: .revision)
         let statuses = try values.decodeIfPresent([String: [TaskStatus]].self, forKey: .statuses) ?? [:]
         self.statuses = statuses.mapValues { Dictionary($0.map { ($0.jobID, $0) }, uniquingKeysWith: { first, _ in first }) }
+        let rollouts = try values.decodeIfPresent([RolloutStatus].self, forKey: .rollouts) ?? []
+        self.rollouts = Dictionary(rollouts.map { ($0.deployment, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -85,6 +91,9 @@ public struct ClusterState: Sendable, Equatable, Codable {
         try values.encodeIfPresent(revision, forKey: .revision)
         if !statuses.isEmpty {
             try values.encode(statuses.mapValues { $0.values.sorted { $0.jobID < $1.jobID } }, forKey: .statuses)
+        }
+        if !rollouts.isEmpty {
+            try values.encode(rollouts.values.sorted { $0.deployment < $1.deployment }, forKey: .rollouts)
         }
     }
 }

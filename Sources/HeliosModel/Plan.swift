@@ -1,5 +1,9 @@
 /// What applying a desired state to a cluster changes: computed by the pure planner,
 /// rendered for people and machines, applied by the store in one transaction.
+///
+/// It is what the master writes: `tasks` and `rollouts` are written now; a rollout's later
+/// batches are `pending` (the leader writes them batch by batch, `Rollouts.advance`), and so is
+/// the removal of a job a rollout still needs (`removeJob(_, afterRollout: true)`).
 public struct Plan: Sendable, Equatable {
     /// The version of the JSON form (`docs/plan-format.md`).
     public static let formatVersion = 1
@@ -10,8 +14,11 @@ public struct Plan: Sendable, Equatable {
     public var target: String
     /// The changes people review, in the order they are applied.
     public var changes: [PlanChange]
-    /// The per-host task assignments the changes cause.
+    /// The per-host task writes made now: what the changes cause at once, and the first batch
+    /// of each rollout.
     public var tasks: [TaskChange]
+    /// The task writes later batches make, once the batch before is healthy.
+    public var pending: [TaskChange]
     /// Rollouts started or moved on by this plan, written with it (`/status/deployments`).
     public var rollouts: [RolloutStatus]
     public var warnings: [String]
@@ -19,11 +26,13 @@ public struct Plan: Sendable, Equatable {
     public var errors: [String]
 
     public init(base: PlanBase, target: String, changes: [PlanChange], tasks: [TaskChange],
-                rollouts: [RolloutStatus] = [], warnings: [String] = [], errors: [String] = []) {
+                pending: [TaskChange] = [], rollouts: [RolloutStatus] = [], warnings: [String] = [],
+                errors: [String] = []) {
         self.base = base
         self.target = target
         self.changes = changes
         self.tasks = tasks
+        self.pending = pending
         self.rollouts = rollouts
         self.warnings = warnings
         self.errors = errors
@@ -92,7 +101,7 @@ public enum PlanChange: Sendable, Equatable {
     case createDeployment(Deployment, rollout: Rollout)
     case updateDeployment(old: Deployment, new: Deployment, fields: [FieldChange], rollout: Rollout?)
     case removeDeployment(Deployment, rollout: Rollout)
-    /// `afterRollout`: a deployment still runs the job until its rollout is done.
+    /// `afterRollout`: a rollout still needs the job; the leader removes it when the rollout is done.
     case removeJob(JobID, afterRollout: Bool)
 }
 
@@ -116,10 +125,29 @@ public struct FieldChange: Sendable, Equatable, Codable {
 public struct Rollout: Sendable, Equatable, Codable {
     public var parallelism: Int
     public var batches: [[RolloutStep]]
+    /// Hosts written at once without waiting for them: DOWN or not registered.
+    public var skipped: [RolloutStep]
 
-    public init(parallelism: Int, batches: [[RolloutStep]]) {
+    public init(parallelism: Int, batches: [[RolloutStep]], skipped: [RolloutStep] = []) {
         self.parallelism = parallelism
         self.batches = batches
+        self.skipped = skipped
+    }
+
+    enum CodingKeys: String, CodingKey { case parallelism, batches, skipped }
+
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(parallelism: try values.decode(Int.self, forKey: .parallelism),
+                  batches: try values.decode([[RolloutStep]].self, forKey: .batches),
+                  skipped: try values.decodeIfPresent([RolloutStep].self, forKey: .skipped) ?? [])
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var values = encoder.container(keyedBy: CodingKeys.self)
+        try values.encode(parallelism, forKey: .parallelism)
+        try values.encode(batches, forKey: .batches)
+        if !skipped.isEmpty { try values.encode(skipped, forKey: .skipped) }
     }
 }
 

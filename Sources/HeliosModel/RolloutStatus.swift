@@ -1,13 +1,17 @@
 import Foundation
 
-/// Where a deployment's rollout stands (`/status/deployments/<name>`): the master's rollout
-/// controller moves it batch by batch, each batch gated on its hosts running the new job.
+/// Where a deployment's rollout stands (`/status/deployments/<name>`). Everything a leader needs
+/// to move it on is here, so a master that takes over carries on where the last one stopped:
+/// the batches, the batch in progress and when it began, which of its hosts were seen healthy
+/// and since when (`minHealthy`), the hosts skipped while DOWN, and the jobs to remove at the end.
 public struct RolloutStatus: Sendable, Equatable, Codable {
     public enum State: String, Sendable, Codable {
         case rollingOut = "ROLLING_OUT"
         case done = "DONE"
         case failed = "FAILED"
         case rolledBack = "ROLLED_BACK"
+        /// Ended by another change to the deployment (stopped, removed, given a job no rollout brings).
+        case superseded = "SUPERSEDED"
     }
 
     public var deployment: String
@@ -16,19 +20,29 @@ public struct RolloutStatus: Sendable, Equatable, Codable {
     public var jobID: JobID
     /// The job the deployment ran before: what a rollback returns to.
     public var previousJobID: JobID?
-    /// Hosts, batch by batch, in rollout order.
+    /// Hosts, batch by batch, in rollout order. DOWN hosts take no batch: they are `skipped`.
     public var batches: [[String]]
     /// The batch in progress (or the last one, once ended).
     public var batch: Int
     /// When the batch in progress was written: its `timeout` counts from here.
     public var batchStartedAt: Date
+    /// Hosts of the batch in progress seen RUNNING (healthy), and since when: `minHealthy` counts from here.
+    public var healthySince: [String: Date]
+    /// Hosts given the new job without waiting for them: DOWN (or never registered) when their
+    /// turn came. Their agents converge once they are UP.
+    public var skipped: [String]
+    /// Jobs git no longer declares that the rollout still needed: removed once it is done.
+    public var retiring: [JobID]
     /// The revision whose sync started the rollout, when git drives the cluster.
     public var revision: String?
-    /// Why it failed, naming the host.
+    /// Why it failed or was superseded, naming the host.
     public var error: String?
+    /// When it ended.
+    public var endedAt: Date?
 
     public init(deployment: String, state: State, jobID: JobID, previousJobID: JobID?, batches: [[String]],
-                batch: Int = 0, batchStartedAt: Date, revision: String? = nil, error: String? = nil) {
+                batch: Int = 0, batchStartedAt: Date, healthySince: [String: Date] = [:], skipped: [String] = [],
+                retiring: [JobID] = [], revision: String? = nil, error: String? = nil, endedAt: Date? = nil) {
         self.deployment = deployment
         self.state = state
         self.jobID = jobID
@@ -36,12 +50,49 @@ public struct RolloutStatus: Sendable, Equatable, Codable {
         self.batches = batches
         self.batch = batch
         self.batchStartedAt = batchStartedAt
+        self.healthySince = healthySince
+        self.skipped = skipped
+        self.retiring = retiring
         self.revision = revision
         self.error = error
+        self.endedAt = endedAt
     }
+
+    /// True once the rollout ended, whichever way.
+    public var hasEnded: Bool { state != .rollingOut }
+
+    /// True when it ended badly: the deployment does not run what it was asked to.
+    public var hasFailed: Bool { state == .failed || state == .rolledBack }
 
     enum CodingKeys: String, CodingKey {
         case deployment, state, jobID = "jobId", previousJobID = "previousJobId", batches, batch, batchStartedAt,
-             revision, error
+             healthySince, skipped, retiring, revision, error, endedAt
+    }
+
+    /// Fields added later default when absent: statuses an older Helios wrote still read.
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(deployment: try values.decode(String.self, forKey: .deployment),
+                  state: try values.decode(State.self, forKey: .state),
+                  jobID: try values.decode(JobID.self, forKey: .jobID),
+                  previousJobID: try values.decodeIfPresent(JobID.self, forKey: .previousJobID),
+                  batches: try values.decode([[String]].self, forKey: .batches),
+                  batch: try values.decodeIfPresent(Int.self, forKey: .batch) ?? 0,
+                  batchStartedAt: try values.decode(Date.self, forKey: .batchStartedAt),
+                  healthySince: try values.decodeIfPresent([String: Date].self, forKey: .healthySince) ?? [:],
+                  skipped: try values.decodeIfPresent([String].self, forKey: .skipped) ?? [],
+                  retiring: try values.decodeIfPresent([JobID].self, forKey: .retiring) ?? [],
+                  revision: try values.decodeIfPresent(String.self, forKey: .revision),
+                  error: try values.decodeIfPresent(String.self, forKey: .error),
+                  endedAt: try values.decodeIfPresent(Date.self, forKey: .endedAt))
+    }
+}
+
+extension Dictionary where Key == String, Value == RolloutStatus {
+    /// The rollouts by deployment once `statuses` are written over them.
+    public func merging(_ statuses: [RolloutStatus]) -> [String: RolloutStatus] {
+        var result = self
+        for status in statuses { result[status.deployment] = status }
+        return result
     }
 }

@@ -7,11 +7,11 @@ public struct SyncSettings: Sendable, Equatable, Codable {
     public var maxPrune: PruneLimit
     /// Revert changes not made from git at the next sync.
     public var selfHeal: Bool
-    /// Milliseconds.
-    public var pollInterval: Int64
+    /// Milliseconds between the leader's looks at the repository; nil: the master's `--poll`.
+    public var pollInterval: Int64?
 
     public init(paths: [String] = [], prune: Bool = true, maxPrune: PruneLimit = .percent(50),
-                selfHeal: Bool = true, pollInterval: Int64 = 5_000) {
+                selfHeal: Bool = true, pollInterval: Int64? = nil) {
         self.paths = paths
         self.prune = prune
         self.maxPrune = maxPrune

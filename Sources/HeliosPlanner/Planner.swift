@@ -1,21 +1,30 @@
+import Foundation
 import HeliosModel
 
 /// The pure planner: from what git declares and what the cluster holds to the changes that
-/// make the cluster match. No I/O, no clock: the same inputs give byte-identical plans.
+/// make the cluster match, as the master writes them (`Rollouts.stage`). No I/O; the clock
+/// comes in as `now`: the same inputs give byte-identical plans.
 public enum Planner {
-    public static func plan(desired: DesiredState, actual: ClusterState,
-                            base: PlanBase, target: String) -> Plan {
-        plan(desired: desired, actual: actual, deploymentCount: actual.config.deployments.count, base: base, target: target)
+    /// The plan that takes `actual` to `desired`. `now` is when it is applied (a rollout's first
+    /// batch starts then; a job whose `expires` is past is undeployed and removed); `revision`
+    /// names the git revision the rollouts it starts belong to.
+    public static func plan(desired: DesiredState, actual: ClusterState, base: PlanBase, target: String,
+                            now: Date, revision: String? = nil) -> Plan {
+        let full = plan(desired: desired, actual: actual, deploymentCount: actual.config.deployments.count,
+                        base: base, target: target, now: now)
+        return Rollouts.stage(full, actual: actual, now: now, revision: revision)
     }
 
     /// The plan for what `change` touches, when the cluster otherwise holds what `desired`
-    /// declares: the plan `plan(desired:actual:base:target:)` gives, at the cost of the change's
+    /// declares: the plan `plan(desired:actual:base:target:now:)` gives, at the cost of the change's
     /// size rather than the cluster's. The master uses it for a commit after one it applied,
     /// while the cluster's configuration and hosts have not changed in between; a change of
     /// the sync settings plans in full. Warnings only concern what the change touches.
     public static func plan(desired: DesiredState, actual: ClusterState, change: DesiredChange,
-                            base: PlanBase, target: String) -> Plan {
-        guard !change.settings else { return plan(desired: desired, actual: actual, base: base, target: target) }
+                            base: PlanBase, target: String, now: Date, revision: String? = nil) -> Plan {
+        guard !change.settings else {
+            return plan(desired: desired, actual: actual, base: base, target: target, now: now, revision: revision)
+        }
         let config = actual.config
         // Deployments sharing a job with a changed one: on a host both target, the first by name runs it.
         var names = change.deployments
@@ -45,25 +54,103 @@ public enum Planner {
             current.jobs[id] = config.jobs[id]
             wanted.jobs[id] = desired.jobs[id]
         }
-        return plan(desired: wanted, actual: ClusterState(config: current, hosts: actual.hosts),
-                    deploymentCount: config.deployments.count, base: base, target: target)
+        let narrowed = ClusterState(config: current, hosts: actual.hosts, checkIndex: actual.checkIndex,
+                                    revision: actual.revision, rollouts: actual.rollouts.filter { names.contains($0.key) })
+        let full = plan(desired: wanted, actual: narrowed, deploymentCount: config.deployments.count,
+                        base: base, target: target, now: now)
+        return Rollouts.stage(full, actual: narrowed, now: now, revision: revision)
+    }
+
+    /// What the cluster declares of itself: its jobs and deployments as desired. Planned against
+    /// the cluster, it gives only what follows from the cluster alone: tasks for hosts that
+    /// joined or left a selector, and the removal of expired jobs.
+    public static func declaration(of cluster: ClusterState, settings: SyncSettings = SyncSettings()) -> DesiredState {
+        DesiredState(jobs: cluster.config.jobs, deployments: cluster.config.deployments, settings: settings)
+    }
+
+    /// Deployments whose last rollout failed (or was rolled back) and which `desired` still
+    /// declares as that rollout had them: the same job, the same configuration otherwise. They are
+    /// held where the cluster has them: rolling the known-bad job out again takes a change to
+    /// the deployment or its job, not an unrelated commit or a drift check.
+    public static func heldByFailedRollouts(desired: DesiredState, actual: ClusterState) -> Set<String> {
+        var held: Set<String> = []
+        for (name, status) in actual.rollouts where status.hasFailed {
+            guard let wanted = desired.deployments[name], wanted.jobID == status.jobID,
+                  var current = actual.config.deployments[name] else { continue }
+            current.jobID = status.jobID // a rollback changed only the job
+            if current.sameConfiguration(as: wanted) { held.insert(name) }
+        }
+        return held
+    }
+
+    /// What a plan says of deployments held by failed rollouts.
+    public static func heldWarnings(_ held: Set<String>, actual: ClusterState) -> [String] {
+        held.sorted().compactMap { name in
+            guard let status = actual.rollouts[name] else { return nil }
+            return "deployment '\(name)' is held: its rollout to \(status.jobID.nameAndVersion) "
+                + "\(status.state == .rolledBack ? "was rolled back" : "failed"); change the deployment or its job to try again"
+        }
+    }
+
+    /// `desired` and `actual` without the deployments `held`: a plan of the two leaves those
+    /// deployments, their tasks and the jobs only they use exactly as the cluster has them.
+    public static func holding(_ held: Set<String>, desired: DesiredState, actual: ClusterState) -> (DesiredState, ClusterState) {
+        guard !held.isEmpty else { return (desired, actual) }
+        var desired = desired, actual = actual
+        var heldJobs: Set<JobID> = [], otherJobs: Set<JobID> = []
+        for (name, deployment) in desired.deployments { if held.contains(name) { heldJobs.insert(deployment.jobID) } else { otherJobs.insert(deployment.jobID) } }
+        for (name, deployment) in actual.config.deployments { if held.contains(name) { heldJobs.insert(deployment.jobID) } else { otherJobs.insert(deployment.jobID) } }
+        for (host, tasks) in actual.config.tasks {
+            for (id, task) in tasks {
+                guard held.contains(task.deployment) else { otherJobs.insert(id); continue }
+                heldJobs.insert(id)
+                actual.config.tasks[host]?[id] = nil
+            }
+            if actual.config.tasks[host]?.isEmpty == true { actual.config.tasks[host] = nil }
+        }
+        for name in held {
+            desired.deployments[name] = nil
+            actual.config.deployments[name] = nil
+        }
+        for id in heldJobs.subtracting(otherJobs) {
+            desired.jobs[id] = nil
+            actual.config.jobs[id] = nil
+        }
+        actual.rollouts = actual.rollouts.filter { !held.contains($0.key) }
+        return (desired, actual)
     }
 
     /// The plan; `deploymentCount`: how many deployments the whole cluster holds, for `maxPrune`.
-    private static func plan(desired: DesiredState, actual: ClusterState, deploymentCount: Int,
-                             base: PlanBase, target: String) -> Plan {
+    private static func plan(desired declared: DesiredState, actual: ClusterState, deploymentCount: Int,
+                             base: PlanBase, target: String, now: Date) -> Plan {
         let config = actual.config
         var warnings: [String] = []
         var errors: [String] = []
+
+        // Expired jobs are undeployed and removed, with every deployment that runs them.
+        var desired = declared
+        var expiredDeployments: Set<String> = []
+        for (id, job) in declared.jobs.sorted(by: { $0.key < $1.key }) {
+            guard let expires = job.expires, expires <= now else { continue }
+            desired.jobs[id] = nil
+            let users = declared.deployments.values.filter { $0.jobID == id }.map(\.name).sorted()
+            for name in users { desired.deployments[name] = nil }
+            expiredDeployments.formUnion(users)
+            warnings.append("job '\(id.nameAndVersion)' expired at \(expires.formatted(.iso8601)): undeployed and removed"
+                + (users.isEmpty ? "" : " (deployment \(users.joined(separator: ", ")))"))
+        }
 
         // Deployments git no longer declares: pruned, unless protected, prune is off, or
         // there are more of them than maxPrune allows.
         let undeclared = config.deployments.keys.filter { desired.deployments[$0] == nil }.sorted()
         var kept: [String: Deployment] = [:]
         var pruned: [Deployment] = []
+        var expiring: [Deployment] = []
         for name in undeclared {
             let deployment = config.deployments[name]!
-            if deployment.protect {
+            if expiredDeployments.contains(name) {
+                expiring.append(deployment)
+            } else if deployment.protect {
                 warnings.append("deployment '\(name)' is protected: kept although git no longer declares it")
                 kept[name] = deployment
             } else if !desired.settings.prune {
@@ -82,8 +169,14 @@ public enum Planner {
         // The deployments the cluster will hold, and the tasks they assign, per deployment.
         var wanted = desired.deployments
         for (name, deployment) in kept { wanted[name] = deployment }
-        let wantedByDeployment = tasks(of: wanted, hosts: actual.hosts)
+        var wantedByDeployment = tasks(of: wanted, hosts: actual.hosts)
         let currentByDeployment = byDeployment(config.tasks)
+        // A rollout under way of the job still wanted keeps its hosts: it moves them batch by
+        // batch (and follows host changes), whatever else a plan changes meanwhile.
+        for (name, status) in actual.rollouts where status.state == .rollingOut {
+            guard let deployment = wanted[name], deployment.jobID == status.jobID, deployment.goal == .start else { continue }
+            wantedByDeployment[name] = currentByDeployment[name] ?? [:]
+        }
 
         var changes: [PlanChange] = []
         // Jobs: new ones first, each diffed against the job it succeeds: the same name and
@@ -117,8 +210,9 @@ public enum Planner {
                 warnings.append("deployment '\(name)': selector \(selector) matches no known host")
             }
             // Sorted only when a host is down: this runs for every deployment of every plan.
-            for host in (wantedByDeployment[name] ?? [:]).keys.filter({ actual.hosts[$0]?.up == false }).sorted() {
-                warnings.append("deployment '\(name)': host \(host) is DOWN; its rollout skips it until it is UP")
+            for host in (wantedByDeployment[name] ?? [:]).keys.filter({ actual.hosts[$0]?.up != true }).sorted() {
+                let state = actual.hosts[host] == nil ? "not registered" : "DOWN"
+                warnings.append("deployment '\(name)': host \(host) is \(state); its task is written and its rollout skips it")
             }
             let steps = rollout(options: new.rollout, from: currentByDeployment[name] ?? [:], to: wantedByDeployment[name] ?? [:])
             guard let old = config.deployments[name] else {
@@ -130,15 +224,15 @@ public enum Planner {
             changes.append(.updateDeployment(old: old, new: new, fields: fields,
                                              rollout: steps.batches.isEmpty ? nil : steps))
         }
-        for deployment in pruned {
+        for deployment in pruned + expiring {
             changes.append(.removeDeployment(deployment, rollout: rollout(
                 options: deployment.rollout, from: currentByDeployment[deployment.name] ?? [:], to: [:])))
         }
         // Jobs no deployment uses any more and git no longer declares.
-        let used = Set(wanted.values.map(\.jobID))
+        var used = Set(wanted.values.map(\.jobID))
+        for assigned in wantedByDeployment.values { for task in assigned.values { used.insert(task.jobID) } }
         for id in config.jobs.keys.sorted() where desired.jobs[id] == nil && !used.contains(id) {
-            let running = config.tasks.values.contains { $0[id] != nil }
-            changes.append(.removeJob(id, afterRollout: running))
+            changes.append(.removeJob(id, afterRollout: false)) // staging says whether a rollout still needs it
         }
 
         return Plan(base: base, target: target, changes: changes,
@@ -148,13 +242,22 @@ public enum Planner {
 
     /// The cluster that holds exactly `desired` on `hosts`: what applying its plan to an empty
     /// cluster leaves. Offline (`helios plan --base`), no host's labels are known, so selectors
-    /// match no host and only named hosts get tasks.
-    public static func cluster(declaring desired: DesiredState, hosts: [String: HostState] = [:]) -> ClusterState {
+    /// match no host and only named hosts get tasks; without `hosts`, the named hosts are taken
+    /// to be UP.
+    public static func cluster(declaring desired: DesiredState, hosts: [String: HostState]? = nil) -> ClusterState {
+        let hosts = hosts ?? namedHosts(of: desired)
         var config = ClusterConfig(jobs: desired.jobs, deployments: desired.deployments)
         for assigned in tasks(of: desired.deployments, hosts: hosts).values {
             for (host, task) in assigned { config.tasks[host, default: [:]][task.jobID] = task }
         }
         return ClusterState(config: config, hosts: hosts)
+    }
+
+    /// The hosts `desired` names explicitly, as UP hosts without labels: what an offline plan assumes.
+    public static func namedHosts(of desired: DesiredState) -> [String: HostState] {
+        var hosts: [String: HostState] = [:]
+        for deployment in desired.deployments.values { for host in deployment.hosts { hosts[host] = HostState() } }
+        return hosts
     }
 
     /// deployment → host → task, as `deployments` assign them on `hosts`. When two deployments

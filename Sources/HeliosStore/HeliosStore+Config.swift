@@ -10,15 +10,21 @@ public struct ConfigSnapshot: Sendable {
     public var checkIndex: Int32 { state.checkIndex ?? 0 }
     /// Hosts whose `/config/hosts/<host>/jobs` node exists.
     public var hostDirectories: Set<String>
-    /// Each deployment's rollout, as the master's rollout controller last wrote it.
-    public var rollouts: [String: RolloutStatus]
+    /// The master's sync record, and the version of its node (-1: there is none): it is
+    /// written with a check of that version, so two writers never lose each other's record.
+    public var syncRecord: SyncRecord?
+    public var syncRecordVersion: Int32
 
     public var config: ClusterConfig { state.config }
+    /// Each deployment's rollout, as the leader last wrote it.
+    public var rollouts: [String: RolloutStatus] { state.rollouts }
 
-    public init(state: ClusterState, hostDirectories: Set<String>, rollouts: [String: RolloutStatus] = [:]) {
+    public init(state: ClusterState, hostDirectories: Set<String>, syncRecord: SyncRecord? = nil,
+                syncRecordVersion: Int32 = -1) {
         self.state = state
         self.hostDirectories = hostDirectories
-        self.rollouts = rollouts
+        self.syncRecord = syncRecord
+        self.syncRecordVersion = syncRecordVersion
     }
 }
 
@@ -26,7 +32,7 @@ extension HeliosStore {
     /// Reads everything under `/config` and what agents report of their hosts and tasks, as of one
     /// check index: a plan applied meanwhile makes it read again, and a committed journal is
     /// finished first, so the snapshot never holds half a plan. Reads are pipelined.
-    public func readConfig() async throws -> ConfigSnapshot {
+    public func readCluster() async throws -> ConfigSnapshot {
         while true {
             let checkIndex = try await session.get(Paths.configVersion).stat.version
             try await finishJournals(checkIndex: checkIndex)
@@ -42,33 +48,39 @@ extension HeliosStore {
             let hostDirectories = try await children(Paths.configHosts)
             let tasks = try await concurrently(hostDirectories, window: 64) { try await self.tasks(of: $0) }
             for (host, tasks) in zip(hostDirectories, tasks) where !tasks.isEmpty { config.tasks[host] = tasks }
-            let hostNames = try await children(Paths.statusHosts)
+            // Watched: a host registering, going UP or DOWN, or changing labels is a `hostsChanged` event.
+            let hostNames = try await children(Paths.statusHosts, watch: true)
             let hosts = try await concurrently(hostNames, window: 64) { host in
-                HostState(labels: try await self.decode([String: String].self, at: Paths.hostLabels(host)) ?? [:],
-                          up: try await self.isUp(host))
+                HostState(labels: try await self.decode([String: String].self, at: Paths.hostLabels(host), watch: true) ?? [:],
+                          up: try await self.session.exists(Paths.hostUp(host), watch: true) != nil)
             }
             let statuses = try await concurrently(hostNames, window: 64) { try await self.taskStatuses(host: $0) }
-            let revision = try await syncRecord()?.revision
-            let rolloutNames = try await children(Paths.rollouts)
-            let rollouts = try await decodeAll(RolloutStatus.self, at: rolloutNames.map { Paths.rollout($0) })
+            let (record, recordVersion) = try await versionedSyncRecord()
+            let rollouts = try await rolloutStatuses()
             guard try await session.get(Paths.configVersion).stat.version == checkIndex else { continue }
             return ConfigSnapshot(
                 state: ClusterState(config: config, hosts: Dictionary(uniqueKeysWithValues: zip(hostNames, hosts)),
-                                    checkIndex: checkIndex, revision: revision,
-                                    statuses: Dictionary(uniqueKeysWithValues: zip(hostNames, statuses)).filter { !$0.value.isEmpty }),
-                hostDirectories: Set(hostDirectories),
-                rollouts: Dictionary(zip(rolloutNames, rollouts).compactMap { name, status in status.map { (name, $0) } },
-                                     uniquingKeysWith: { first, _ in first }))
+                                    checkIndex: checkIndex, revision: record?.lastAppliedRevision,
+                                    statuses: Dictionary(uniqueKeysWithValues: zip(hostNames, statuses)).filter { !$0.value.isEmpty },
+                                    rollouts: rollouts),
+                hostDirectories: Set(hostDirectories), syncRecord: record, syncRecordVersion: recordVersion)
         }
+    }
+
+    /// The check index now: one read. Every configuration change (rollout statuses included) moves it.
+    public func checkIndex() async throws -> Int32 {
+        try await session.get(Paths.configVersion).stat.version
     }
 
     /// Applies `plan` whole, only if the configuration is still as in `snapshot`: in one
     /// transaction, or through the journal when it is larger than one transaction may be.
-    /// Returns the new check index. Throws `HeliosStoreError.stale` when another writer came
-    /// first, `.refused` for a plan with errors: then nothing was written.
+    /// `record`, when given, is written in the same transaction, checked against the version
+    /// the snapshot read. Returns the new check index. Throws `HeliosStoreError.stale` when
+    /// another writer came first, `.refused` for a plan with errors: then nothing was written.
     @discardableResult
-    public func apply(_ plan: Plan, to snapshot: ConfigSnapshot) async throws -> Int32 {
+    public func apply(_ plan: Plan, to snapshot: ConfigSnapshot, record: SyncRecord? = nil) async throws -> Int32 {
         guard plan.errors.isEmpty else { throw HeliosStoreError.refused(plan.errors) }
+        let closing = record.map { [Self.write($0, over: snapshot.syncRecordVersion)] } ?? []
         // Writes are encoded one by one; once they outgrow a transaction, each full chunk goes
         // to the journal at once, so ZooKeeper stores one chunk while the next is encoded.
         var batcher = TransactionBatcher(budget: Self.transactionBudget)
@@ -80,25 +92,45 @@ extension HeliosStore {
         }
         if let journal {
             journal.append(batcher.batch)
-            return try await journal.commit()
+            return try await journal.commit(with: closing)
         }
         do {
             try await session.transaction([.check(path: Paths.configVersion, version: snapshot.checkIndex)]
-                + batcher.batch + [Self.bump(from: snapshot.checkIndex)])
+                + batcher.batch + closing + [Self.bump(from: snapshot.checkIndex)])
             return snapshot.checkIndex + 1
         } catch let error as TransactionError where error.index == 0 && error.underlying.code == .badVersion {
             throw HeliosStoreError.stale(expected: snapshot.checkIndex)
+        } catch let error as TransactionError where error.index == batcher.batch.count + 1 && !closing.isEmpty
+                    && [.badVersion, .nodeExists].contains(error.underlying.code) {
+            throw HeliosStoreError.stale(expected: snapshot.checkIndex) // the sync record moved meanwhile
         }
     }
 
     /// The ZooKeeper operations that apply `plan`, in order, between the check of the check
-    /// index and its bump. Pure: `helios apply --dry-run` prints them.
+    /// index and its bump. Pure: `helios apply --dry-run` prints them, and `apply` writes them.
     public static func operations(for plan: Plan, checkIndex: Int32, hostDirectories: Set<String>,
                                   rollouts: Set<String> = []) -> [TransactionOperation] {
         var operations: [TransactionOperation] = [.check(path: Paths.configVersion, version: checkIndex)]
         forEachWrite(of: plan, hostDirectories: hostDirectories, rollouts: rollouts) { operations.append($0) }
         operations.append(bump(from: checkIndex))
         return operations
+    }
+
+    /// The operations that apply `plan` to `snapshot`: what `apply` writes.
+    public static func operations(for plan: Plan, to snapshot: ConfigSnapshot) -> [TransactionOperation] {
+        operations(for: plan, checkIndex: snapshot.checkIndex, hostDirectories: snapshot.hostDirectories,
+                   rollouts: Set(snapshot.rollouts.keys))
+    }
+
+    /// One operation as `helios apply --dry-run` prints it.
+    public static func describe(_ operation: TransactionOperation) -> String {
+        switch operation {
+        case .check(let path, let version): "check   \(path) is at version \(version)"
+        case .create(let path, let data, _): "create  \(path)" + (data.isEmpty ? "" : "  (\(data.count) bytes)")
+        case .set(let path, let data, let version):
+            "set     \(path)  (\(data.count) bytes\(version.map { ", if at version \($0)" } ?? ""))"
+        case .delete(let path, _): "delete  \(path)"
+        }
     }
 
     /// The check index's bump that ends every configuration change.
@@ -126,7 +158,9 @@ extension HeliosStore {
                 if rollouts.contains(deployment.name) {
                     removals.append(.delete(path: Paths.rollout(deployment.name), version: nil))
                 }
-            case .removeJob(let id, _):
+            case .removeJob(_, afterRollout: true):
+                continue // the leader removes it when the rollout that needs it is done
+            case .removeJob(let id, afterRollout: false):
                 removals.append(.delete(path: Paths.jobHosts(id), version: nil))
                 removals.append(.delete(path: Paths.job(id), version: nil))
             }

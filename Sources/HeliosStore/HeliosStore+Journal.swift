@@ -165,9 +165,9 @@ final class JournalWriter {
         writes.append(store.session.submit([.create(path: path, data: JournalCodec.encode(chunk), mode: .persistent)]))
     }
 
-    /// Commits the journal if the check index is still the one the plan was made at, then
-    /// replays it. Returns the new check index.
-    func commit() async throws -> Int32 {
+    /// Commits the journal if the check index is still the one the plan was made at, with
+    /// `closing` (the sync record) in the same transaction, then replays it. Returns the new check index.
+    func commit(with closing: [TransactionOperation] = []) async throws -> Int32 {
         if Failpoint.armed == "journal-written" {
             for write in writes { _ = await write.result() }
             await Failpoint.reach("journal-written")
@@ -175,8 +175,8 @@ final class JournalWriter {
         // The commit also checks that every chunk is there; the session keeps the order.
         let commit = store.session.submit([.check(path: Paths.configVersion, version: checkIndex)]
             + chunks.indices.map { .check(path: Paths.journalChunk(entry, $0), version: 0) }
-            + [.create(path: Paths.journalCommitted(entry), data: Data(), mode: .persistent),
-               HeliosStore.bump(from: checkIndex)])
+            + [.create(path: Paths.journalCommitted(entry), data: Data(), mode: .persistent)]
+            + closing + [HeliosStore.bump(from: checkIndex)])
         if Failpoint.armed == "journal-committed" {
             _ = await commit.result()
             await Failpoint.reach("journal-committed")
@@ -189,9 +189,10 @@ final class JournalWriter {
         } catch {
             for replay in replays { _ = await replay.result() }
             try? await store.discard(entry)
-            if case .failure(let failure as TransactionError) = await commit.result(), failure.index == 0,
-               failure.underlying.code == .badVersion {
-                throw HeliosStoreError.stale(expected: checkIndex)
+            if case .failure(let failure as TransactionError) = await commit.result(),
+               failure.index == 0 && failure.underlying.code == .badVersion
+                || !closing.isEmpty && failure.index == chunks.count + 2 {
+                throw HeliosStoreError.stale(expected: checkIndex) // the check index or the sync record moved
             }
             throw error
         }

@@ -3,14 +3,40 @@ import HeliosModel
 import ZooKeeper
 
 extension HeliosStore {
-    /// Records the master's last sync.
-    public func writeSyncRecord(_ record: SyncRecord) async throws {
-        try await put(Paths.syncState, CanonicalJSON.encode(record))
+    /// Records the master's last sync over the record at `version` (-1: there was none). Throws
+    /// `HeliosStoreError.stale` when another writer wrote it meanwhile: read again and decide again.
+    public func writeSyncRecord(_ record: SyncRecord, over version: Int32) async throws {
+        do {
+            try await session.transaction([Self.write(record, over: version)])
+        } catch let error as TransactionError where [.badVersion, .nodeExists].contains(error.underlying.code) {
+            throw HeliosStoreError.stale(expected: version)
+        }
+    }
+
+    /// The operation that writes `record` over the one at `version` (-1: create it).
+    static func write(_ record: SyncRecord, over version: Int32) -> TransactionOperation {
+        version < 0 ? .create(path: Paths.syncState, data: CanonicalJSON.encode(record), mode: .persistent)
+            : .set(path: Paths.syncState, data: CanonicalJSON.encode(record), version: version)
     }
 
     /// The master's last sync, if it ever synced.
     public func syncRecord() async throws -> SyncRecord? {
-        try await decode(SyncRecord.self, at: Paths.syncState)
+        try await versionedSyncRecord().record
+    }
+
+    /// The master's last sync and the version of its node (-1: none yet).
+    public func versionedSyncRecord() async throws -> (record: SyncRecord?, version: Int32) {
+        let node: (data: Data, stat: NodeStat)
+        do {
+            node = try await session.get(Paths.syncState)
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            return (nil, -1)
+        }
+        do {
+            return (try CanonicalJSON.decode(SyncRecord.self, from: node.data), node.stat.version)
+        } catch {
+            throw HeliosStoreError.corrupt(path: Paths.syncState, reason: "\(error)")
+        }
     }
 }
 
@@ -29,12 +55,22 @@ extension HeliosStore {
     public static func isSyncRequest(_ event: WatchEvent) -> Bool {
         event.path == Paths.syncRequest
     }
+
+    /// Whether a watch event says a host registered, went UP or DOWN, or changed labels
+    /// (the watches `readCluster` arms).
+    public static func isHostChange(_ event: WatchEvent) -> Bool {
+        let path = event.path
+        guard path.hasPrefix(Paths.statusHosts) else { return false }
+        return path == Paths.statusHosts || path.hasSuffix("/up") || path.hasSuffix("/labels")
+    }
 }
 
 extension HeliosStore {
-    /// Every deployment's rollout, as the rollout controller last wrote it, by name.
-    public func rolloutStatuses() async throws -> [RolloutStatus] {
+    /// Every deployment's rollout, as the leader last wrote it, by deployment name.
+    public func rolloutStatuses() async throws -> [String: RolloutStatus] {
         let names = try await children(Paths.rollouts)
-        return try await decodeAll(RolloutStatus.self, at: names.map { Paths.rollout($0) }).compactMap { $0 }
+        let statuses = try await decodeAll(RolloutStatus.self, at: names.map { Paths.rollout($0) })
+        return Dictionary(zip(names, statuses).compactMap { name, status in status.map { (name, $0) } },
+                          uniquingKeysWith: { first, _ in first })
     }
 }

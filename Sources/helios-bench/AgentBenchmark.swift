@@ -99,9 +99,9 @@ enum AgentBenchmark {
     }
 
     static func apply(_ desired: DesiredState, store: HeliosStore) async throws {
-        let snapshot = try await store.readConfig()
+        let snapshot = try await store.readCluster()
         try await store.apply(Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster),
-                                           target: "bench"), to: snapshot)
+                                           target: "bench", now: Date()), to: snapshot)
     }
 
     /// Polls the tasks' statuses every 2 ms until each is RUNNING.

@@ -73,12 +73,12 @@ enum PlannerBenchmark {
         let emptyCluster = ClusterState(hosts: Dictionary(uniqueKeysWithValues: (0..<hostCount).map {
             ("host-\(String(format: "%04d", $0))", HostState(labels: ["role": "service"]))
         }))
-        let fullPlan = measure { Planner.plan(desired: desired, actual: emptyCluster, base: PlanBase(kind: .empty), target: first.hex) }
+        let fullPlan = measure { Planner.plan(desired: desired, actual: emptyCluster, base: PlanBase(kind: .empty), target: first.hex, now: Date()) }
         let taskCount = fullPlan.result.tasks.count
 
         // The cluster once that plan is applied, and a no-change plan against it.
         let applied = Planner.cluster(declaring: desired, hosts: emptyCluster.hosts)
-        let steadyPlan = measure { Planner.plan(desired: desired, actual: applied, base: PlanBase(kind: .cluster), target: first.hex) }
+        let steadyPlan = measure { Planner.plan(desired: desired, actual: applied, base: PlanBase(kind: .cluster), target: first.hex, now: Date()) }
         precondition(steadyPlan.result.isEmpty, "a plan against the applied state must be empty")
         let peakAfterFull = peakRSS()
 
@@ -102,12 +102,12 @@ enum PlannerBenchmark {
             timings.index.append(milliseconds(since: start))
             start = ContinuousClock.now
             incremental = Planner.plan(desired: index.desired, actual: applied, change: change,
-                                       base: PlanBase(kind: .cluster), target: second.hex)
+                                       base: PlanBase(kind: .cluster), target: second.hex, now: Date())
             timings.plan.append(milliseconds(since: start))
             _ = try index.apply(ManifestSource.changes(from: second, to: first, in: repository)).get()
         }
         _ = try index.apply(ManifestSource.changes(from: first, to: second, in: repository)).get()
-        let fullWay = measure { Planner.plan(desired: index.desired, actual: applied, base: PlanBase(kind: .cluster), target: second.hex) }
+        let fullWay = measure { Planner.plan(desired: index.desired, actual: applied, base: PlanBase(kind: .cluster), target: second.hex, now: Date()) }
         precondition(incremental!.changes == fullWay.result.changes && incremental!.tasks == fullWay.result.tasks,
                      "the plan of the change must be the full plan")
         precondition(fullWay.result.summary == PlanSummary(add: 1, change: 1, remove: 1), "\(fullWay.result.summary)")

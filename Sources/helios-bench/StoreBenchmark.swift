@@ -62,8 +62,8 @@ enum StoreBenchmark {
             for _ in 0..<rounds {
                 // Helios: plan against the empty tree, then apply; only the apply is timed.
                 let (store, _) = try await freshStore(servers, "helios")
-                let snapshot = try await store.readConfig()
-                let plan = Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster), target: "bench")
+                let snapshot = try await store.readCluster()
+                let plan = Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster), target: "bench", now: Date())
                 let operations = HeliosStore.operations(for: plan, checkIndex: snapshot.checkIndex,
                                                         hostDirectories: snapshot.hostDirectories)
                 let writes = Array(operations.dropFirst().dropLast()) // without the check index's check and bump

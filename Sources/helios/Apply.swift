@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
 import HeliosMaster
+import HeliosModel
 import HeliosPlanner
 import HeliosStore
-import ZooKeeper
 
 struct ApplyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,18 +33,17 @@ struct ApplyCommand: AsyncParsableCommand {
             files: try options.files().map { .init(path: $0.path, content: String(decoding: $0.content, as: UTF8.self)) },
             force: force)
         if let plan {
-            let saved = try String(contentsOfFile: plan, encoding: .utf8)
-            let base = (try JSONSerialization.jsonObject(with: Data(saved.utf8)) as? [String: Any])?["base"] as? [String: Any]
-            guard let checkIndex = base?["checkIndex"] as? Int else {
-                throw ValidationError("\(plan) was not planned against a cluster: save one with `helios plan --master URL --format json --out FILE`")
+            do {
+                request.savedPlan = try CanonicalJSON.decode(PlanDocument.self, from: Data(contentsOf: URL(fileURLWithPath: plan)))
+            } catch {
+                throw ValidationError("\(plan) is not a saved plan (`helios plan --master URL --format json --out FILE`): \(error)")
             }
-            request.checkIndex = Int32(checkIndex)
-            request.expectedPlan = saved
         }
         let client = MasterClient(base: master)
         do {
             let reply = try client.decode(ApplyReply.self, try await client.post("/v1/apply", request))
             print(reply.text, terminator: "")
+            if reply.applied { Self.printSteps(reply.writes, "written") }
             print(reply.applied ? "Applied at check index \(reply.checkIndex)." : "Nothing to apply.")
             if !detach { try await follow(reply.rollouts, client: client) }
         } catch let failure as MasterClient.Failure {
@@ -61,7 +60,7 @@ struct ApplyCommand: AsyncParsableCommand {
                 let reply = try client.decode(DeploymentReply.self, try await client.get("/v1/deployments/\(name)"))
                 guard let rollout = reply.rollout, rollout.state == .rollingOut else {
                     print(RolloutCommand.Status.render(reply), terminator: "")
-                    failed = failed || reply.rollout?.state == .failed || reply.rollout?.state == .rolledBack
+                    failed = failed || reply.rollout?.hasFailed == true
                     break
                 }
                 try await Task.sleep(for: .milliseconds(500))
@@ -70,28 +69,40 @@ struct ApplyCommand: AsyncParsableCommand {
         if failed { throw ExitCode.failure }
     }
 
+    /// Prints the plan and the ZooKeeper writes that apply it — the master's own, with --master.
     private func dryRunSteps() async throws {
-        let (plan, base) = try await options.makePlan()
-        print(PlanRenderer.text(plan, color: Output.colorAllowed), terminator: "")
-        guard plan.errors.isEmpty else { throw ExitCode.failure }
-        guard !plan.isEmpty else { return }
-        let operations = HeliosStore.operations(for: plan, checkIndex: base.checkIndex ?? 0,
-                                                hostDirectories: Set(base.config.tasks.keys))
-        print("\nSteps (one ZooKeeper transaction; nothing written, --dry-run):")
-        let width = String(operations.count).count
-        for (index, operation) in operations.enumerated() {
-            let number = String(index + 1).padding(toLength: width, withPad: " ", startingAt: 0)
-            print("  \(number)  \(Self.describe(operation))")
+        let text: String, writes: [String], refused: Bool
+        if let master = options.master ?? ProcessInfo.processInfo.environment["HELIOS_MASTER"] {
+            let request = ApplyRequest(
+                files: try options.files().map { .init(path: $0.path, content: String(decoding: $0.content, as: UTF8.self)) })
+            let client = MasterClient(base: master)
+            let reply: ApplyReply
+            do {
+                reply = try client.decode(ApplyReply.self, try await client.post("/v1/plan", request))
+            } catch let failure as MasterClient.Failure {
+                Output.error(failure.description)
+                throw ExitCode.failure
+            }
+            (text, writes, refused) = (reply.text, reply.writes, !reply.plan.errors.isEmpty)
+        } else {
+            let (plan, base) = try await options.makePlan()
+            let snapshot = ConfigSnapshot(state: base, hostDirectories: Set(base.config.tasks.keys))
+            (text, refused) = (PlanRenderer.text(plan, color: Output.colorAllowed), !plan.errors.isEmpty)
+            writes = plan.isEmpty ? [] : HeliosStore.operations(for: plan, to: snapshot).map(HeliosStore.describe)
         }
+        print(text, terminator: "")
+        guard !refused else { throw ExitCode.failure }
+        Self.printSteps(writes, "nothing written, --dry-run")
     }
 
-    static func describe(_ operation: TransactionOperation) -> String {
-        switch operation {
-        case .check(let path, let version): "check   \(path) is at version \(version)"
-        case .create(let path, let data, _): "create  \(path)" + (data.isEmpty ? "" : "  (\(data.count) bytes)")
-        case .set(let path, let data, let version):
-            "set     \(path)  (\(data.count) bytes\(version.map { ", if at version \($0)" } ?? ""))"
-        case .delete(let path, _): "delete  \(path)"
+    /// The ZooKeeper operations of an apply, numbered: the same lines for a dry run and a real one.
+    static func printSteps(_ writes: [String], _ note: String) {
+        guard !writes.isEmpty else { return }
+        print("\nSteps (one ZooKeeper transaction; \(note)):")
+        let width = String(writes.count).count
+        for (index, write) in writes.enumerated() {
+            let number = String(index + 1).padding(toLength: width, withPad: " ", startingAt: 0)
+            print("  \(number)  \(write)")
         }
     }
 }

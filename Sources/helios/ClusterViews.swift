@@ -40,11 +40,12 @@ struct StatusCommand: AsyncParsableCommand {
         }
         if master.json { return Table.raw(data) }
         // What the last sync did and any rollout not done, above the tasks.
-        if let record = try? client.decode(SyncReply.self, try await client.get("/v1/sync")) {
-            print("sync: \(record.status) \(record.revision.map { String($0.prefix(12)) } ?? "-"): \(record.summary)")
+        if let record = try? client.decode(SyncRecord.self, try await client.get("/v1/sync")) {
+            let applied = record.lastAppliedRevision.map { String($0.prefix(12)) } ?? "-"
+            print("sync: \(record.status.rawValue) (\(record.reason.rawValue)) \(applied): \(record.summary)")
         }
         for deployment in try client.decode([DeploymentReply].self, try await client.get("/v1/deployments")) {
-            guard let rollout = deployment.rollout, rollout.state != .done else { continue }
+            guard let rollout = deployment.rollout, rollout.state == .rollingOut || rollout.hasFailed else { continue }
             print("rollout \(deployment.name): \(rollout.state.rawValue), batch \(rollout.batch + 1)/\(rollout.batches.count)"
                   + (rollout.error.map { " — \($0)" } ?? ""))
         }
@@ -52,12 +53,7 @@ struct StatusCommand: AsyncParsableCommand {
     }
 }
 
-/// The fields of `GET /v1/sync` that `status` shows.
-struct SyncReply: Decodable {
-    let status: String
-    let revision: String?
-    let summary: String
-}
+
 
 /// `helios hosts`: the hosts, up or down, with their labels and task counts.
 struct HostsCommand: AsyncParsableCommand {
@@ -182,7 +178,7 @@ struct RolloutCommand: AsyncParsableCommand {
                     }
                 }
                 guard let rollout = reply.rollout, rollout.state == .rollingOut, watch else {
-                    if let state = reply.rollout?.state, state == .failed || state == .rolledBack { throw ExitCode.failure }
+                    if reply.rollout?.hasFailed == true { throw ExitCode.failure }
                     return
                 }
                 try await Task.sleep(for: .seconds(1))
@@ -201,6 +197,10 @@ struct RolloutCommand: AsyncParsableCommand {
                     : "waiting"
                 let states = hosts.map { "\($0) \(reply.hosts[$0] ?? "-")" }.joined(separator: ", ")
                 text += "  batch \(index + 1)/\(rollout.batches.count) [\(marker)] \(states)\n"
+            }
+            if !rollout.skipped.isEmpty {
+                let states = rollout.skipped.map { "\($0) \(reply.hosts[$0] ?? "-")" }.joined(separator: ", ")
+                text += "  skipped (DOWN or not registered; converges when UP): \(states)\n"
             }
             if let error = rollout.error { text += "  error: \(error)\n" }
             return text

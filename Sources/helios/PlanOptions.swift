@@ -32,14 +32,20 @@ struct PlanOptions: ParsableArguments {
     func makePlan() async throws -> (plan: Plan, base: ClusterState) {
         let files = try files()
         let desired: DesiredState
-        switch ManifestLoader.load(files) {
+        let (result, warnings) = ManifestLoader.check(files, now: Date())
+        for warning in warnings { Output.error(warning.description) }
+        switch result {
         case .success(let state): desired = state
         case .failure(let error):
             Output.error(error.description)
             throw ExitCode.failure
         }
-        let (actual, planBase, target) = try await loadBase(workingFiles: files)
-        return (Planner.plan(desired: desired, actual: actual, base: planBase, target: target), actual)
+        var (actual, planBase, target) = try await loadBase(workingFiles: files)
+        if planBase.kind == .git || planBase.kind == .empty {
+            // Offline, no host is known: the hosts the manifests name are taken to be UP.
+            actual.hosts.merge(Planner.namedHosts(of: desired)) { known, _ in known }
+        }
+        return (Planner.plan(desired: desired, actual: actual, base: planBase, target: target, now: Date()), actual)
     }
 
     private func loadBase(workingFiles: [ManifestFile]) async throws -> (ClusterState, PlanBase, String) {

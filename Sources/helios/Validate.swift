@@ -11,7 +11,9 @@ struct Validate: ParsableCommand {
 
     func run() throws {
         let files = try ManifestSource.directory(directory)
-        switch ManifestLoader.load(files) {
+        let (result, warnings) = ManifestLoader.check(files, now: Date())
+        for warning in warnings { FileHandle.standardError.write(Data((warning.description + "\n").utf8)) }
+        switch result {
         case .success(let desired):
             print("\(files.count) file(s) valid: \(desired.jobs.count) job(s), \(desired.deployments.count) deployment(s)")
         case .failure(let error):

@@ -56,9 +56,9 @@ struct AgentTests {
                 desired.jobs[job.id] = job
                 desired.deployments[name] = Deployment(name: name, jobID: job.id, hosts: [host], goal: goal)
             }
-            let snapshot = try await store.readConfig()
+            let snapshot = try await store.readCluster()
             try await store.apply(Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster),
-                                               target: "test"), to: snapshot)
+                                               target: "test", now: Date()), to: snapshot)
         }
 
         func containers() async throws -> [ContainerSummary] {
@@ -90,7 +90,7 @@ struct AgentTests {
         #expect(containers.first?.labels["helios.deployment"] == "d")
         #expect(try await fixture.status(fixture.job.id)?.containerID == containers.first?.id)
         #expect(try await fixture.store.isUp(fixture.host))
-        #expect(try await fixture.store.readConfig().state.hosts[fixture.host]?.labels == ["zone": "test-a"])
+        #expect(try await fixture.store.readCluster().state.hosts[fixture.host]?.labels == ["zone": "test-a"])
         // Every state the task went through is in its history, the last one RUNNING.
         let history = try await fixture.store.taskHistory(fixture.job.id, host: fixture.host)
         #expect(history.last?.state == .running)

@@ -30,8 +30,8 @@ struct ZooKeeperOutageTests {
             desired.jobs[job.id] = job
             desired.deployments[job.name] = Deployment(name: job.name, jobID: job.id, hosts: [host])
         }
-        let snapshot = try await store.readConfig()
-        try await store.apply(Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster), target: "t"),
+        let snapshot = try await store.readCluster()
+        try await store.apply(Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster), target: "t", now: Date()),
                               to: snapshot)
         let agent = Agent(configuration: AgentConfiguration(
             name: host, zooKeeper: server.address, dockerSocket: try TestServices.requireDocker(),
@@ -107,8 +107,8 @@ struct ZooKeeperOutageTests {
         var desired = DesiredState()
         desired.jobs[job.id] = job
         desired.deployments[job.name] = Deployment(name: job.name, jobID: job.id, hosts: [host])
-        let snapshot = try await store.readConfig()
-        try await store.apply(Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster), target: "t"),
+        let snapshot = try await store.readCluster()
+        try await store.apply(Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster), target: "t", now: Date()),
                               to: snapshot)
         let stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("helios-agent-\(host)").path
         func startAgent() -> Task<Void, any Error> {

@@ -28,6 +28,8 @@ struct GitSyncTests {
                                                   chroot: TestServices.uniqueChroot("master"))
             sync = try GitSync(remote: git.remote, branch: "main", mirrorPath: git.directory.path + "/mirror.git",
                                store: store, logger: Logger(label: "test"), metrics: metrics)
+            // Host a's agent is UP: rollouts wait for it (a host never registered would be skipped).
+            try await store.registerHost("a", agentID: "test", info: HostInfo(hostname: "a", agentVersion: "test", dockerAPIVersion: nil))
         }
 
         func close() async {
@@ -42,8 +44,8 @@ struct GitSyncTests {
         let record = try #require(try await fixture.sync.sync())
         // The deployment's tasks roll out: the record says PROGRESSING until the rollout is done.
         #expect(record.status == .progressing)
-        #expect(record.revision == head)
-        let snapshot = try await fixture.store.readConfig()
+        #expect(record.lastAppliedRevision == head)
+        let snapshot = try await fixture.store.readCluster()
         #expect(snapshot.config.deployments["web"]?.hosts == ["a"])
         #expect(snapshot.config.tasks["a"]?.count == 1)
         #expect(snapshot.rollouts["web"]?.state == .rollingOut)
@@ -51,9 +53,9 @@ struct GitSyncTests {
         #expect(snapshot.rollouts["web"]?.revision == head)
 
         #expect(try await fixture.store.appliedRevisions().map(\.revision) == [head])
-        let index = try await fixture.store.readConfig().checkIndex
+        let index = try await fixture.store.readCluster().checkIndex
         #expect(try await fixture.sync.sync() == nil)
-        #expect(try await fixture.store.readConfig().checkIndex == index)
+        #expect(try await fixture.store.readCluster().checkIndex == index)
         await fixture.close()
     }
 
@@ -61,16 +63,16 @@ struct GitSyncTests {
         let fixture = try await Fixture()
         let good = try fixture.git.commit(["web.yaml": Self.job + "---\n" + Self.deployment])
         try await fixture.sync.sync()
-        let before = try await fixture.store.readConfig()
+        let before = try await fixture.store.readCluster()
 
         let bad = try fixture.git.commit(["web.yaml": Self.job.replacingOccurrences(of: "image", with: "imgae")
                                              + "---\n" + Self.deployment])
         let record = try #require(try await fixture.sync.sync())
         #expect(record.status == .failed)
-        #expect(record.revision == good)
-        #expect(record.lastAttempt == bad)
+        #expect(record.lastAppliedRevision == good)
+        #expect(record.lastAttemptedRevision == bad)
         #expect(record.diagnostics.contains("web.yaml:4:1: error: unknown field 'imgae' in Job 'web' (did you mean 'image'?)"))
-        let after = try await fixture.store.readConfig()
+        let after = try await fixture.store.readCluster()
         #expect(after.checkIndex == before.checkIndex)
         #expect(after.config == before.config)
         #expect(try await fixture.sync.sync() == nil, "a failed commit was retried")
@@ -78,8 +80,8 @@ struct GitSyncTests {
         // The next commit is tried again and applies.
         let fixed = try fixture.git.commit(["web.yaml": Self.job.replacingOccurrences(of: "'1'", with: "'2'")
                                                + "---\n" + Self.deployment])
-        #expect(try await fixture.sync.sync()?.revision == fixed)
-        let applied = try await fixture.store.readConfig()
+        #expect(try await fixture.sync.sync()?.lastAppliedRevision == fixed)
+        let applied = try await fixture.store.readCluster()
         #expect(applied.config.deployments["web"]?.jobID.version == "2")
         // The job before stays while the rollout may still return to it.
         #expect(applied.config.jobs.keys.map(\.version).sorted() == ["1", "2"])
@@ -97,7 +99,7 @@ struct GitSyncTests {
                                 "staging/web.yaml": "kind: Job\nname: web\n"])
         let record = try #require(try await sync.sync())
         #expect(record.status == .progressing, "\(record.diagnostics)")
-        let config = try await fixture.store.readConfig().config
+        let config = try await fixture.store.readCluster().config
         #expect(config.jobs.keys.map(\.description).allSatisfy { $0.hasPrefix("web:1:") })
         #expect(config.deployments.keys.sorted() == ["web"])
         await fixture.close()
@@ -109,36 +111,76 @@ struct GitSyncTests {
         try fixture.git.commit(["helios.yaml": "selfHeal: false\n", "web.yaml": Self.job + "---\n" + Self.deployment])
         #expect(try await fixture.sync.sync()?.status == .progressing)
         // Host a's agent reports the job running: the rollout controller ends the rollout.
-        let jobID = try #require(try await fixture.store.readConfig().config.deployments["web"]?.jobID)
-        try await fixture.store.registerHost("a", agentID: "test", info: HostInfo(hostname: "a", agentVersion: "test", dockerAPIVersion: nil))
+        let jobID = try #require(try await fixture.store.readCluster().config.deployments["web"]?.jobID)
         try await fixture.store.setTaskStatus(TaskStatus(jobID: jobID, goal: .start, state: .running), host: "a")
         try await RolloutController(store: fixture.store, logger: Logger(label: "test")).step(now: Date())
-        #expect(try await fixture.store.readConfig().rollouts["web"]?.state == .done)
+        #expect(try await fixture.store.readCluster().rollouts["web"]?.state == .done)
         #expect(try await fixture.store.syncRecord()?.status == .synced)
         #expect(try await fixture.sync.checkDrift() == nil, "nothing drifted yet")
-        var snapshot = try await fixture.store.readConfig()
+        var snapshot = try await fixture.store.readCluster()
         var outside = try #require(snapshot.config.deployments["web"])
         outside.hosts = ["a", "b"]
         var desired = DesiredState(jobs: snapshot.config.jobs, deployments: ["web": outside])
         desired.settings.maxPrune = .percent(100)
         try await fixture.store.apply(Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster),
-                                                   target: "by hand"), to: snapshot)
+                                                   target: "by hand", now: Date()), to: snapshot)
 
         let reported = try #require(try await fixture.sync.checkDrift())
         #expect(reported.status == .outOfSync)
-        #expect(reported.diagnostics.contains { $0.contains("deployment web") }, "\(reported.diagnostics)")
-        #expect(try await fixture.store.readConfig().config.deployments["web"]?.hosts == ["a", "b"])
+        #expect(reported.reason == .drift)
+        #expect(reported.changes.contains { $0.action == "updateDeployment" && $0.subject == "web"
+            && $0.fields.contains(FieldChange(field: "hosts", old: "a, b", new: "a")) }, "\(reported.changes)")
+        #expect(try await fixture.store.readCluster().config.deployments["web"]?.hosts == ["a", "b"])
 
         // selfHeal on (the default): the next look reverts it.
         try fixture.git.commit(["helios.yaml": nil])
         try await fixture.sync.sync()
-        snapshot = try await fixture.store.readConfig()
+        snapshot = try await fixture.store.readCluster()
         try await fixture.store.apply(Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster),
-                                                   target: "by hand"), to: snapshot)
+                                                   target: "by hand", now: Date()), to: snapshot)
         let healed = try #require(try await fixture.sync.checkDrift())
         #expect(healed.summary.contains("self-healed"), "\(healed.summary)")
-        #expect(try await fixture.store.readConfig().config.deployments["web"]?.hosts == ["a"])
+        #expect(try await fixture.store.readCluster().config.deployments["web"]?.hosts == ["a"])
         #expect(try await fixture.sync.checkDrift() == nil, "still drifting after the revert")
+        await fixture.close()
+    }
+
+    @Test func pollIntervalInHeliosYamlSetsHowOftenTheLeaderLooks() async throws {
+        let fixture = try await Fixture()
+        try fixture.git.commit(["web.yaml": Self.job])
+        try await fixture.sync.sync()
+        #expect(await fixture.sync.pollInterval(or: .seconds(5)) == .seconds(5))
+        try fixture.git.commit(["helios.yaml": "pollInterval: 1500ms\n"])
+        try await fixture.sync.sync()
+        #expect(await fixture.sync.pollInterval(or: .seconds(5)) == .milliseconds(1500))
+        await fixture.close()
+    }
+
+    @Test func anExpiredJobIsUndeployedAtItsTimeAndTheNextCommitDeploys() async throws {
+        let fixture = try await Fixture()
+        let expires = Date().addingTimeInterval(3)
+        let expiring = Self.job + "expires: \(expires.formatted(.iso8601))\n"
+        // selfHeal off: expiry is no drift, it happens anyway.
+        try fixture.git.commit(["helios.yaml": "selfHeal: false\n", "web.yaml": expiring + "---\n" + Self.deployment])
+        #expect(try await fixture.sync.sync()?.lastAppliedRevision != nil)
+        #expect(try await fixture.store.readCluster().config.deployments["web"] != nil)
+        #expect(try await fixture.sync.checkDrift(now: expires.addingTimeInterval(-1)) == nil, "expired early")
+
+        try await Task.sleep(until: .now + .seconds(max(0, expires.timeIntervalSinceNow)), clock: .continuous)
+        let record = try #require(try await fixture.sync.checkDrift())
+        #expect(record.reason == .expired, "\(record)")
+        #expect(record.summary.contains("expired"), "\(record.summary)")
+        let cluster = try await fixture.store.readCluster()
+        #expect(cluster.config.deployments.isEmpty && cluster.config.jobs.isEmpty && cluster.config.tasks.isEmpty)
+        #expect(try await fixture.sync.checkDrift() == nil, "expired twice")
+
+        // The expired job still in git blocks nothing: an unrelated commit deploys.
+        let other = "kind: Job\nname: api\nversion: '1'\nimage: busybox\n---\nkind: Deployment\nname: api\njob: api\nhosts: [a]\n"
+        let next = try fixture.git.commit(["api.yaml": other])
+        let applied = try #require(try await fixture.sync.sync())
+        #expect(applied.lastAppliedRevision == next, "\(applied)")
+        let after = try await fixture.store.readCluster()
+        #expect(after.config.deployments.keys.sorted() == ["api"])
         await fixture.close()
     }
 
@@ -153,9 +195,13 @@ struct GitSyncTests {
                                                                                     dockerAPIVersion: nil), labels: ["zone": "edge"])
         try await fixture.store.registerHost("core-1", agentID: "test", info: HostInfo(hostname: "core-1", agentVersion: "test",
                                                                                     dockerAPIVersion: nil), labels: ["zone": "core"])
+        // What the leader's watch on the hosts does (Master.work): the next look reads the cluster.
+        #expect(try await fixture.sync.checkDrift() == nil, "nothing moved that the sync knows of")
+        await fixture.sync.hostsChanged()
         let record = try #require(try await fixture.sync.checkDrift())
+        #expect(record.reason == .placement)
         #expect(record.summary.contains("hosts joined or left"), "\(record.summary)")
-        let snapshot = try await fixture.store.readConfig()
+        let snapshot = try await fixture.store.readCluster()
         #expect(snapshot.config.tasks.keys.sorted() == ["edge-1"])
         #expect(snapshot.rollouts["web"]?.batches == [["edge-1"]])
         await fixture.close()
@@ -179,13 +225,13 @@ struct GitSyncTests {
         let (body, response) = try await get("/v1/sync")
         #expect(response.statusCode == 200)
         #expect(response.value(forHTTPHeaderField: "Content-Type") == "application/json")
-        let record = try JSONDecoder().decode(SyncRecord.self, from: body)
-        #expect(record.revision == head)
+        let record = try CanonicalJSON.decode(SyncRecord.self, from: body)
+        #expect(record.lastAppliedRevision == head)
         #expect(record.status == .progressing)
 
         // The cluster, as ZooKeeper holds it.
-        let jobID = try #require(try await fixture.store.readConfig().config.jobs.keys.first)
-        let state = try JSONDecoder().decode(ClusterState.self, from: try await get("/v1/state").0)
+        let jobID = try #require(try await fixture.store.readCluster().config.jobs.keys.first)
+        let state = try CanonicalJSON.decode(ClusterState.self, from: try await get("/v1/state").0)
         #expect(state.config.deployments["web"]?.jobID == jobID)
         #expect(state.config.tasks["a"]?[jobID]?.goal == .start)
         let jobs = try JSONSerialization.jsonObject(with: try await get("/v1/jobs").0) as? [[String: Any]]
@@ -197,7 +243,7 @@ struct GitSyncTests {
         #expect(deployment?["hosts"] as? [String: String] == ["a": "PENDING"]) // no agent reported yet
         let hosts = try JSONSerialization.jsonObject(with: try await get("/v1/hosts").0) as? [[String: Any]]
         #expect(hosts?.map { $0["name"] as? String } == ["a"])
-        #expect(hosts?.first?["up"] as? Bool == false)
+        #expect(hosts?.first?["up"] as? Bool == true)
         // Unknown names: 404 with a JSON error.
         let (missing, notFound) = try await get("/v1/deployments/nope")
         #expect(notFound.statusCode == 404)
@@ -229,8 +275,8 @@ struct GitSyncTests {
         let stream = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         events.waitUntilExit()
         #expect(stream.hasPrefix("event: sync\ndata: {"), "\(stream)")
-        #expect(stream.contains("\"revision\":\"\(head)\""))
-        #expect(stream.contains("\"revision\":\"\(next)\""), "the change was not streamed: \(stream)")
+        #expect(stream.contains("\"lastAppliedRevision\":\"\(head)\""))
+        #expect(stream.contains("\"lastAppliedRevision\":\"\(next)\""), "the change was not streamed: \(stream)")
         #expect(stream.contains("event: rollout\ndata: {"))
 
         server.cancel()

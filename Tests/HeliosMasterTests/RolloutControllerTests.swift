@@ -23,15 +23,22 @@ struct RolloutControllerTests {
         var deployment = Deployment(name: "web", jobID: v1.id, hosts: ["h1", "h2"])
         configure(&deployment.rollout)
         var desired = DesiredState(jobs: [v1.id: v1], deployments: ["web": deployment])
-        var snapshot = try await store.readConfig()
-        try await store.apply(Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster), target: "v1"),
+        var snapshot = try await store.readCluster()
+        try await store.apply(Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster), target: "v1", now: Date()),
                               to: snapshot)
+        // v1 rolls out host by host as the agents report it running.
+        let controller = RolloutController(store: store, logger: Logger(label: "test"))
+        for host in ["h1", "h2"] {
+            try await store.setTaskStatus(TaskStatus(jobID: v1.id, goal: .start, state: .running), host: host)
+            try await controller.step(now: Date())
+        }
+        #expect(try await store.readCluster().rollouts["web"]?.state == .done)
         deployment.jobID = v2.id
         desired = DesiredState(jobs: [v2.id: v2], deployments: ["web": deployment])
-        snapshot = try await store.readConfig()
-        let plan = Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster), target: "v2")
-        try await store.apply(RolloutStaging.stage(plan, now: Date(), revision: nil), to: snapshot)
-        return (store, RolloutController(store: store, logger: Logger(label: "test")))
+        snapshot = try await store.readCluster()
+        let plan = Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster), target: "v2", now: Date())
+        try await store.apply(plan, to: snapshot)
+        return (store, controller)
     }
 
     func jobs(on host: String, _ store: HeliosStore) async throws -> [String] {
@@ -49,16 +56,16 @@ struct RolloutControllerTests {
         #expect(try await jobs(on: "h2", store) == ["1"])
 
         try await controller.step(now: Date()) // nothing reported yet: nothing moves
-        #expect(try await store.readConfig().rollouts["web"]?.batch == 0)
+        #expect(try await store.readCluster().rollouts["web"]?.batch == 0)
         try await report(.running, v2, on: "h1", store)
         try await controller.step(now: Date())
         #expect(try await jobs(on: "h1", store) == ["2"])
         #expect(try await jobs(on: "h2", store) == ["1", "2"])
-        #expect(try await store.readConfig().rollouts["web"]?.batch == 1)
+        #expect(try await store.readCluster().rollouts["web"]?.batch == 1)
 
         try await report(.running, v2, on: "h2", store)
         try await controller.step(now: Date())
-        let done = try await store.readConfig()
+        let done = try await store.readCluster()
         #expect(done.rollouts["web"]?.state == .done)
         #expect(try await jobs(on: "h2", store) == ["2"])
         #expect(done.config.jobs.keys.map(\.version) == ["2"], "the job before outlived its rollout")
@@ -70,7 +77,7 @@ struct RolloutControllerTests {
         #expect(try await jobs(on: "h1", store) == ["2"])
         try await report(.exited, v2, on: "h1", store, throttled: .flapping)
         try await controller.step(now: Date())
-        let snapshot = try await store.readConfig()
+        let snapshot = try await store.readCluster()
         let rollout = try #require(snapshot.rollouts["web"])
         #expect(rollout.state == .rolledBack)
         #expect(rollout.error?.contains("host h1: EXITED FLAPPING") == true, "\(String(describing: rollout.error))")
@@ -87,9 +94,9 @@ struct RolloutControllerTests {
         }
         try await report(.healthChecking, v2, on: "h1", store)
         try await controller.step(now: Date())
-        #expect(try await store.readConfig().rollouts["web"]?.state == .rollingOut)
+        #expect(try await store.readCluster().rollouts["web"]?.state == .rollingOut)
         try await controller.step(now: Date().addingTimeInterval(31))
-        let rollout = try #require(try await store.readConfig().rollouts["web"])
+        let rollout = try #require(try await store.readCluster().rollouts["web"])
         #expect(rollout.state == .failed)
         #expect(rollout.error?.contains("h1 (HEALTHCHECKING)") == true, "\(String(describing: rollout.error))")
         #expect(try await jobs(on: "h1", store) == ["2"]) // no rollback asked for: it stays where it stopped
@@ -100,7 +107,7 @@ struct RolloutControllerTests {
         let (store, controller) = try await cluster { $0.ignoreFailures = true }
         try await report(.failed, v2, on: "h1", store, throttled: .imagePullFailed)
         try await controller.step(now: Date())
-        #expect(try await store.readConfig().rollouts["web"]?.batch == 1)
+        #expect(try await store.readCluster().rollouts["web"]?.batch == 1)
         #expect(try await jobs(on: "h2", store) == ["2"])
         await store.close()
     }

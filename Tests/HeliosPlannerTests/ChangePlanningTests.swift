@@ -1,3 +1,4 @@
+import Foundation
 import HeliosModel
 import HeliosPlanner
 import HeliosTestSupport
@@ -83,8 +84,8 @@ struct ChangePlanningTests {
             next.settings = before.settings
             let actual = Planner.cluster(declaring: before, hosts: hosts)
             let change = DesiredChange(from: before, to: next)
-            let full = Planner.plan(desired: next, actual: actual, base: PlanBase(kind: .cluster), target: "t")
-            let narrowed = Planner.plan(desired: next, actual: actual, change: change, base: PlanBase(kind: .cluster), target: "t")
+            let full = Planner.plan(desired: next, actual: actual, base: PlanBase(kind: .cluster), target: "t", now: Date())
+            let narrowed = Planner.plan(desired: next, actual: actual, change: change, base: PlanBase(kind: .cluster), target: "t", now: Date())
             #expect(narrowed.changes == full.changes, "seed \(seed)")
             #expect(narrowed.tasks == full.tasks, "seed \(seed)")
             #expect(narrowed.errors == full.errors, "seed \(seed)")
@@ -107,8 +108,8 @@ struct ChangePlanningTests {
         // Only the settings and "two" changed; prune allows one removal: "two" goes.
         let change = DesiredChange(from: before, to: after)
         #expect(change.settings && change.deployments == ["two"])
-        let narrowed = Planner.plan(desired: after, actual: actual, change: change, base: PlanBase(kind: .cluster), target: "t")
-        #expect(narrowed == Planner.plan(desired: after, actual: actual, base: PlanBase(kind: .cluster), target: "t"))
+        let narrowed = Planner.plan(desired: after, actual: actual, change: change, base: PlanBase(kind: .cluster), target: "t", now: Date())
+        #expect(narrowed == Planner.plan(desired: after, actual: actual, base: PlanBase(kind: .cluster), target: "t", now: Date()))
         #expect(narrowed.summary == PlanSummary(add: 0, change: 0, remove: 1))
         #expect(narrowed.tasks == [.undeploy(host: "b", job.id)])
     }

@@ -14,12 +14,13 @@ struct PlanRendererTests {
             jobs: [old.id: old],
             deployments: ["api": Deployment(name: "api", jobID: old.id, hosts: ["h1", "h2"])],
             tasks: ["h1": [old.id: HostTask(jobID: old.id, goal: .start, deployment: "api")],
-                    "h2": [old.id: HostTask(jobID: old.id, goal: .start, deployment: "api")]]))
+                    "h2": [old.id: HostTask(jobID: old.id, goal: .start, deployment: "api")]]),
+            hosts: ["h1": HostState(), "h2": HostState()])
         let desired = DesiredState(jobs: [new.id: new],
                                    deployments: ["api": Deployment(name: "api", jobID: new.id, hosts: ["h1", "h2"])])
         return Planner.plan(desired: desired, actual: before,
                             base: PlanBase(kind: .git, revision: String(repeating: "a", count: 40), branch: "main"),
-                            target: String(repeating: "b", count: 40))
+                            target: String(repeating: "b", count: 40), now: Date())
     }
 
     @Test func textFollowsTheMarkersAndSummaryOfTheDesign() {
@@ -60,7 +61,34 @@ struct PlanRendererTests {
         #expect(changes.map { $0["type"] as? String } == ["createJob", "updateDeployment", "removeJob"])
         let spec = try #require(changes[0]["spec"] as? [String: Any])
         #expect((spec["env"] as? [String: String])?["DB_PASSWORD"] == "(sensitive)")
+        // The first batch's writes now, the second's pending, and the rollout they make.
         let tasks = try #require(json["tasks"] as? [[String: Any]])
-        #expect(tasks.map { $0["type"] as? String } == ["undeploy", "undeploy", "deploy", "deploy"])
+        #expect(tasks.map { "\($0["type"] as! String) \($0["host"] as! String)" } == ["undeploy h1", "deploy h1"])
+        let pending = try #require(json["pending"] as? [[String: Any]])
+        #expect(pending.map { "\($0["type"] as! String) \($0["host"] as! String)" } == ["undeploy h2", "deploy h2"])
+        let rollouts = try #require(json["rollouts"] as? [[String: Any]])
+        #expect(rollouts.first?["batches"] as? [[String]] == [["h1"], ["h2"]])
+        #expect(rollouts.first?["state"] as? String == "ROLLING_OUT")
+        #expect(rollouts.first?["batchStartedAt"] == nil, "when it is applied is not part of the plan")
+    }
+
+    @Test func aSavedPlanReadBackHasTheSameContentAndPresentationDoesNotCount() throws {
+        let plan = secretPlan()
+        let saved = try CanonicalJSON.decode(PlanDocument.self, from: Data(PlanRenderer.json(plan).utf8))
+        #expect(saved == PlanDocument(plan))
+        var presented = plan
+        presented.target = "working tree"
+        presented.base.revision = nil
+        presented.warnings = ["something"]
+        #expect(PlanDocument(presented).hasSameContent(as: saved))
+        var moved = plan
+        moved.base.checkIndex = 7
+        #expect(!PlanDocument(moved).hasSameContent(as: saved))
+        var other = plan
+        other.tasks.removeLast()
+        #expect(!PlanDocument(other).hasSameContent(as: saved))
+        var later = plan
+        later.pending = []
+        #expect(!PlanDocument(later).hasSameContent(as: saved))
     }
 }

@@ -1,33 +1,25 @@
+import Foundation
 import HeliosModel
 @testable import HeliosPlanner
 import Testing
 
-/// What ZooKeeper would hold after applying `plan`: the store's effect, as plain values.
+/// What the cluster holds once `plan` is applied and its rollouts are done: every task, pending
+/// ones too, and every job removal.
 func applying(_ plan: Plan, to state: ClusterState) -> ClusterState {
-    var state = state
-    for change in plan.changes {
-        switch change {
-        case .createJob(let job, _): state.config.jobs[job.id] = job
-        case .removeJob(let id, _): state.config.jobs[id] = nil
-        case .createDeployment(let deployment, _), .updateDeployment(_, let deployment, _, _):
-            state.config.deployments[deployment.name] = deployment
-        case .removeDeployment(let deployment, _): state.config.deployments[deployment.name] = nil
-        }
-    }
-    for task in plan.tasks {
-        switch task {
-        case .deploy(let host, let task), .update(let host, let task):
-            state.config.tasks[host, default: [:]][task.jobID] = task
-        case .undeploy(let host, let id):
-            state.config.tasks[host]?[id] = nil
-            if state.config.tasks[host]?.isEmpty == true { state.config.tasks[host] = nil }
-        }
-    }
-    return state
+    var whole = plan
+    whole.tasks += whole.pending
+    whole.pending = []
+    whole.changes = plan.changes.map { if case .removeJob(let id, _) = $0 { .removeJob(id, afterRollout: false) } else { $0 } }
+    whole.rollouts = []
+    return state.applying(whole)
 }
 
+/// The plan of `desired` against `actual`; the hosts `desired` names are UP unless `actual` knows its hosts.
 func plan(_ desired: DesiredState, _ actual: ClusterState = ClusterState()) -> Plan {
-    Planner.plan(desired: desired, actual: actual, base: PlanBase(kind: .empty), target: "test")
+    var actual = actual
+    if actual.hosts.isEmpty { actual.hosts = Planner.namedHosts(of: desired) }
+    return Planner.plan(desired: desired, actual: actual, base: PlanBase(kind: .empty), target: "test",
+                        now: Date(timeIntervalSince1970: 1_000_000_000))
 }
 
 struct PlannerTests {
@@ -51,7 +43,7 @@ struct PlannerTests {
                 [RolloutStep(host: "a", from: nil, to: web1.id)], [RolloutStep(host: "b", from: nil, to: web1.id)],
             ])),
         ])
-        #expect(result.tasks == [.deploy(host: "a", task), .deploy(host: "b", task)])
+        #expect(result.tasks + result.pending == [.deploy(host: "a", task), .deploy(host: "b", task)])
         #expect(result.summary == PlanSummary(add: 2, change: 0, remove: 0))
         #expect(result.warnings.isEmpty && result.errors.isEmpty)
     }
@@ -94,7 +86,7 @@ struct PlannerTests {
         #expect(none.warnings == ["deployment 'web-prod': selector role=cache matches no known host"])
 
         let down = plan(desired(web1, hosts: [], selector: ["role=db"]), ClusterState(hosts: hosts))
-        #expect(down.warnings == ["deployment 'web-prod': host h3 is DOWN; its rollout skips it until it is UP"])
+        #expect(down.warnings == ["deployment 'web-prod': host h3 is DOWN; its task is written and its rollout skips it"])
     }
 
     @Test func pruningRespectsProtectPruneOffAndMaxPrune() {
@@ -129,7 +121,7 @@ struct PlannerTests {
         nothing.settings.maxPrune = .percent(100)
         let result = plan(nothing, before)
         #expect(result.tasks == [.undeploy(host: "a", web1.id), .undeploy(host: "b", web1.id)])
-        #expect(result.changes.last == .removeJob(web1.id, afterRollout: true))
+        #expect(result.changes.last == .removeJob(web1.id, afterRollout: false)) // no rollout waits: removed at once
         #expect(applying(result, to: before).config == ClusterConfig())
     }
 

@@ -24,15 +24,15 @@ struct HeliosStoreTests {
         var nothing = DesiredState()
         nothing.settings.maxPrune = .percent(100)
         for target in [desired(web1, hosts: ["a", "b"]), desired(web2, hosts: ["b", "c"]), nothing] {
-            let snapshot = try await store.readConfig()
-            let plan = Planner.plan(desired: target, actual: snapshot.state, base: PlanBase(kind: .cluster), target: "test")
+            let snapshot = try await store.readCluster()
+            let plan = Planner.plan(desired: target, actual: snapshot.state, base: PlanBase(kind: .cluster), target: "test", now: Date())
             let newIndex = try await store.apply(plan, to: snapshot)
             #expect(newIndex == snapshot.checkIndex + 1)
 
-            let after = try await store.readConfig()
+            let after = try await store.readCluster()
             #expect(after.config.jobs == target.jobs)
             #expect(after.config.deployments == target.deployments)
-            #expect(Planner.plan(desired: target, actual: after.state, base: PlanBase(kind: .cluster), target: "test").isEmpty)
+            #expect(Planner.plan(desired: target, actual: after.state, base: PlanBase(kind: .cluster), target: "test", now: Date()).isEmpty)
         }
         // Nothing is left behind once everything is removed: no stray job or host markers.
         #expect(try await store.session.children(Paths.jobs).isEmpty)
@@ -44,18 +44,18 @@ struct HeliosStoreTests {
         let chroot = TestServices.uniqueChroot("store")
         let first = try await connect(chroot)
         let second = try await connect(chroot)
-        let snapshotA = try await first.readConfig()
-        let snapshotB = try await second.readConfig()
+        let snapshotA = try await first.readCluster()
+        let snapshotB = try await second.readCluster()
 
         try await first.apply(Planner.plan(desired: desired(web1, hosts: ["a"]), actual: snapshotA.state,
-                                           base: PlanBase(kind: .cluster), target: "a"), to: snapshotA)
+                                           base: PlanBase(kind: .cluster), target: "a", now: Date()), to: snapshotA)
         let error = await #expect(throws: HeliosStoreError.self) {
             try await second.apply(Planner.plan(desired: desired(web2, hosts: ["z"]), actual: snapshotB.state,
-                                                base: PlanBase(kind: .cluster), target: "b"), to: snapshotB)
+                                                base: PlanBase(kind: .cluster), target: "b", now: Date()), to: snapshotB)
         }
         #expect(error?.description.contains("re-read") == true)
 
-        let after = try await second.readConfig()
+        let after = try await second.readCluster()
         #expect(after.config.jobs.keys.sorted() == [web1.id])
         #expect(after.config.tasks.keys.sorted() == ["a"])
         await first.close()
@@ -113,14 +113,34 @@ struct HeliosStoreTests {
         await second.close()
     }
 
-    @Test func theSyncRecordRoundTrips() async throws {
+    @Test func theSyncRecordRoundTripsAndRefusesAWriterThatReadAnOlderOne() async throws {
         let store = try await connect()
         #expect(try await store.syncRecord() == nil)
-        let record = SyncRecord(repo: "file:///r.git", branch: "main", revision: nil, lastAttempt: "abc",
-                                status: .failed, appliedAt: nil, summary: "1 error",
+        let record = SyncRecord(repo: "file:///r.git", branch: "main", lastAppliedRevision: nil, lastAttemptedRevision: "abc",
+                                status: .failed, reason: .invalidManifests, appliedAt: nil, summary: "1 error",
                                 diagnostics: ["a.yaml:1:1: error: x"])
-        try await store.writeSyncRecord(record)
+        try await store.writeSyncRecord(record, over: -1)
         #expect(try await store.syncRecord() == record)
+        // Two writers read the same version; the second to write loses and must read again.
+        let (_, version) = try await store.versionedSyncRecord()
+        var first = record, second = record
+        first.summary = "first"
+        second.summary = "second"
+        try await store.writeSyncRecord(first, over: version)
+        await #expect(throws: HeliosStoreError.self) { try await store.writeSyncRecord(second, over: version) }
+        await #expect(throws: HeliosStoreError.self) { try await store.writeSyncRecord(second, over: -1) }
+        #expect(try await store.syncRecord()?.summary == "first")
+        // A plan applied with a record it read at an older version writes neither.
+        let snapshot = try await store.readCluster()
+        #expect(snapshot.syncRecordVersion == version + 1)
+        try await store.writeSyncRecord(second, over: snapshot.syncRecordVersion)
+        let job = Job(name: "web", version: "1", image: "web:1")
+        let plan = Planner.plan(desired: DesiredState(jobs: [job.id: job]), actual: snapshot.state,
+                                base: PlanBase(kind: .cluster), target: "t", now: Date())
+        await #expect(throws: HeliosStoreError.self) { try await store.apply(plan, to: snapshot, record: first) }
+        let after = try await store.readCluster()
+        #expect(after.config.jobs.isEmpty)
+        #expect(after.syncRecord?.summary == "second")
         await store.close()
     }
 }

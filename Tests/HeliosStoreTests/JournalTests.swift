@@ -30,7 +30,7 @@ let smallDesiredState: DesiredState = {
 func planning(_ desired: DesiredState, against snapshot: ConfigSnapshot) -> Plan {
     var desired = desired
     desired.settings.maxPrune = .percent(100)
-    return Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster), target: "test")
+    return Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster), target: "test", now: Date())
 }
 
 @Suite(.enabled(if: TestServices.zooKeeperEnabled, "needs ZooKeeper: run `make test`"))
@@ -48,10 +48,10 @@ struct JournalTests {
         let chroot = TestServices.uniqueChroot("journal")
         let writer = try await connect(chroot)
         let reader = try await connect(chroot)
-        try await writer.apply(planning(smallDesiredState, against: try await writer.readConfig()), to: try await writer.readConfig())
+        try await writer.apply(planning(smallDesiredState, against: try await writer.readCluster()), to: try await writer.readCluster())
 
         let large = largeDesiredState()
-        let snapshot = try await writer.readConfig()
+        let snapshot = try await writer.readCluster()
         let plan = planning(large, against: snapshot)
         let operations = HeliosStore.operations(for: plan, checkIndex: snapshot.checkIndex,
                                                 hostDirectories: snapshot.hostDirectories)
@@ -66,7 +66,7 @@ struct JournalTests {
         let seen = Mutex<[Int]>([])
         let reading = Task {
             while !Task.isCancelled {
-                let config = try await reader.readConfig().config
+                let config = try await reader.readCluster().config
                 let whole = holds(config, smallDesiredState) || holds(config, large)
                 #expect(whole, "a snapshot with \(config.jobs.count) jobs")
                 seen.withLock { $0.append(config.jobs.count) }
@@ -84,7 +84,7 @@ struct JournalTests {
         #expect(caughtUp)
 
         #expect(newIndex == snapshot.checkIndex + 1)
-        let after = try await reader.readConfig()
+        let after = try await reader.readCluster()
         let holdsLarge = holds(after.config, large)
         #expect(holdsLarge)
         #expect(after.checkIndex == newIndex)
@@ -96,12 +96,12 @@ struct JournalTests {
     @Test func aStaleLargePlanIsRefusedAndLeavesNoJournal() async throws {
         let chroot = TestServices.uniqueChroot("journal")
         let store = try await connect(chroot)
-        let snapshot = try await store.readConfig()
+        let snapshot = try await store.readCluster()
         try await store.apply(planning(smallDesiredState, against: snapshot), to: snapshot)
         await #expect(throws: HeliosStoreError.self) {
             try await store.apply(planning(largeDesiredState(), against: snapshot), to: snapshot)
         }
-        let holdsSmall = holds(try await store.readConfig().config, smallDesiredState)
+        let holdsSmall = holds(try await store.readCluster().config, smallDesiredState)
         #expect(holdsSmall)
         #expect(try await store.session.children(Paths.journal).isEmpty)
         await store.close()
@@ -110,7 +110,7 @@ struct JournalTests {
     @Test func concurrentWritersLoseNoUpdate() async throws {
         let chroot = TestServices.uniqueChroot("writers")
         let stores = try await (0..<6).asyncMap { _ in try await connect(chroot) }
-        let start = try await stores[0].readConfig().checkIndex
+        let start = try await stores[0].readCluster().checkIndex
         // Each writer adds its own deployment to whatever it reads, retrying when it was stale.
         let retries = try await withThrowingTaskGroup(of: Int.self) { group in
             for (index, store) in stores.enumerated() {
@@ -118,7 +118,7 @@ struct JournalTests {
                     var stale = 0
                     for round in 0..<3 {
                         while true {
-                            let snapshot = try await store.readConfig()
+                            let snapshot = try await store.readCluster()
                             var desired = DesiredState(jobs: snapshot.config.jobs, deployments: snapshot.config.deployments)
                             let job = Job(name: "writer-\(index)", version: "\(round)", image: "busybox")
                             desired.jobs[job.id] = job
@@ -136,7 +136,7 @@ struct JournalTests {
             }
             return try await group.reduce(0, +)
         }
-        let after = try await stores[0].readConfig()
+        let after = try await stores[0].readCluster()
         // Every write of every writer is there: 6 deployments at their last round, 18 applies.
         #expect(after.config.deployments.keys.sorted() == (0..<6).map { "writer-\($0)" })
         #expect(after.config.deployments.values.allSatisfy { $0.jobID.version == "2" })
@@ -152,7 +152,7 @@ struct JournalTests {
         let servers = try TestServices.requireZooKeeper()
         let chroot = TestServices.uniqueChroot("journal-crash")
         let store = try await connect(chroot)
-        try await store.apply(planning(smallDesiredState, against: try await store.readConfig()), to: try await store.readConfig())
+        try await store.apply(planning(smallDesiredState, against: try await store.readCluster()), to: try await store.readCluster())
 
         let directory = try TemporaryDirectory("journal-crash")
         defer { directory.remove() }
@@ -164,7 +164,7 @@ struct JournalTests {
         try #require(reached, "the writer never reached \(failpoint): \(writer.log)")
         writer.kill() // SIGKILL: no chance to clean up
 
-        let after = try await store.readConfig()
+        let after = try await store.readCluster()
         let expected = committed ? "the new state" : "the old state"
         let holdsExpected = holds(after.config, committed ? largeDesiredState() : smallDesiredState)
         #expect(holdsExpected, "not \(expected) but \(after.config.jobs.count) jobs: \(writer.log)")
@@ -172,10 +172,10 @@ struct JournalTests {
             #expect(try await store.session.children(Paths.journal).isEmpty)
         }
         // The cluster goes on: the next plan applies, and a dead journal goes with it.
-        let next = try await store.readConfig()
+        let next = try await store.readCluster()
         try await store.apply(planning(smallDesiredState, against: next), to: next)
-        _ = try await store.readConfig()
-        let holdsSmall = holds(try await store.readConfig().config, smallDesiredState)
+        _ = try await store.readCluster()
+        let holdsSmall = holds(try await store.readCluster().config, smallDesiredState)
         #expect(holdsSmall)
         #expect(try await store.session.children(Paths.journal).isEmpty)
         await store.close()
@@ -189,7 +189,7 @@ struct JournalWriterProcess {
     @Test func applyTheLargePlan() async throws {
         let environment = ProcessInfo.processInfo.environment
         let store = try await HeliosStore.connect(servers: environment["HELIOS_TEST_ZK"]!, chroot: environment["HELIOS_TEST_CHROOT"]!)
-        let snapshot = try await store.readConfig()
+        let snapshot = try await store.readCluster()
         try await store.apply(planning(largeDesiredState(), against: snapshot), to: snapshot)
         await store.close()
     }

@@ -17,12 +17,12 @@ struct StoreSessionTests {
         let observer = try await HeliosStore.connect(servers: servers, chroot: chroot)
         let agent = try await HeliosStore.connect(servers: "127.0.0.1:\(proxy.port)", chroot: chroot, sessionTimeout: .seconds(4))
         try await agent.registerHost("a", agentID: "agent-a", info: HostInfo(hostname: "a", agentVersion: "test", dockerAPIVersion: nil))
-        #expect(try await observer.readConfig().state.hosts["a"]?.up == true)
+        #expect(try await observer.readCluster().state.hosts["a"]?.up == true)
 
         proxy.pause()
         let down = await eventually(timeout: .seconds(60)) { (try? await observer.isUp("a")) == false }
         #expect(down, "the server never expired the agent's session")
-        #expect(try await observer.readConfig().state.hosts["a"]?.up == false)
+        #expect(try await observer.readCluster().state.hosts["a"]?.up == false)
         proxy.resume()
         // The renewed session marks the host UP again, with no call from the agent.
         let up = await eventually(timeout: .seconds(60)) { (try? await observer.isUp("a")) == true }
@@ -42,8 +42,8 @@ struct StoreSessionTests {
 
         let job = Job(name: "web", version: "1", image: "busybox")
         let desired = DesiredState(jobs: [job.id: job], deployments: ["web": Deployment(name: "web", jobID: job.id, hosts: ["h"])])
-        let snapshot = try await master.readConfig()
-        try await master.apply(Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster), target: "t"),
+        let snapshot = try await master.readCluster()
+        try await master.apply(Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster), target: "t", now: Date()),
                                to: snapshot)
         let woken = await eventually { events.all.contains { HeliosStore.concernsTasks(of: "h", $0) } }
         #expect(woken, "the agent's task watch did not fire: \(events.all)")
@@ -51,7 +51,7 @@ struct StoreSessionTests {
 
         let status = TaskStatus(jobID: job.id, goal: .start, state: .running, containerID: "c1")
         try await agent.setTaskStatus(status, host: "h")
-        let state = try await master.readConfig().state
+        let state = try await master.readCluster().state
         #expect(state.statuses["h"]?[job.id] == status)
         // A snapshot file keeps them.
         let file = try JSONEncoder().encode(state)

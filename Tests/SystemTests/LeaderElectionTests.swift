@@ -29,7 +29,7 @@ struct LeaderElectionTests {
 
     static func syncedRevision(_ base: String) async -> String? {
         guard let record = try? await get([String: AnyDecodable].self, base + "/v1/sync") else { return nil }
-        return record["status"]?.string == "SYNCED" ? record["revision"]?.string : nil
+        return record["status"]?.string == "SYNCED" ? record["lastAppliedRevision"]?.string : nil
     }
 
     @Test func oneMasterLeadsAndTheOtherTakesOverWhenItDies() async throws {

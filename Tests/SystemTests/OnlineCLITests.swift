@@ -78,10 +78,23 @@ struct OnlineCLITests {
         #expect(snapshot.status == 0)
         #expect((try JSONSerialization.jsonObject(with: Data(snapshot.output.utf8)) as? [String: Any])?["checkIndex"] != nil)
 
-        // A plan saved against the cluster is refused once the cluster has moved.
+        // A plan saved against the cluster applies while the cluster has not moved, and writes
+        // exactly what `apply --dry-run` printed; it is refused once the cluster has moved.
         try directory.write(Self.job(version: "2"), to: "manifests/api.yaml")
         let saved = try helios(["plan", "--master", url, "--format", "json", "--out", directory.path + "/plan.json"], in: manifests)
         #expect(saved.status == 0, "\(saved.errors)")
+        let dryRun = try helios(["apply", "--master", url, "--dry-run"], in: manifests)
+        #expect(dryRun.status == 0, "\(dryRun.errors)")
+        func steps(_ output: String) -> [String] {
+            output.split(separator: "\n").drop { !$0.hasPrefix("Steps (") }.dropFirst()
+                .prefix { $0.hasPrefix("  ") }.map(String.init)
+        }
+        #expect(steps(dryRun.output).contains { $0.contains("/status/deployments/api") }, "\(dryRun.output)")
+        let accepted = try helios(["apply", "--master", url, "--plan", directory.path + "/plan.json", "--detach"], in: manifests)
+        #expect(accepted.status == 0, "\(accepted.errors)\n\(master.log)")
+        #expect(accepted.output.contains("Applied at check index"), "\(accepted.output)")
+        #expect(steps(accepted.output) == steps(dryRun.output), "dry run:\n\(dryRun.output)\napplied:\n\(accepted.output)")
+        #expect(!steps(dryRun.output).isEmpty)
         try directory.write(Self.job(version: "3"), to: "manifests/api.yaml")
         let moved = try helios(["apply", "--master", url, "--detach"], in: manifests) // the cluster moves on
         #expect(moved.status == 0 && !moved.output.contains("DONE"), "\(moved.output)")

@@ -52,12 +52,19 @@ struct PlanInCITests {
                                 to: "work/web.yaml")
         let result = try helios(["apply", "--dry-run"], in: git.workTree)
         #expect(result.status == 0, "\(result.errors)")
+        // The plan shows the whole rollout; the steps are exactly what the master writes now:
+        // the first batch and the rollout's status. The second batch and the old job's removal wait.
+        #expect(result.output.contains("rollout 2 batches (parallelism 1): agent-1 | agent-2"), "\(result.output)")
+        #expect(result.output.contains("after rollout"))
         let steps = result.output.components(separatedBy: "Steps").last ?? ""
         #expect(steps.contains("check   /config/version is at version 0"))
         #expect(steps.contains("create  /config/jobs/web:2:"))
         #expect(steps.contains("delete  /config/hosts/agent-1/jobs/web:1:"))
-        #expect(steps.contains("create  /config/hosts/agent-2/jobs/web:2:"))
-        #expect(steps.contains("delete  /config/jobs/web:1:"))
+        #expect(steps.contains("create  /config/hosts/agent-1/jobs/web:2:"))
+        #expect(steps.contains("create  /status/deployments/web-prod"))
+        #expect(!steps.contains("/config/hosts/agent-2/"), "a later batch is written now: \(steps)")
+        #expect(!steps.split(separator: "\n").contains { $0.contains("delete  /config/jobs/web:1:") && !$0.contains("/hosts") },
+                "the old job goes before its rollout ends: \(steps)")
         #expect(steps.contains("set     /config/version"))
 
         // Without --dry-run and without a master, apply refuses clearly.

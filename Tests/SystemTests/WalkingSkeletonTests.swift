@@ -86,7 +86,7 @@ struct WalkingSkeletonTests {
                 return try JSONSerialization.jsonObject(with: body) as? [String: Any]
             }
             #expect(try await eventually { try await record()?["status"] as? String == "SYNCED" })
-            #expect(try await record()?["revision"] as? String == head)
+            #expect(try await record()?["lastAppliedRevision"] as? String == head)
 
             // Delete the deployment → nothing runs; only the last container stays, stopped.
             try git.commit(["deployments/web.yaml": nil], message: "undeploy web")

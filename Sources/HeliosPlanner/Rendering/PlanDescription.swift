@@ -96,12 +96,14 @@ struct PlanDescription {
 
     /// `rollout 2 batches (parallelism 1): agent-1 | agent-2`; long lists are cut.
     static func describe(_ rollout: Rollout) -> String? {
-        guard !rollout.batches.isEmpty else { return nil }
+        let skipped = rollout.skipped.isEmpty ? ""
+            : "; at once, not waited for (DOWN or not registered): " + rollout.skipped.map(\.host).joined(separator: ", ")
+        guard !rollout.batches.isEmpty else { return skipped.isEmpty ? nil : "rollout: none" + skipped }
         let batches = rollout.batches.map { $0.map(\.host).joined(separator: ", ") }
         let shown = batches.count > 8 ? batches.prefix(4) + ["…"] + batches.suffix(2) : batches[...]
         let count = rollout.batches.count
         return "rollout \(count) batch\(count == 1 ? "" : "es") (parallelism \(rollout.parallelism)): "
-            + shown.joined(separator: " | ")
+            + shown.joined(separator: " | ") + skipped
     }
 }
 

@@ -2,28 +2,66 @@ import Foundation
 import HeliosModel
 
 /// The JSON form of a plan. Documented in docs/plan-format.md; bump `formatVersion` on any
-/// change that is not a new optional key.
-struct PlanDocument: Encodable {
-    let formatVersion = Plan.formatVersion
-    let base: PlanBase
-    let target: String
-    let summary: PlanSummary
-    let changes: [Change]
-    let tasks: [Task]
-    let warnings: [String]
-    let errors: [String]
+/// change that is not a new optional key. The API sends it as it is, and a saved plan is read
+/// back into it: `hasSameContent(as:)` says whether planning again gives the same writes.
+public struct PlanDocument: Codable, Sendable, Equatable {
+    public var formatVersion = Plan.formatVersion
+    public var base: PlanBase
+    public var target: String
+    public var summary: PlanSummary
+    public var changes: [Change]
+    /// The task writes made now.
+    public var tasks: [Task]
+    /// The task writes later rollout batches make.
+    public var pending: [Task]?
+    /// The rollouts started: their batches, as written to `/status/deployments`.
+    public var rollouts: [RolloutEntry]?
+    public var warnings: [String]
+    public var errors: [String]
 
-    init(_ plan: Plan) {
+    public init(_ plan: Plan) {
         base = plan.base
         target = plan.target
         summary = plan.summary
         changes = plan.changes.map(Change.init)
         tasks = plan.tasks.map(Task.init)
+        pending = plan.pending.isEmpty ? nil : plan.pending.map(Task.init)
+        rollouts = plan.rollouts.isEmpty ? nil : plan.rollouts.map(RolloutEntry.init)
         warnings = plan.warnings
         errors = plan.errors
     }
 
-    struct Change: Encodable {
+    /// The same writes at the same check index: changes, tasks now and pending, rollouts.
+    /// Presentation (`target`, the base's revision and branch, warnings) does not count.
+    public func hasSameContent(as other: PlanDocument) -> Bool {
+        base.checkIndex == other.base.checkIndex && changes == other.changes && tasks == other.tasks
+            && (pending ?? []) == (other.pending ?? []) && (rollouts ?? []) == (other.rollouts ?? [])
+    }
+
+    /// A rollout as the plan starts it; when it was written is not part of the plan.
+    public struct RolloutEntry: Codable, Sendable, Equatable {
+        public var deployment: String
+        public var state: RolloutStatus.State
+        public var job: String
+        public var previousJob: String?
+        public var batches: [[String]]
+        public var skipped: [String]?
+        public var retiring: [String]?
+        public var error: String?
+
+        init(_ status: RolloutStatus) {
+            deployment = status.deployment
+            state = status.state
+            job = status.jobID.description
+            previousJob = status.previousJobID?.description
+            batches = status.batches
+            skipped = status.skipped.isEmpty ? nil : status.skipped
+            retiring = status.retiring.isEmpty ? nil : status.retiring.map(\.description)
+            error = status.error
+        }
+    }
+
+    public struct Change: Codable, Sendable, Equatable {
         var type: String
         var job: String?
         var deployment: String?
@@ -70,7 +108,7 @@ struct PlanDocument: Encodable {
     }
 
     /// A job as the plan shows it: secret-looking env values replaced by `(sensitive)`.
-    struct JobSpec: Encodable {
+    public struct JobSpec: Codable, Sendable, Equatable {
         let job: Job
 
         init(_ job: Job) {
@@ -81,12 +119,16 @@ struct PlanDocument: Encodable {
             self.job = masked
         }
 
-        func encode(to encoder: any Encoder) throws {
+        public init(from decoder: any Decoder) throws {
+            job = try Job(from: decoder)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
             try job.encode(to: encoder)
         }
     }
 
-    struct Task: Encodable {
+    public struct Task: Codable, Sendable, Equatable {
         var type: String
         var host: String
         var job: String
