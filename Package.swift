@@ -51,7 +51,7 @@ let package = Package(
         ]),
         .executableTarget(name: "helios", dependencies: [
             "HeliosModel", "HeliosManifests", "HeliosPlanner", "HeliosStore",
-            "HeliosAgent", "HeliosMaster", "Git", "ZooKeeper",
+            "HeliosAgent", "HeliosMaster", "Git",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -3,7 +3,6 @@ import Foundation
 import HeliosStore
 import Logging
 import ServiceLifecycle
-import ZooKeeper
 
 /// The agent of one host: registers it, watches its tasks and makes Docker match them.
 ///
@@ -103,8 +102,7 @@ public struct Agent: Service {
         defer { connectivity.set(false) }
         let host = configuration.name
         let interval = configuration.reconcileInterval
-        let events = store.session.watchEvents()
-        let states = store.session.stateChanges()
+        let events = store.events()
         wake.yield()
 
         // The supervisors' work outlives a pass: it ends with the session, before the store closes.
@@ -112,21 +110,18 @@ public struct Agent: Service {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     // Watches only wake a pass; the pass re-reads everything (level-triggered).
-                    for await event in events where HeliosStore.concernsTasks(of: host, event) { wake.yield() }
+                    for await event in events {
+                        switch event {
+                        case .tasksChanged(host), .reconnected: wake.yield() // after a gap, watches may have been missed
+                        case .sessionExpired: logger.warning("ZooKeeper session expired; renewing it")
+                        default: continue
+                        }
+                    }
                 }
                 group.addTask {
                     while true {
                         try await Task.sleep(for: interval)
                         wake.yield()
-                    }
-                }
-                group.addTask {
-                    for await state in states {
-                        switch state {
-                        case .expired: logger.warning("ZooKeeper session expired; renewing it")
-                        case .connected, .renewed: wake.yield() // watches may have been missed while away
-                        default: continue
-                        }
                     }
                 }
                 group.addTask {

@@ -76,13 +76,26 @@ public struct Master: Service {
 
     /// The leader's work, until the session expires (the election node went with it).
     private func work(store: HeliosStore, sync: GitSync?) async throws {
-        let states = store.session.stateChanges()
-        let events = store.session.watchEvents()
+        let events = store.events()
         let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let interval = configuration.pollInterval
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await state in states where state == .expired { throw HeliosStoreError.lostCandidacy }
+                // `POST /v1/sync` on any master: sync now. Hosts changing: the next drift check reads
+                // them. Only the session expiring ends the lead (the candidacy went with it); a watch
+                // that could not be armed while ZooKeeper was away is armed again once it is back.
+                if sync != nil { try? await store.watchSyncRequests() }
+                for await event in events {
+                    switch event {
+                    case .sessionExpired: throw HeliosStoreError.lostCandidacy
+                    case .hostsChanged: await sync?.hostsChanged()
+                    case .syncRequested, .reconnected:
+                        guard sync != nil else { continue }
+                        wake.yield()
+                        try? await store.watchSyncRequests()
+                    default: continue
+                    }
+                }
             }
             let rollouts = RolloutController(store: store, logger: logger)
             group.addTask { try await rollouts.run(every: .milliseconds(500)) }
@@ -92,18 +105,6 @@ public struct Master: Service {
                     while true {
                         wake.yield()
                         try await Task.sleep(for: await sync.pollInterval(or: interval))
-                    }
-                }
-                group.addTask {
-                    // `POST /v1/sync` on any master: sync now. Hosts changing: the next drift check reads them.
-                    try await store.watchSyncRequests()
-                    for await event in events {
-                        if HeliosStore.isHostChange(event) {
-                            await sync.hostsChanged()
-                        } else if HeliosStore.isSyncRequest(event) {
-                            wake.yield()
-                            try await store.watchSyncRequests()
-                        }
                     }
                 }
             }

@@ -2,7 +2,6 @@ import Foundation
 import HeliosModel
 import HeliosStore
 import Hummingbird
-import ZooKeeper
 
 /// The master's HTTP API (DESIGN.md §7). Every master serves it; writes go through the leader.
 struct MasterAPI: Sendable {
@@ -15,8 +14,7 @@ struct MasterAPI: Sendable {
         router.add(middleware: JSONErrors())
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/metrics") { _, _ -> Response in
-            let start = ContinuousClock.now
-            if (try? await store.session.exists("/")) != nil { metrics.zooKeeperAnswered(in: .now - start) }
+            if let roundTrip = await store.roundTrip() { metrics.zooKeeperAnswered(in: roundTrip) }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                             body: .init(byteBuffer: ByteBuffer(string: metrics.render(rollouts: Array(((try? await store.rolloutStatuses()) ?? [:]).values)))))
         }
@@ -74,7 +72,7 @@ struct JSONErrors: RouterMiddleware {
             return try await next(request, context)
         } catch let error as HTTPError {
             return MasterAPI.error(error.body ?? "\(error.status)", status: error.status)
-        } catch let error as ZooKeeperError {
+        } catch let error where HeliosStore.isUnavailable(error) {
             return MasterAPI.error("\(error)", status: .serviceUnavailable)
         } catch {
             return MasterAPI.error("\(error)", status: .internalServerError)

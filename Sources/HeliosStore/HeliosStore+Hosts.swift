@@ -49,17 +49,17 @@ extension HeliosStore {
         } catch let error as ZooKeeperError where error.code == .noNode {}
     }
 
-    /// The statuses the agent of `host` reported.
+    /// What the agent of `host` reports of the task for `id`, if anything.
+    public func taskStatus(_ id: JobID, host: String) async throws -> TaskStatus? {
+        try await decode(TaskStatus.self, at: Paths.taskStatus(host, id))
+    }
+
+    /// What the agent of `host` reports of each of its tasks.
     public func taskStatuses(host: String) async throws -> [JobID: TaskStatus] {
         let ids = try await children(Paths.taskStatuses(host)).compactMap { JobID($0) }
         let statuses = try await decodeAll(TaskStatus.self, at: ids.map { Paths.taskStatus(host, $0) })
         var result: [JobID: TaskStatus] = [:]
         for (id, status) in zip(ids, statuses) { result[id] = status }
         return result
-    }
-
-    /// Whether a watch event concerns `host`'s task assignments.
-    public static func concernsTasks(of host: String, _ event: WatchEvent) -> Bool {
-        event.path.hasPrefix(Paths.hostTasks(host))
     }
 }

@@ -51,18 +51,6 @@ extension HeliosStore {
         _ = try await session.exists(Paths.syncRequest, watch: true)
     }
 
-    /// Whether a watch event is a sync request.
-    public static func isSyncRequest(_ event: WatchEvent) -> Bool {
-        event.path == Paths.syncRequest
-    }
-
-    /// Whether a watch event says a host registered, went UP or DOWN, or changed labels
-    /// (the watches `readCluster` arms).
-    public static func isHostChange(_ event: WatchEvent) -> Bool {
-        let path = event.path
-        guard path.hasPrefix(Paths.statusHosts) else { return false }
-        return path == Paths.statusHosts || path.hasSuffix("/up") || path.hasSuffix("/labels")
-    }
 }
 
 extension HeliosStore {

@@ -4,9 +4,10 @@ import ZooKeeper
 
 /// Helios' state in ZooKeeper, behind domain operations.
 public final class HeliosStore: Sendable {
-    /// The session the store uses; its watch events wake agents and masters.
-    public let session: ZooKeeperSession
+    /// The session the store uses. Only the store speaks ZooKeeper: its users see `events()`.
+    let session: ZooKeeperSession
 
+    /// A store over a session of the caller's (the benchmarks measure raw ZooKeeper beside it).
     public init(session: ZooKeeperSession) {
         self.session = session
     }
@@ -28,6 +29,13 @@ public final class HeliosStore: Sendable {
     /// Closes the session; the agent's ephemeral `up` node goes with it.
     public func close() async {
         await session.close()
+    }
+
+    /// How long ZooKeeper takes to answer one read, or nil when it does not answer.
+    public func roundTrip() async -> Duration? {
+        let start = ContinuousClock.now
+        guard (try? await session.exists("/")) != nil else { return nil }
+        return .now - start
     }
 
     private func createTree() async throws {

@@ -29,3 +29,11 @@ public enum HeliosStoreError: Error, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension HeliosStore {
+    /// Whether `error` means ZooKeeper could not be reached or refused the request (the API
+    /// answers 503), as opposed to a Helios decision.
+    public static func isUnavailable(_ error: any Error) -> Bool {
+        error is ZooKeeperError || error is TransactionError
+    }
+}

@@ -111,8 +111,7 @@ enum AgentBenchmark {
         while !waiting.isEmpty {
             guard ContinuousClock.now < deadline else { fatalError("tasks not RUNNING after 300 s: \(waiting)") }
             for id in waiting {
-                let data = try? await store.session.get("/status/hosts/\(host)/jobs/\(id)").data
-                if let data, (try? JSONDecoder().decode(TaskStatus.self, from: data))?.state == .running { waiting.remove(id) }
+                if (try? await store.taskStatus(id, host: host))?.state == .running { waiting.remove(id) }
             }
             if !waiting.isEmpty { try await Task.sleep(for: .milliseconds(2)) }
         }

@@ -31,9 +31,11 @@ enum StoreBenchmark {
     }
 
     /// A fresh chroot with Helios' empty tree.
-    static func freshStore(_ servers: String, _ label: String) async throws -> (HeliosStore, chroot: String) {
+    /// A store in a chroot of its own, and a raw session to the same chroot for the baselines and the cleanup.
+    static func freshStore(_ servers: String, _ label: String) async throws -> (HeliosStore, ZooKeeperSession, chroot: String) {
         let chroot = "/bench-\(label)-\(UUID().uuidString.prefix(8).lowercased())"
-        return (try await HeliosStore.connect(servers: servers, chroot: chroot), chroot)
+        let store = try await HeliosStore.connect(servers: servers, chroot: chroot)
+        return (store, try await ZooKeeperSession.connect(servers: servers, chroot: chroot), chroot)
     }
 
     /// Deletes what `writes` created, children first, so that the server does not grow run by run.
@@ -61,7 +63,7 @@ enum StoreBenchmark {
             var journaled = false
             for _ in 0..<rounds {
                 // Helios: plan against the empty tree, then apply; only the apply is timed.
-                let (store, _) = try await freshStore(servers, "helios")
+                let (store, session, _) = try await freshStore(servers, "helios")
                 let snapshot = try await store.readCluster()
                 let plan = Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster), target: "bench", now: Date())
                 let operations = HeliosStore.operations(for: plan, checkIndex: snapshot.checkIndex,
@@ -74,25 +76,28 @@ enum StoreBenchmark {
                 var start = ContinuousClock.now
                 try await store.apply(plan, to: snapshot)
                 best.helios = min(best.helios, milliseconds(since: start))
-                await remove(writes, in: store.session)
+                await remove(writes, in: session)
+                await session.close()
                 await store.close()
 
                 // Raw multi: the same writes, in transactions of the size Helios uses, all sent at once.
-                let (multiStore, _) = try await freshStore(servers, "multi")
+                let (multiStore, multiSession, _) = try await freshStore(servers, "multi")
                 start = ContinuousClock.now
-                for result in await multiStore.session.pipelinedTransactions(batches) { _ = try result.get() }
+                for result in await multiSession.pipelinedTransactions(batches) { _ = try result.get() }
                 best.multi = min(best.multi, milliseconds(since: start))
-                await remove(writes, in: multiStore.session)
+                await remove(writes, in: multiSession)
+                await multiSession.close()
                 await multiStore.close()
 
                 // Raw creates: each znode its own zoo_acreate, all sent at once, in order.
-                let (createStore, chroot) = try await freshStore(servers, "creates")
+                let (createStore, createSession, chroot) = try await freshStore(servers, "creates")
                 let raw = try RawClient(servers + chroot)
                 start = ContinuousClock.now
                 try raw.createPipelined(writes)
                 best.creates = min(best.creates, milliseconds(since: start))
                 raw.close()
-                await remove(writes, in: createStore.session)
+                await remove(writes, in: createSession)
+                await createSession.close()
                 await createStore.close()
             }
             let rate = { (milliseconds: Double) in Double(znodes) / milliseconds * 1000 }

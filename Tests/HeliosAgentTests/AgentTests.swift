@@ -3,7 +3,7 @@ import Foundation
 @testable import HeliosAgent
 import HeliosModel
 import HeliosPlanner
-import HeliosStore
+@testable import HeliosStore
 import HeliosTestSupport
 import Logging
 import Testing

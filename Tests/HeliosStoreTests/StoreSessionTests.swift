@@ -37,7 +37,8 @@ struct StoreSessionTests {
         let master = try await HeliosStore.connect(servers: servers, chroot: chroot)
         let agent = try await HeliosStore.connect(servers: servers, chroot: chroot)
         try await agent.registerHost("h", agentID: "agent-h", info: HostInfo(hostname: "h", agentVersion: "test", dockerAPIVersion: nil))
-        let events = Recorder(agent.session.watchEvents())
+        let events = Recorder(agent.events())
+        let masterEvents = Recorder(master.events())
         #expect(try await agent.tasks(of: "h", watch: true).isEmpty)
 
         let job = Job(name: "web", version: "1", image: "busybox")
@@ -45,8 +46,13 @@ struct StoreSessionTests {
         let snapshot = try await master.readCluster()
         try await master.apply(Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster), target: "t", now: Date()),
                                to: snapshot)
-        let woken = await eventually { events.all.contains { HeliosStore.concernsTasks(of: "h", $0) } }
+        let woken = await eventually { events.all.contains(.tasksChanged(host: "h")) }
         #expect(woken, "the agent's task watch did not fire: \(events.all)")
+        #expect(!masterEvents.all.contains(.tasksChanged(host: "h")), "a watch the master never armed fired")
+        // The master's reads watch the hosts: another host registering is a store event.
+        try await agent.registerHost("i", agentID: "agent-i", info: HostInfo(hostname: "i", agentVersion: "test", dockerAPIVersion: nil))
+        let noticed = await eventually { masterEvents.all.contains(.hostsChanged) }
+        #expect(noticed, "\(masterEvents.all)")
         #expect(try await agent.tasks(of: "h").keys.sorted() == [job.id])
 
         let status = TaskStatus(jobID: job.id, goal: .start, state: .running, containerID: "c1")
