@@ -1,5 +1,6 @@
 import Foundation
 import HeliosModel
+import HeliosPlanner
 import HeliosStore
 import Logging
 
@@ -32,38 +33,72 @@ struct ClusterWriter: Sendable {
         static let nothing = Decision()
     }
 
-    /// What was written, and the snapshot it was decided on.
+    /// What was written, the snapshot it was decided on, and the cluster it left.
     struct Outcome: Sendable {
         var decision: Decision
         var snapshot: ConfigSnapshot
         /// The check index after the writes.
         var checkIndex: Int32
+        /// The snapshot with the writes made: what the cluster holds while nobody else writes.
+        var after: ConfigSnapshot
     }
 
-    /// Decides on a fresh snapshot and writes the decision; see the type's comment. `decide`
-    /// may throw to refuse: nothing is written then.
+    /// Decides on a snapshot and writes the decision; see the type's comment. The first decision
+    /// is made on `known` when given (a snapshot this master derived from its last write: the
+    /// write's check index check says whether it still holds), every other on a fresh read.
+    /// `decide` may throw to refuse: nothing is written then.
     @discardableResult
-    func change(isolation: isolated (any Actor)? = #isolation,
+    func change(from known: ConfigSnapshot? = nil, isolation: isolated (any Actor)? = #isolation,
                 _ decide: (ConfigSnapshot) throws -> Decision) async throws -> Outcome {
         var wait = backOff
         var attempt = 0
+        var known = known
         while true {
             attempt += 1
-            let snapshot = try await store.readCluster()
+            let snapshot: ConfigSnapshot
+            if let cached = known {
+                snapshot = cached
+                known = nil
+            } else {
+                snapshot = try await store.readCluster()
+            }
             let decision = try decide(snapshot)
             do {
                 var checkIndex = snapshot.checkIndex
+                var record = decision.record
                 if let plan = decision.plan, !plan.isEmpty {
-                    checkIndex = try await store.apply(plan, to: snapshot, record: decision.record)
-                } else if let record = decision.record, record != snapshot.syncRecord {
-                    try await store.writeSyncRecord(record, over: snapshot.syncRecordVersion)
+                    checkIndex = try await store.apply(plan, to: snapshot, record: record)
+                } else if let written = record, written != snapshot.syncRecord {
+                    try await store.writeSyncRecord(written, over: snapshot.syncRecordVersion)
+                } else {
+                    record = nil // nothing written
                 }
-                return Outcome(decision: decision, snapshot: snapshot, checkIndex: checkIndex)
+                return Outcome(decision: decision, snapshot: snapshot, checkIndex: checkIndex,
+                               after: snapshot.after(decision.plan, record: record, checkIndex: checkIndex))
             } catch HeliosStoreError.stale where attempt < attempts {
                 logger.debug("the cluster changed underneath; deciding again", metadata: ["attempt": "\(attempt)"])
                 try await Task.sleep(for: wait)
                 wait *= 2
             }
         }
+    }
+}
+
+extension ConfigSnapshot {
+    /// This snapshot once `plan` and `record` are written over it, at `checkIndex`.
+    func after(_ plan: Plan?, record: SyncRecord?, checkIndex: Int32) -> ConfigSnapshot {
+        var next = self
+        if let plan, !plan.isEmpty {
+            next.state = state.applying(plan)
+            for case .deploy(let host, _) in plan.tasks { next.hostDirectories.insert(host) }
+        }
+        next.state.checkIndex = checkIndex
+        if let record {
+            next.syncRecord = record
+            next.syncRecordVersion = syncRecordVersion + 1 // -1 (none) becomes 0: the node was created
+            next.state.revision = record.lastAppliedRevision
+        }
+        next.derived = true
+        return next
     }
 }

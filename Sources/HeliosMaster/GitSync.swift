@@ -30,6 +30,9 @@ public actor GitSync {
     /// Expiries up to here have been acted on.
     private var expiriesHandledAt: Date?
     private var writer: ClusterWriter { ClusterWriter(store: store, logger: logger) }
+    /// The cluster as this master's last write left it: the next commit is planned against it
+    /// (only what the commit changed) instead of a full read, while nobody else wrote meanwhile.
+    private var known: ConfigSnapshot?
 
     public init(remote: String, branch: String, subpath: String = "", credentials: GitCredentials? = nil,
                 mirrorPath: String, store: HeliosStore, logger: Logger, metrics: MasterMetrics = MasterMetrics()) throws {
@@ -80,20 +83,26 @@ public actor GitSync {
                 summary: "revision \(head.short) has \(error.diagnostics.count) manifest error(s); nothing applied",
                 diagnostics: error.diagnostics.map(\.description))
         }
+        // What changed in the desired state, when the manifests before are known: with the
+        // cluster as this master left it, only that is planned.
+        let change: DesiredChange? = if case .success(let change) = loaded, loadedRevision != nil { change } else { nil }
         loadedRevision = head
         let desired = manifests.desired
 
         let outcome: ClusterWriter.Outcome
         do {
-            outcome = try await writer.change { snapshot in
+            outcome = try await writer.change(from: known) { snapshot in
                 let now = Date()
                 let held = Planner.heldByFailedRollouts(desired: desired, actual: snapshot.state)
                 let (wanted, actual) = Planner.holding(held, desired: desired, actual: snapshot.state)
-                var plan = Planner.plan(
-                    desired: wanted, actual: actual,
-                    base: PlanBase(kind: .cluster, revision: snapshot.state.revision, branch: branch,
-                                   checkIndex: snapshot.checkIndex),
-                    target: head.hex, now: now, revision: head.hex)
+                let base = PlanBase(kind: .cluster, revision: snapshot.state.revision, branch: branch,
+                                    checkIndex: snapshot.checkIndex)
+                var plan = if snapshot.derived, let change {
+                    Planner.plan(desired: wanted, actual: actual, change: change, base: base, target: head.hex,
+                                 now: now, revision: head.hex)
+                } else {
+                    Planner.plan(desired: wanted, actual: actual, base: base, target: head.hex, now: now, revision: head.hex)
+                }
                 plan.warnings += Planner.heldWarnings(held, actual: snapshot.state)
                 guard plan.errors.isEmpty else {
                     return .init(record: refusal(of: head, after: snapshot.syncRecord, reason: .planRefused,
@@ -111,6 +120,7 @@ public actor GitSync {
         } catch let error as HeliosStoreError {
             // Not applied: conflicts that persisted, or ZooKeeper refusing the writes. Tried again at the next look.
             lastAttempt = nil
+            known = nil
             metrics.synced("failed", in: .now - start)
             let reason: SyncRecord.Reason = if case .stale = error { .conflict } else { .applyFailed }
             log.error("revision not applied", metadata: ["error": "\(error)"])
@@ -118,6 +128,8 @@ public actor GitSync {
                                          diagnostics: [], retried: true)
             throw error
         }
+        known = outcome.after
+        driftCheckedAt = outcome.checkIndex // the cluster is as this master left it
         guard let record = outcome.decision.record else { return nil }
         guard record.lastAppliedRevision == head.hex, let plan = outcome.decision.plan else {
             metrics.synced("failed", in: .now - start)
@@ -223,6 +235,7 @@ public actor GitSync {
             return .init(plan: plan, record: record)
         }
         driftCheckedAt = outcome.checkIndex
+        known = outcome.after
         guard let record = outcome.decision.record else { return nil }
         let changes = record.changes.map { "\($0.action) \($0.host.map { "\($0) " } ?? "")\($0.subject)" }
         switch record.reason {
@@ -248,6 +261,7 @@ public actor GitSync {
     /// Hosts registered, went UP or DOWN, or changed labels: the next drift check reads the cluster.
     public func hostsChanged() {
         hostsMoved = true
+        known = nil
     }
 
     /// Syncs on every wakeup (the poll timer, a webhook) until they end or the task is
@@ -256,12 +270,13 @@ public actor GitSync {
     public func run(wakeups: AsyncStream<Void>) async {
         for await _ in wakeups {
             do {
-                if try await sync() == nil { try await checkDrift() } else { driftCheckedAt = nil }
+                if try await sync() == nil { try await checkDrift() }
             } catch is CancellationError {
                 return
             } catch {
                 // Fetch or ZooKeeper failures are transient: try the same revision again.
                 lastAttempt = nil
+                known = nil
                 logger.warning("sync failed", metadata: ["error": "\(error)"])
             }
         }

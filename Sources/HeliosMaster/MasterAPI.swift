@@ -16,7 +16,8 @@ struct MasterAPI: Sendable {
         router.get("/metrics") { _, _ -> Response in
             if let roundTrip = await store.roundTrip() { metrics.zooKeeperAnswered(in: roundTrip) }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                            body: .init(byteBuffer: ByteBuffer(string: metrics.render(rollouts: Array(((try? await store.rolloutStatuses()) ?? [:]).values)))))
+                            body: .init(byteBuffer: ByteBuffer(string: metrics.render(rollouts: Array(((try? await store.rolloutStatuses()) ?? [:]).values),
+                                                                              clusterReads: store.clusterReads))))
         }
         router.get("/v1/sync") { _, _ -> Response in
             guard let record = try await store.syncRecord() else {

@@ -41,7 +41,7 @@ public final class MasterMetrics: Sendable {
     func zooKeeperAnswered(in duration: Duration) { values.withLock { $0.zooKeeperLatency = duration.seconds } }
 
     /// The Prometheus text exposition format, version 0.0.4, with the deployments' rollouts as read now.
-    func render(rollouts: [RolloutStatus] = []) -> String {
+    func render(rollouts: [RolloutStatus] = [], clusterReads: Int = 0) -> String {
         let values = values.withLock { $0 }
         var text = ""
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: Double)]) {
@@ -61,9 +61,11 @@ public final class MasterMetrics: Sendable {
         metric("helios_plan_changes", "gauge", "Changes in the last plan applied, by kind.",
                [("{kind=\"add\"}", Double(values.plan.add)), ("{kind=\"change\"}", Double(values.plan.change)),
                 ("{kind=\"remove\"}", Double(values.plan.remove))])
-        let states: [RolloutStatus.State] = [.rollingOut, .done, .failed, .rolledBack]
+        let states: [RolloutStatus.State] = [.rollingOut, .done, .failed, .rolledBack, .superseded]
         metric("helios_rollouts", "gauge", "Deployments by the state of their last rollout.",
                states.map { state in ("{state=\"\(state.rawValue)\"}", Double(rollouts.filter { $0.state == state }.count)) })
+        metric("helios_cluster_reads_total", "counter", "Reads of the whole cluster from ZooKeeper by this master.",
+               [("", Double(clusterReads))])
         metric("helios_drift_total", "counter", "Times the cluster was found to differ from the revision applied.",
                [("", Double(values.drifts))])
         if let latency = values.zooKeeperLatency {

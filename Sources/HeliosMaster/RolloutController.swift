@@ -4,18 +4,26 @@ import HeliosPlanner
 import HeliosStore
 import Logging
 
-/// Moves rollouts on; the leading master runs it. Each look reads the cluster and writes what
-/// `Rollouts.advance` decides for every rollout in progress, in one transaction through the
-/// `ClusterWriter`, with the sync record settled by the rollouts that ended. It remembers
-/// nothing a new leader would need: that is all in the rollout statuses.
+/// Moves rollouts on; the leading master runs it. Each look writes what `Rollouts.advance`
+/// decides for every rollout in progress, in one transaction through the `ClusterWriter`, with
+/// the sync record settled by the rollouts that ended. It remembers nothing a new leader would
+/// need: that is all in the rollout statuses.
 ///
-/// Idle, it costs one ZooKeeper read a look: rollout statuses are written only with the check
+/// Idle, a look costs one ZooKeeper read: rollout statuses are written only with the check
 /// index, so while that stands still and no rollout was running, there is nothing to read.
+/// Rolling out, a look reads only the hosts of the batches in progress (their state and their
+/// agents' reports) into the cluster as this master last saw or left it; the whole cluster is
+/// read again when another writer moved the check index, and at least every `fullReadInterval`
+/// (hosts joining or leaving a selector show up then).
 actor RolloutController {
     let store: HeliosStore
     let logger: Logger
     /// The check index at which no rollout was running.
     private var idleAt: Int32?
+    /// The cluster at its check index, and when it was last read in full.
+    private var known: ConfigSnapshot?
+    private var readInFull = ContinuousClock.now
+    static let fullReadInterval: Duration = .seconds(30)
 
     init(store: HeliosStore, logger: Logger) {
         self.store = store
@@ -30,6 +38,7 @@ actor RolloutController {
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
+                known = nil
                 logger.warning("rollout step failed", metadata: ["error": "\(error)"])
             }
             try await Task.sleep(for: interval)
@@ -40,12 +49,23 @@ actor RolloutController {
     func step(now: Date) async throws {
         let checkIndex = try await store.checkIndex()
         if checkIndex == idleAt { return }
-        guard try await store.rolloutStatuses().values.contains(where: { $0.state == .rollingOut }) else {
-            idleAt = checkIndex
-            return
+        var current: ConfigSnapshot?
+        if let known, known.checkIndex == checkIndex, ContinuousClock.now - readInFull < Self.fullReadInterval {
+            let rolling = known.rollouts.values.filter { $0.state == .rollingOut }
+            guard !rolling.isEmpty else {
+                idleAt = checkIndex
+                return
+            }
+            current = try await store.refreshing(Set(rolling.flatMap { $0.batches[$0.batch] }), in: known)
+        } else {
+            known = nil
+            guard try await store.rolloutStatuses().values.contains(where: { $0.state == .rollingOut }) else {
+                idleAt = checkIndex
+                return
+            }
         }
         idleAt = nil
-        let outcome = try await ClusterWriter(store: store, logger: logger).change { snapshot in
+        let outcome = try await ClusterWriter(store: store, logger: logger).change(from: current) { snapshot in
             let advances = snapshot.rollouts.keys.sorted().compactMap { name in
                 Rollouts.advance(snapshot.rollouts[name]!, in: snapshot.state, now: now)
             }
@@ -54,6 +74,8 @@ actor RolloutController {
             let record = snapshot.syncRecord?.settled(by: snapshot.rollouts.merging(plan.rollouts))
             return .init(plan: plan, record: record == snapshot.syncRecord ? nil : record)
         }
+        if !outcome.snapshot.derived { readInFull = .now }
+        known = outcome.after
         for status in outcome.decision.plan?.rollouts ?? [] {
             let before = outcome.snapshot.rollouts[status.deployment]
             let metadata: Logger.Metadata = ["deployment": "\(status.deployment)", "job.id": "\(status.jobID)"]

@@ -40,8 +40,13 @@ public enum Planner {
             guard let deployment = config.deployments[name] else { continue }
             current.deployments[name] = deployment
             jobs.insert(deployment.jobID)
-            for host in deployment.targetHosts(among: actual.hosts) {
-                if let task = config.tasks[host]?[deployment.jobID] { current.tasks[host, default: [:]][deployment.jobID] = task }
+        }
+        // Every task of those deployments, of whichever job (mid-rollout, hosts run the one before)
+        // and on whichever host (one that left a selector still has it).
+        for (host, tasks) in config.tasks {
+            for (id, task) in tasks where names.contains(task.deployment) {
+                current.tasks[host, default: [:]][id] = task
+                jobs.insert(id)
             }
         }
         var wanted = DesiredState(settings: desired.settings)

@@ -14,6 +14,10 @@ public struct ConfigSnapshot: Sendable {
     /// written with a check of that version, so two writers never lose each other's record.
     public var syncRecord: SyncRecord?
     public var syncRecordVersion: Int32
+    /// True for a snapshot this master derived from its own last write rather than read: it holds
+    /// the configuration exactly while the check index is still the one it wrote (the apply's
+    /// check says so), but hosts and agents' reports may have moved since.
+    public var derived = false
 
     public var config: ClusterConfig { state.config }
     /// Each deployment's rollout, as the leader last wrote it.
@@ -33,6 +37,7 @@ extension HeliosStore {
     /// check index: a plan applied meanwhile makes it read again, and a committed journal is
     /// finished first, so the snapshot never holds half a plan. Reads are pipelined.
     public func readCluster() async throws -> ConfigSnapshot {
+        countClusterRead()
         while true {
             let checkIndex = try await session.get(Paths.configVersion).stat.version
             try await finishJournals(checkIndex: checkIndex)
@@ -50,10 +55,7 @@ extension HeliosStore {
             for (host, tasks) in zip(hostDirectories, tasks) where !tasks.isEmpty { config.tasks[host] = tasks }
             // Watched: a host registering, going UP or DOWN, or changing labels is a `hostsChanged` event.
             let hostNames = try await children(Paths.statusHosts, watch: true)
-            let hosts = try await concurrently(hostNames, window: 64) { host in
-                HostState(labels: try await self.decode([String: String].self, at: Paths.hostLabels(host), watch: true) ?? [:],
-                          up: try await self.session.exists(Paths.hostUp(host), watch: true) != nil)
-            }
+            let hosts = try await concurrently(hostNames, window: 64) { try await self.hostState($0) }
             let statuses = try await concurrently(hostNames, window: 64) { try await self.taskStatuses(host: $0) }
             let (record, recordVersion) = try await versionedSyncRecord()
             let rollouts = try await rolloutStatuses()
@@ -70,6 +72,29 @@ extension HeliosStore {
     /// The check index now: one read. Every configuration change (rollout statuses included) moves it.
     public func checkIndex() async throws -> Int32 {
         try await session.get(Paths.configVersion).stat.version
+    }
+
+    /// A host as its agent registered it (watched, like `readCluster`'s reads).
+    func hostState(_ host: String) async throws -> HostState {
+        HostState(labels: try await decode([String: String].self, at: Paths.hostLabels(host), watch: true) ?? [:],
+                  up: try await session.exists(Paths.hostUp(host), watch: true) != nil)
+    }
+
+    /// `snapshot` with what `hosts` and their agents report now: whether each is UP, its labels,
+    /// its task statuses. A few reads per host instead of the whole cluster, for a leader whose
+    /// snapshot of the configuration is still current.
+    public func refreshing(_ hosts: Set<String>, in snapshot: ConfigSnapshot) async throws -> ConfigSnapshot {
+        var snapshot = snapshot
+        let names = hosts.sorted()
+        let states = try await concurrently(names, window: 64) { host -> HostState? in
+            try await self.session.exists(Paths.statusHost(host)) == nil ? nil : try await self.hostState(host)
+        }
+        let statuses = try await concurrently(names, window: 64) { try await self.taskStatuses(host: $0) }
+        for (host, (state, reported)) in zip(names, zip(states, statuses)) {
+            snapshot.state.hosts[host] = state
+            snapshot.state.statuses[host] = reported.isEmpty ? nil : reported
+        }
+        return snapshot
     }
 
     /// Applies `plan` whole, only if the configuration is still as in `snapshot`: in one

@@ -1,11 +1,21 @@
 import Foundation
 import HeliosModel
+import Synchronization
 import ZooKeeper
 
 /// Helios' state in ZooKeeper, behind domain operations.
 public final class HeliosStore: Sendable {
     /// The session the store uses. Only the store speaks ZooKeeper: its users see `events()`.
     let session: ZooKeeperSession
+    private let clusterReadCount = Atomic<Int>(0)
+
+    /// How many times this store read the whole cluster (`readCluster`): what a leader with a
+    /// current picture of the cluster avoids.
+    public var clusterReads: Int { clusterReadCount.load(ordering: .relaxed) }
+
+    func countClusterRead() {
+        clusterReadCount.add(1, ordering: .relaxed)
+    }
 
     /// A store over a session of the caller's (the benchmarks measure raw ZooKeeper beside it).
     public init(session: ZooKeeperSession) {

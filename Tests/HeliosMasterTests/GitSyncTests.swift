@@ -145,6 +145,41 @@ struct GitSyncTests {
         await fixture.close()
     }
 
+    @Test func aCommitAfterOneThisMasterAppliedIsPlannedWithoutReadingTheCluster() async throws {
+        let fixture = try await Fixture()
+        let api = "kind: Job\nname: api\nversion: '1'\nimage: busybox\n---\nkind: Deployment\nname: api\njob: api\nhosts: [a]\n"
+        try fixture.git.commit(["web.yaml": Self.job + "---\n" + Self.deployment, "api.yaml": api])
+        try await fixture.sync.sync()
+        let reads = fixture.store.clusterReads
+        // A one-file commit: planned against the cluster as this master left it.
+        try fixture.git.commit(["api.yaml": api.replacingOccurrences(of: "'1'", with: "'2'")])
+        let bumped = try #require(try await fixture.sync.sync())
+        #expect(bumped.status == .progressing, "\(bumped)")
+        #expect(fixture.store.clusterReads == reads, "the commit read the whole cluster")
+        #expect(try await fixture.sync.checkDrift() == nil, "the drift check read what this master just wrote")
+        #expect(fixture.store.clusterReads == reads)
+        var cluster = try await fixture.store.readCluster()
+        #expect(cluster.config.deployments["api"]?.jobID.version == "2")
+        #expect(cluster.config.deployments["web"]?.jobID.version == "1")
+
+        // Another writer moves the cluster: the next commit finds out (the check index) and reads it.
+        var forced = try #require(cluster.config.deployments["web"])
+        forced.goal = .stop
+        var desired = DesiredState(jobs: cluster.config.jobs, deployments: cluster.config.deployments)
+        desired.deployments["web"] = forced
+        try await fixture.store.apply(Planner.plan(desired: desired, actual: cluster.state, base: PlanBase(kind: .cluster),
+                                                   target: "by hand", now: Date()), to: cluster)
+        let before = fixture.store.clusterReads
+        try fixture.git.commit(["api.yaml": api.replacingOccurrences(of: "'1'", with: "'3'")])
+        let third = try #require(try await fixture.sync.sync())
+        #expect(third.lastAppliedRevision != bumped.lastAppliedRevision)
+        #expect(fixture.store.clusterReads > before, "a stale picture of the cluster was planned against")
+        cluster = try await fixture.store.readCluster()
+        #expect(cluster.config.deployments["api"]?.jobID.version == "3")
+        #expect(cluster.config.deployments["web"]?.goal == .start, "the full plan after the conflict reverts the forced change")
+        await fixture.close()
+    }
+
     @Test func pollIntervalInHeliosYamlSetsHowOftenTheLeaderLooks() async throws {
         let fixture = try await Fixture()
         try fixture.git.commit(["web.yaml": Self.job])

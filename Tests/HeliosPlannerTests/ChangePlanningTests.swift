@@ -96,6 +96,36 @@ struct ChangePlanningTests {
         #expect(differing > 400)
     }
 
+    @Test func planningTheChangeMidRolloutGivesTheFullPlan() {
+        let now = Date(timeIntervalSince1970: 1_000_000)
+        var differing = 0
+        for seed in UInt64(1)...400 {
+            var random = SeededGenerator(state: seed)
+            var before = randomState(&random)
+            before.settings.maxPrune = .count(3)
+            var mid = edit(before, &random)
+            mid.settings = before.settings
+            // The master applied `mid`: its rollouts are under way, hosts still run the jobs before.
+            let settled = Planner.cluster(declaring: before, hosts: hosts)
+            let midPlan = Planner.plan(desired: mid, actual: settled, base: PlanBase(kind: .cluster), target: "t", now: now)
+            guard midPlan.errors.isEmpty else { continue }
+            let actual = settled.applying(midPlan)
+            var next = edit(mid, &random)
+            next.settings = mid.settings
+            let change = DesiredChange(from: mid, to: next)
+            let full = Planner.plan(desired: next, actual: actual, base: PlanBase(kind: .cluster), target: "t", now: now)
+            let narrowed = Planner.plan(desired: next, actual: actual, change: change, base: PlanBase(kind: .cluster),
+                                        target: "t", now: now)
+            #expect(narrowed.changes == full.changes, "seed \(seed)")
+            #expect(narrowed.tasks == full.tasks, "seed \(seed)")
+            #expect(narrowed.pending == full.pending, "seed \(seed)")
+            #expect(narrowed.rollouts == full.rollouts, "seed \(seed)")
+            #expect(narrowed.errors == full.errors, "seed \(seed)")
+            if !full.isEmpty && !actual.rollouts.isEmpty { differing += 1 }
+        }
+        #expect(differing > 100)
+    }
+
     @Test func aSettingsChangePlansInFull() {
         let job = Job(name: "web", version: "1", image: "busybox")
         let before = DesiredState(jobs: [job.id: job], deployments: [
