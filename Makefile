@@ -7,7 +7,7 @@ DEBIAN_PACKAGES := libzookeeper-mt-dev libgit2-dev libcurl4-openssl-dev libyaml-
 	docker.io busybox-static curl git python3 default-jre-headless \
 	docker-registry apache2-utils
 
-.PHONY: all deps build release test bench bench-plan bench-store bench-agent bench-deploy demo demo-down services-up services-down test-images clean
+.PHONY: all deps build release test bench bench-plan bench-store bench-agent bench-deploy bench-master demo demo-down services-up services-down test-images clean
 
 all: build
 
@@ -34,7 +34,7 @@ test: deps
 	scripts/with-services.sh $(SWIFT) test --skip-build --disable-xctest
 
 ## bench: the benchmarks, in release mode, with their baselines measured in the same run.
-bench: bench-plan bench-store bench-agent bench-deploy
+bench: bench-plan bench-store bench-agent bench-deploy bench-master
 
 bench-plan: deps
 	$(SWIFT) build -c release --product helios-bench
@@ -53,6 +53,11 @@ bench-deploy: deps
 	$(SWIFT) build -c release --product helios-bench
 	$(SWIFT) build -c release --product helios
 	scripts/with-services.sh .build/release/helios-bench deploy
+
+bench-master: deps
+	$(SWIFT) build -c release --product helios-bench
+	$(SWIFT) build -c release --product helios
+	scripts/with-services.sh .build/release/helios-bench master
 
 ## demo: a working deployer on this machine, from the manifests in deployments/.
 demo: build

@@ -208,8 +208,9 @@ public actor GitSync {
                                        base: base, target: revision.hex, now: now, revision: revision.hex)
             let healing = desired.settings.selfHeal && drift.errors.isEmpty
             let plan = healing ? drift : ownOnly
-            let expiring = desired.jobs.values.contains { job in job.expires.map { $0 <= now } ?? false
-                && snapshot.config.jobs[job.id] != nil }
+            let expired = desired.jobs.values.filter { job in
+                job.expires.map { $0 <= now } ?? false && snapshot.config.jobs[job.id] != nil
+            }.map(\.id.nameAndVersion).sorted()
             let placementOnly = drift.changes.allSatisfy { change in
                 if case .updateDeployment(_, _, let fields, _) = change { fields.isEmpty } else { false }
             }
@@ -217,9 +218,9 @@ public actor GitSync {
             record.changes = PlanOutline.entries(of: drift)
             if healing || PlanOutline.entries(of: ownOnly) == record.changes {
                 record.status = .synced
-                if expiring {
+                if !expired.isEmpty {
                     record.reason = .expired
-                    record.summary = "expired jobs undeployed and removed: " + drift.warnings.filter { $0.contains("expired") }.joined(separator: "; ")
+                    record.summary = "expired, undeployed and removed: " + expired.joined(separator: ", ")
                 } else if placementOnly {
                     record.reason = .placement
                     record.summary = "hosts joined or left: \(drift.tasks.count + drift.pending.count) task change(s) for \(revision.short)"

@@ -6,7 +6,7 @@
 /// the removal of a job a rollout still needs (`removeJob(_, afterRollout: true)`).
 public struct Plan: Sendable, Equatable {
     /// The version of the JSON form (`docs/plan-format.md`).
-    public static let formatVersion = 1
+    public static let formatVersion = 2
 
     /// What the plan was computed against.
     public var base: PlanBase

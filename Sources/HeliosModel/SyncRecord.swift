@@ -105,6 +105,24 @@ public struct SyncRecord: Sendable, Equatable, Codable {
         if !changes.isEmpty { try values.encode(changes, forKey: .changes) }
     }
 
+    /// The most diagnostics and changes a record carries: it is one ZooKeeper node (at most
+    /// 1 MB), and a plan of 10,000 deployments may warn about every one of them.
+    public static let listLimit = 100
+
+    /// The record with its lists cut to `listLimit`, saying how many more there were.
+    public func bounded() -> SyncRecord {
+        var record = self
+        if diagnostics.count > Self.listLimit {
+            record.diagnostics = Array(diagnostics.prefix(Self.listLimit))
+                + ["… and \(diagnostics.count - Self.listLimit) more"]
+        }
+        if changes.count > Self.listLimit {
+            record.changes = Array(changes.prefix(Self.listLimit))
+            record.diagnostics.append("… and \(changes.count - Self.listLimit) more changes")
+        }
+        return record
+    }
+
     /// The record once the applied revision's rollouts, as `rollouts` holds them, are taken into
     /// account: PROGRESSING while one runs, FAILED (with its reason) once one failed or was rolled
     /// back, else SYNCED. Records of a refused revision or of drift are left as they are.

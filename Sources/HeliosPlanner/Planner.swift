@@ -33,6 +33,12 @@ public enum Planner {
             for (name, deployment) in desired.deployments where sharedJobs.contains(deployment.jobID) { names.insert(name) }
             for (name, deployment) in config.deployments where sharedJobs.contains(deployment.jobID) { names.insert(name) }
         }
+        // Deployments whose hosts still run a job the change touches (mid-rollout, the job before):
+        // whether that job may go depends on them.
+        let touchedJobs = change.jobs.union(sharedJobs)
+        for tasks in config.tasks.values {
+            for (id, task) in tasks where touchedJobs.contains(id) { names.insert(task.deployment) }
+        }
         // Both sides narrowed to those deployments, their jobs and tasks, and the changed jobs.
         var current = ClusterConfig()
         var jobs = change.jobs
@@ -214,10 +220,15 @@ public enum Planner {
                 let selector = new.hostSelector.map(\.description).joined(separator: ", ")
                 warnings.append("deployment '\(name)': selector \(selector) matches no known host")
             }
-            // Sorted only when a host is down: this runs for every deployment of every plan.
-            for host in (wantedByDeployment[name] ?? [:]).keys.filter({ actual.hosts[$0]?.up != true }).sorted() {
-                let state = actual.hosts[host] == nil ? "not registered" : "DOWN"
-                warnings.append("deployment '\(name)': host \(host) is \(state); its task is written and its rollout skips it")
+            // Sorted only when a host is down: this runs for every deployment of every plan. One
+            // warning per deployment and state, however many hosts.
+            let absent = (wantedByDeployment[name] ?? [:]).keys.filter { actual.hosts[$0]?.up != true }
+            for (state, hosts) in [("DOWN", absent.filter { actual.hosts[$0] != nil }),
+                                   ("not registered", absent.filter { actual.hosts[$0] == nil })] where !hosts.isEmpty {
+                warnings.append(hosts.count == 1
+                    ? "deployment '\(name)': host \(hosts[0]) is \(state); its task is written and its rollout skips it"
+                    : "deployment '\(name)': hosts \(hosts.sorted().joined(separator: ", ")) are \(state); "
+                        + "their tasks are written and its rollout skips them")
             }
             let steps = rollout(options: new.rollout, from: currentByDeployment[name] ?? [:], to: wantedByDeployment[name] ?? [:])
             guard let old = config.deployments[name] else {

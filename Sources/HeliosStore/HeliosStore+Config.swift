@@ -106,17 +106,22 @@ extension HeliosStore {
     public func apply(_ plan: Plan, to snapshot: ConfigSnapshot, record: SyncRecord? = nil) async throws -> Int32 {
         guard plan.errors.isEmpty else { throw HeliosStoreError.refused(plan.errors) }
         let closing = record.map { [Self.write($0, over: snapshot.syncRecordVersion)] } ?? []
-        // Writes are encoded one by one; once they outgrow a transaction, each full chunk goes
-        // to the journal at once, so ZooKeeper stores one chunk while the next is encoded.
+        // Writes are encoded one by one into transaction-sized chunks; a plan of more than one
+        // goes through the journal.
         var batcher = TransactionBatcher(budget: Self.transactionBudget)
-        var journal: JournalWriter?
+        var chunks: [[TransactionOperation]] = []
+        var oversized: [String] = []
         Self.forEachWrite(of: plan, hostDirectories: snapshot.hostDirectories, rollouts: Set(snapshot.rollouts.keys)) { write in
-            guard let full = batcher.add(write) else { return }
-            if journal == nil { journal = JournalWriter(store: self, checkIndex: snapshot.checkIndex) }
-            journal!.append(full)
+            if Self.weight(write) > Self.transactionBudget { oversized.append(write.path) }
+            if let full = batcher.add(write) { chunks.append(full) }
         }
-        if let journal {
-            journal.append(batcher.batch)
+        // ZooKeeper closes the connection of a request over 1 MB: refuse what cannot be written, whole.
+        guard oversized.isEmpty else {
+            throw HeliosStoreError.refused(oversized.map { "\($0) would hold more than \(Self.transactionBudget / 1024) KiB" })
+        }
+        if !chunks.isEmpty {
+            let journal = await JournalWriter(store: self, checkIndex: snapshot.checkIndex)
+            for chunk in chunks + [batcher.batch] { await journal.append(chunk) }
             return try await journal.commit(with: closing)
         }
         do {

@@ -59,29 +59,29 @@ extension HeliosStore {
 
     /// Applies a committed journal's chunks in order, then deletes it.
     fileprivate func replay(_ entry: String, _ chunks: [[TransactionOperation]]) async throws {
-        try await finish(entry, replays: await submitReplays(entry, chunks))
+        var replays = TransactionPipeline(session: session)
+        await sendReplays(entry, chunks, into: &replays)
+        try await finish(entry, results: await replays.finish())
     }
 
-    /// Sends every chunk at once, each guarded by `committed`: the session keeps their order,
+    /// Sends the chunks in order, each guarded by `committed`: the session keeps their order,
     /// and each applies, or fails because it already was or the journal is gone.
-    fileprivate func submitReplays(_ entry: String, _ chunks: [[TransactionOperation]]) async -> [PendingTransaction] {
+    fileprivate func sendReplays(_ entry: String, _ chunks: [[TransactionOperation]],
+                                 into pipeline: inout TransactionPipeline) async {
         let guardOperation = TransactionOperation.check(path: Paths.journalCommitted(entry), version: -1)
-        var replays: [PendingTransaction] = []
-        for chunk in chunks {
-            replays.append(session.submit([guardOperation] + chunk))
-            if replays.count == 1 && Failpoint.armed == "journal-replaying" {
-                _ = await replays[0].result() // the first chunk alone, so that a test can kill the writer after it
+        for (index, chunk) in chunks.enumerated() {
+            await pipeline.send([guardOperation] + chunk)
+            if index == 0 && Failpoint.armed == "journal-replaying" {
+                await pipeline.settle() // the first chunk alone, so that a test can kill the writer after it
                 await Failpoint.reach("journal-replaying")
             }
         }
-        return replays
     }
 
-    /// Waits for the replays and deletes the journal they finished. `children`: the entry's
+    /// Deletes the journal the replays with `results` finished. `children`: the entry's
     /// children, when the caller knows them.
-    fileprivate func finish(_ entry: String, replays: [PendingTransaction], children: [String]? = nil) async throws {
-        var results: [Result<[TransactionResult], any Error>] = []
-        for replay in replays { results.append(await replay.result()) }
+    fileprivate func finish(_ entry: String, results: [Result<[TransactionResult], any Error>],
+                            children: [String]? = nil) async throws {
         guard try replayed(results) else { return }
         try await discard(entry, children: children)
     }
@@ -143,33 +143,66 @@ struct TransactionBatcher {
     }
 }
 
-/// A plan on its way into the journal: chunks are sent as they are appended, without waiting;
-/// `commit()` waits for them, commits, and replays.
+/// Transactions sent in order over one session with at most `window` unanswered at a time: a
+/// plan of tens of megabytes is not handed to the server all at once (the server closed the
+/// connection of a master that sent a 10,000-job journal in one go).
+struct TransactionPipeline {
+    static let window = 8
+    let session: ZooKeeperSession
+    private var inFlight: [PendingTransaction] = []
+    private(set) var results: [Result<[TransactionResult], any Error>] = []
+
+    init(session: ZooKeeperSession) {
+        self.session = session
+    }
+
+    /// Sends `operations` as one transaction, once fewer than `window` are unanswered.
+    mutating func send(_ operations: [TransactionOperation]) async {
+        if inFlight.count >= Self.window { results.append(await inFlight.removeFirst().result()) }
+        inFlight.append(session.submit(operations))
+    }
+
+    /// Waits for every transaction sent.
+    mutating func settle() async {
+        for pending in inFlight { results.append(await pending.result()) }
+        inFlight = []
+    }
+
+    /// Every transaction's result, in the order sent.
+    mutating func finish() async -> [Result<[TransactionResult], any Error>] {
+        await settle()
+        return results
+    }
+}
+
+/// A plan on its way into the journal: chunks are sent as they are appended, a few unanswered
+/// at a time; `commit()` waits for them, commits, and replays.
 final class JournalWriter {
     private let store: HeliosStore
     private let checkIndex: Int32
     private let entry: String
     private var chunks: [[TransactionOperation]] = []
-    private var writes: [PendingTransaction] = []
+    private var writes: TransactionPipeline
 
-    init(store: HeliosStore, checkIndex: Int32) {
+    init(store: HeliosStore, checkIndex: Int32) async {
         self.store = store
         self.checkIndex = checkIndex
         entry = "\(checkIndex)-\(UUID().uuidString.prefix(8).lowercased())"
-        writes.append(store.session.submit([.create(path: Paths.journalEntry(entry), data: Data(), mode: .persistent)]))
+        writes = TransactionPipeline(session: store.session)
+        await writes.send([.create(path: Paths.journalEntry(entry), data: Data(), mode: .persistent)])
     }
 
-    func append(_ chunk: [TransactionOperation]) {
+    func append(_ chunk: [TransactionOperation]) async {
         let path = Paths.journalChunk(entry, chunks.count)
         chunks.append(chunk)
-        writes.append(store.session.submit([.create(path: path, data: JournalCodec.encode(chunk), mode: .persistent)]))
+        await writes.send([.create(path: path, data: JournalCodec.encode(chunk), mode: .persistent)])
     }
 
     /// Commits the journal if the check index is still the one the plan was made at, with
     /// `closing` (the sync record) in the same transaction, then replays it. Returns the new check index.
     func commit(with closing: [TransactionOperation] = []) async throws -> Int32 {
         if Failpoint.armed == "journal-written" {
-            for write in writes { _ = await write.result() }
+            await writes.settle()
             await Failpoint.reach("journal-written")
         }
         // The commit also checks that every chunk is there; the session keeps the order.
@@ -182,12 +215,13 @@ final class JournalWriter {
             await Failpoint.reach("journal-committed")
         }
         // The replays follow at once: guarded by `committed`, they apply only if the commit did.
-        let replays = await store.submitReplays(entry, chunks)
+        var replays = TransactionPipeline(session: store.session)
+        await store.sendReplays(entry, chunks, into: &replays)
         do {
-            for write in writes { _ = try await write.result().get() }
+            for write in await writes.finish() { _ = try write.get() }
             _ = try await commit.result().get()
         } catch {
-            for replay in replays { _ = await replay.result() }
+            _ = await replays.finish()
             try? await store.discard(entry)
             if case .failure(let failure as TransactionError) = await commit.result(),
                failure.index == 0 && failure.underlying.code == .badVersion
@@ -197,7 +231,7 @@ final class JournalWriter {
             throw error
         }
         let children = chunks.indices.map(Paths.journalChunkName) + [Paths.journalCommittedName]
-        try await store.finish(entry, replays: replays, children: children)
+        try await store.finish(entry, results: await replays.finish(), children: children)
         return checkIndex + 1
     }
 }

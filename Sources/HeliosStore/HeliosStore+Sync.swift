@@ -15,8 +15,9 @@ extension HeliosStore {
 
     /// The operation that writes `record` over the one at `version` (-1: create it).
     static func write(_ record: SyncRecord, over version: Int32) -> TransactionOperation {
-        version < 0 ? .create(path: Paths.syncState, data: CanonicalJSON.encode(record), mode: .persistent)
-            : .set(path: Paths.syncState, data: CanonicalJSON.encode(record), version: version)
+        let data = CanonicalJSON.encode(record.bounded())
+        return version < 0 ? .create(path: Paths.syncState, data: data, mode: .persistent)
+            : .set(path: Paths.syncState, data: data, version: version)
     }
 
     /// The master's last sync, if it ever synced.

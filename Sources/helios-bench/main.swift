@@ -1,7 +1,9 @@
 // `helios-bench plan`: the planner benchmark (the default); `helios-bench store`: apply
 // throughput against ZooKeeper (`HELIOS_TEST_ZK`), next to raw pipelined writes;
 // `helios-bench agent`: the agent's overhead over raw `docker create` + `start`, and its idle cost;
-// `helios-bench deploy`: commit → RUNNING with the webhook and with a 1 s poll, next to `docker run -d`.
+// `helios-bench deploy`: commit → RUNNING with the webhook and with a 1 s poll, next to `docker run -d`;
+// `helios-bench master`: a one-file commit → applied through a real master on the 10,000-job
+// repository, next to the full plan, and the leader's idle ZooKeeper load.
 import DockerEngine
 import Foundation
 
@@ -23,6 +25,11 @@ case "deploy":
         fatalError("helios-bench deploy needs HELIOS_TEST_ZK=host:port and DOCKER_HOST (make bench-deploy starts both)")
     }
     try await DeployBenchmark.run(servers: servers, dockerSocket: DockerClient.defaultSocketPath)
+case "master":
+    guard let servers = ProcessInfo.processInfo.environment["HELIOS_TEST_ZK"] else {
+        fatalError("helios-bench master needs HELIOS_TEST_ZK=host:port (make bench-master starts a ZooKeeper)")
+    }
+    try await MasterBenchmark.run(servers: servers)
 case let other:
-    fatalError("unknown benchmark '\(other)': plan, store, agent or deploy")
+    fatalError("unknown benchmark '\(other)': plan, store, agent, deploy or master")
 }

@@ -242,6 +242,35 @@ struct GitSyncTests {
         await fixture.close()
     }
 
+    @Test func theAPIPlansAManifestSetLargerThanARequestUsuallyMayBe() async throws {
+        let fixture = try await Fixture()
+        let port = try freeLoopbackPort()
+        let app = Application(router: MasterAPI(store: fixture.store, leadership: Leadership(metrics: fixture.metrics)).router(),
+                              configuration: .init(address: .hostname("127.0.0.1", port: port)))
+        let server = Task { try await app.runService() }
+        // 12 files of 700 KB: over 8 MB, four times Hummingbird's default limit, well under the repository's 64 MiB.
+        let padding = String(repeating: "# padding to make a large manifest set\n", count: 18_000)
+        var files = (0..<12).map { ApplyRequest.File(path: "pad-\($0).yaml", content: padding) }
+        files.append(.init(path: "web.yaml", content: Self.job + "---\n" + Self.deployment))
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/plan")!)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = try JSONEncoder().encode(ApplyRequest(files: files))
+        #expect(request.httpBody!.count > 8_000_000)
+        #expect(await eventually(timeout: .seconds(20)) {
+            (try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/healthz")!)) != nil
+        })
+        let (body, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(String(decoding: body.prefix(300), as: UTF8.self))")
+        let reply = try CanonicalJSON.decode(ApplyReply.self, from: body)
+        #expect(reply.plan.summary == PlanSummary(add: 2, change: 0, remove: 0))
+        #expect(reply.writes.contains { $0.contains("/config/deployments/web") }, "\(reply.writes)")
+        #expect(!reply.applied)
+        server.cancel()
+        _ = await server.result
+        await fixture.close()
+    }
+
     @Test func theAPIServesHealthTheSyncRecordAndTheCluster() async throws {
         let fixture = try await Fixture()
         let port = try freeLoopbackPort()

@@ -55,7 +55,7 @@ struct PlanRendererTests {
 
     @Test func jsonCarriesTheVersionedSchema() throws {
         let json = try JSONSerialization.jsonObject(with: Data(PlanRenderer.json(secretPlan()).utf8)) as! [String: Any]
-        #expect(json["formatVersion"] as? Int == 1)
+        #expect(json["formatVersion"] as? Int == 2)
         #expect((json["summary"] as? [String: Int]) == ["add": 1, "change": 1, "remove": 1])
         let changes = try #require(json["changes"] as? [[String: Any]])
         #expect(changes.map { $0["type"] as? String } == ["createJob", "updateDeployment", "removeJob"])

@@ -31,10 +31,12 @@ public struct PlanDocument: Codable, Sendable, Equatable {
         errors = plan.errors
     }
 
-    /// The same writes at the same check index: changes, tasks now and pending, rollouts.
+    /// The same writes at the same check index, in the same format: changes, tasks now and
+    /// pending, rollouts.
     /// Presentation (`target`, the base's revision and branch, warnings) does not count.
     public func hasSameContent(as other: PlanDocument) -> Bool {
-        base.checkIndex == other.base.checkIndex && changes == other.changes && tasks == other.tasks
+        formatVersion == other.formatVersion && base.checkIndex == other.base.checkIndex
+            && changes == other.changes && tasks == other.tasks
             && (pending ?? []) == (other.pending ?? []) && (rollouts ?? []) == (other.rollouts ?? [])
     }
 

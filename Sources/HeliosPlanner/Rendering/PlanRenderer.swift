@@ -69,7 +69,7 @@ public enum PlanRenderer {
 
     // MARK: JSON
 
-    /// The documented JSON form (`docs/plan-format.md`), `formatVersion` 1, keys sorted.
+    /// The documented JSON form (`docs/plan-format.md`), `formatVersion` 2, keys sorted.
     public static func json(_ plan: Plan) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
