@@ -62,6 +62,43 @@ struct HeliosStoreTests {
         await second.close()
     }
 
+    @Test func aNodeTooLargeForZooKeeperIsRefusedWholeBeforeAnythingIsSent() async throws {
+        let store = try await connect()
+        var huge = web1
+        huge.env = ["BLOB": String(repeating: "x", count: 600_000)] // one job node over the budget
+        var wanted = DesiredState(jobs: [huge.id: huge, web2.id: web2])
+        wanted.deployments["web"] = Deployment(name: "web", jobID: web2.id, hosts: ["a"])
+        let snapshot = try await store.readCluster()
+        let plan = Planner.plan(desired: wanted, actual: snapshot.state, base: PlanBase(kind: .cluster), target: "t", now: Date())
+        await #expect {
+            try await store.apply(plan, to: snapshot)
+        } throws: { error in
+            guard case HeliosStoreError.refused(let reasons) = error else { return false }
+            return reasons.count == 1 && reasons[0].contains("/config/jobs/\(huge.id)")
+        }
+        let after = try await store.readCluster()
+        #expect(after.checkIndex == snapshot.checkIndex && after.config.jobs.isEmpty && after.config.deployments.isEmpty)
+        // The session survived (ZooKeeper would have closed it for an oversized request).
+        try await store.apply(Planner.plan(desired: desired(web2, hosts: ["a"]), actual: after.state, base: PlanBase(kind: .cluster),
+                                           target: "t", now: Date()), to: after)
+        #expect(try await store.readCluster().config.jobs.keys.map(\.self) == [web2.id])
+        await store.close()
+    }
+
+    @Test func aSyncRecordOfAHugePlanFitsInItsNode() async throws {
+        let store = try await connect()
+        var record = SyncRecord(repo: "r", branch: "main", lastAppliedRevision: "a", lastAttemptedRevision: "a", status: .synced,
+                                reason: .applied, appliedAt: nil, summary: "applied",
+                                diagnostics: (0..<50_000).map { "deployment 'service-\($0)': hosts host-1, host-2 are DOWN; …" })
+        record.changes = (0..<20_000).map { PlanOutline.Entry(action: "undeploy", subject: "web:1:abc", host: "host-\($0)") }
+        try await store.writeSyncRecord(record, over: -1)
+        let read = try #require(try await store.syncRecord())
+        #expect(read.diagnostics.count == SyncRecord.listLimit + 2)
+        #expect(read.diagnostics.suffix(2) == ["… and 49900 more", "… and 19900 more changes"])
+        #expect(read.changes.count == SyncRecord.listLimit)
+        await store.close()
+    }
+
     @Test func aHostIsUpWhileItsAgentSessionLives() async throws {
         let chroot = TestServices.uniqueChroot("store")
         let agent = try await connect(chroot)
