@@ -58,9 +58,6 @@ public struct RolloutStatus: Sendable, Equatable, Codable {
         self.endedAt = endedAt
     }
 
-    /// True once the rollout ended, whichever way.
-    public var hasEnded: Bool { state != .rollingOut }
-
     /// True when it ended badly: the deployment does not run what it was asked to.
     public var hasFailed: Bool { state == .failed || state == .rolledBack }
 
