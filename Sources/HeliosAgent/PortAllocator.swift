@@ -41,13 +41,11 @@ struct PortAllocator {
     }
 
     /// `HELIOS_PORT_<NAME>=127.0.0.1:<port>`, where the container is reachable from the host.
+    /// Names that give one variable (refused at validation, but a task may predate that) never
+    /// stop the agent: the first by name wins.
     static func environment(_ ports: [String: Int]) -> [String: String] {
-        Dictionary(uniqueKeysWithValues: ports.map { (environmentName($0.key), "127.0.0.1:\($0.value)") })
-    }
-
-    /// `HELIOS_PORT_<NAME>`: the port name upper-cased, anything but letters and digits as `_`.
-    static func environmentName(_ name: String) -> String {
-        "HELIOS_PORT_" + String(name.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
+        Dictionary(ports.sorted { $0.key < $1.key }.map { (PortMapping.environmentName($0.key), "127.0.0.1:\($0.value)") },
+                   uniquingKeysWith: { first, _ in first })
     }
 
     /// Whether nothing listens on the port on loopback (Docker would fail to publish it).

@@ -95,6 +95,17 @@ enum JobReader {
             }
             if let internalPort { result[name] = PortMapping(internal: internalPort, external: external, protocol: proto) }
         }
+        // Each name must give its own HELIOS_PORT_ variable in the container.
+        var variables: [String: String] = [:]
+        for (name, keyNode, _) in ports.entries where result[name] != nil {
+            let variable = PortMapping.environmentName(name)
+            if let other = variables[variable] {
+                let pair = [other, name].sorted()
+                ports.report(keyNode, "ports '\(pair[0])' and '\(pair[1])' both become \(variable) in the container: rename one")
+            } else {
+                variables[variable] = name
+            }
+        }
         var seen: [String: String] = [:]
         for name in result.keys.sorted() {
             guard let external = result[name]?.external else { continue }

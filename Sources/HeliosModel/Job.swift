@@ -93,6 +93,13 @@ public struct Job: Sendable, Equatable, Codable {
 
 /// A container port and where the host publishes it.
 public struct PortMapping: Sendable, Equatable, Codable {
+    /// `HELIOS_PORT_<NAME>`, the variable that tells the container where port `name` is
+    /// published: the name upper-cased, anything but letters and digits as `_`. Two names that
+    /// give one variable are refused at validation.
+    public static func environmentName(_ name: String) -> String {
+        "HELIOS_PORT_" + String(name.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
+    }
+
     public var `internal`: Int
     /// nil: a dynamic port from the agent's range.
     public var external: Int?

@@ -80,6 +80,11 @@ struct HostileInputTests {
         Case("ambiguous reference", ["j.yaml": job + "---\n" + job.replacingOccurrences(of: "'1'", with: "'2'"),
                                      "d.yaml": "kind: Deployment\nname: d\njob: web\nhosts: [a]\n"],
              ["d.yaml:3:6: error: job 'web' is ambiguous: name one version (web:1, web:2)"]),
+        Case("port names that make one HELIOS_PORT_ variable", ["a.yaml": job
+            + "ports:\n  http: { internal: 80 }\n  HTTP: { internal: 81 }\n  web-admin: { internal: 82 }\n  web_admin: { internal: 83 }\n"], [
+            "a.yaml:7:3: error: ports 'HTTP' and 'http' both become HELIOS_PORT_HTTP in the container: rename one",
+            "a.yaml:9:3: error: ports 'web-admin' and 'web_admin' both become HELIOS_PORT_WEB_ADMIN in the container: rename one",
+        ]),
         Case("static port clash on a shared host", [
             "a.yaml": job + "ports: { http: { internal: 80, external: 8080 } }\n---\nkind: Deployment\nname: a\njob: web\nhosts: [h1, h2]\n",
             "b.yaml": "kind: Job\nname: api\nversion: '1'\nimage: busybox\nports: { api: { internal: 81, external: 8080 } }\n"
