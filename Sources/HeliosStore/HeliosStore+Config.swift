@@ -104,6 +104,27 @@ extension HeliosStore {
     /// another writer came first, `.refused` for a plan with errors: then nothing was written.
     @discardableResult
     public func apply(_ plan: Plan, to snapshot: ConfigSnapshot, record: SyncRecord? = nil) async throws -> Int32 {
+        let checkIndex = try await write(plan, to: snapshot, record: record)
+        // A removed job takes its task history with it (after the change: history is no configuration).
+        if plan.changes.contains(where: { if case .removeJob(_, afterRollout: false) = $0 { true } else { false } }) {
+            var jobs = Set(snapshot.config.jobs.keys)
+            for change in plan.changes {
+                switch change {
+                case .createJob(let job, _): jobs.insert(job.id)
+                case .removeJob(let id, afterRollout: false): jobs.remove(id)
+                default: continue
+                }
+            }
+            do {
+                try await pruneHistory(keeping: jobs)
+            } catch {
+                // Tried again at the next removal; the change itself is applied.
+            }
+        }
+        return checkIndex
+    }
+
+    private func write(_ plan: Plan, to snapshot: ConfigSnapshot, record: SyncRecord?) async throws -> Int32 {
         guard plan.errors.isEmpty else { throw HeliosStoreError.refused(plan.errors) }
         let closing = record.map { [Self.write($0, over: snapshot.syncRecordVersion)] } ?? []
         // Writes are encoded one by one into transaction-sized chunks; a plan of more than one

@@ -61,6 +61,30 @@ extension HeliosStore {
         }
     }
 
+    /// Deletes the task history of every job but `jobs` (the configuration's): a removed job takes
+    /// its history with it, and a history an agent wrote late for a job already gone (its task
+    /// stopping) goes at the next removal. The deletes are pipelined; one that fails is tried at
+    /// the next removal.
+    func pruneHistory(keeping jobs: Set<JobID>) async throws {
+        let orphans = try await children(Paths.historyJobs).filter { JobID($0).map { !jobs.contains($0) } ?? true }
+        guard !orphans.isEmpty else { return }
+        let roots = orphans.map { Paths.historyJobs + "/" + $0 }
+        let hostDirectories = roots.map { $0 + "/hosts" }
+        let hosts = try await concurrently(hostDirectories, window: 64) { try await self.children($0) }
+        let eventDirectories = zip(hostDirectories, hosts).flatMap { directory, hosts in hosts.map { "\(directory)/\($0)/events" } }
+        let events = try await concurrently(eventDirectories, window: 64) { try await self.children($0) }
+        // Children before parents, each level pipelined.
+        let levels = [zip(eventDirectories, events).flatMap { directory, names in names.map { "\(directory)/\($0)" } },
+                      eventDirectories, eventDirectories.map { String($0.dropLast("/events".count)) }, hostDirectories, roots]
+        for level in levels {
+            _ = try await concurrently(level, window: 256) { path in
+                do {
+                    try await self.session.delete(path)
+                } catch let error as ZooKeeperError where error.code == .noNode {}
+            }
+        }
+    }
+
     private func readAll<T: Decodable & Sendable>(_ type: T.Type, under parent: String) async throws -> [T] {
         try await decodeAll(type, at: children(parent).map { parent + "/" + $0 }).compactMap { $0 }
     }

@@ -184,6 +184,30 @@ struct HeliosStoreTests {
 
 @Suite(.enabled(if: TestServices.zooKeeperEnabled, "needs ZooKeeper: run `make test`"))
 struct HistoryTests {
+    @Test func aRemovedJobsHistoryGoesWithItAndZooKeeperStaysFlatOverManyBumps() async throws {
+        let store = try await HeliosStore.connect(servers: try TestServices.requireZooKeeper(),
+                                                  chroot: TestServices.uniqueChroot("history-bumps"))
+        var counts: [Int] = []
+        for version in 1...1000 {
+            let job = Job(name: "web", version: "\(version)", image: "busybox")
+            let desired = DesiredState(jobs: [job.id: job], deployments: ["web": Deployment(name: "web", jobID: job.id, hosts: ["a"])])
+            // The plan removes the job before, and its history goes with it.
+            let snapshot = try await store.readCluster()
+            try await store.apply(Planner.plan(desired: desired, actual: snapshot.state, base: PlanBase(kind: .cluster),
+                                               target: "v\(version)", now: Date()), to: snapshot)
+            // The agent reports the new task, and (late) the old one stopping.
+            try await store.appendTaskHistory(TaskStatus(jobID: job.id, goal: .start, state: .running), host: "a")
+            if version > 1 {
+                let before = Job(name: "web", version: "\(version - 1)", image: "busybox")
+                try await store.appendTaskHistory(TaskStatus(jobID: before.id, goal: .undeploy, state: .stopped), host: "a")
+            }
+            if version % 100 == 0 { counts.append(try await store.children(Paths.historyJobs).count) }
+        }
+        #expect(counts.allSatisfy { $0 <= 2 }, "job histories kept: \(counts)")
+        #expect(try await store.taskHistory(Job(name: "web", version: "1000", image: "busybox").id, host: "a").count == 1)
+        await store.close()
+    }
+
     @Test func aTaskKeepsItsNewest30StatusesInOrder() async throws {
         let store = try await HeliosStore.connect(servers: try TestServices.requireZooKeeper(),
                                                   chroot: TestServices.uniqueChroot("history"))
