@@ -43,6 +43,8 @@ actor TaskSupervisor {
     private var lookAgain = false
     private var flaps = FlapDetector()
     private var pulls = Backoff(first: .seconds(2), maximum: .seconds(60))
+    /// A host port Docker could not publish: a static one stays taken until its holder lets go.
+    private var portConflicts = Backoff(first: .seconds(2), maximum: .seconds(60))
     /// The container that passed its health check (or has none to pass): RUNNING.
     private var healthyContainer: String?
     /// The task was undeployed and its container stopped: the supervisor may go.
@@ -181,13 +183,15 @@ actor TaskSupervisor {
             try await context.docker.startContainer(id)
         } catch let error as DockerError where error.message.contains("port is already allocated")
             || error.message.contains("address already in use") {
-            // Another process took a host port since it was allocated: a new container gets new ones.
+            // Another process holds a host port: a new container gets new dynamic ones; a static
+            // one is tried again after a back-off doubling from 2 s to 60 s.
             try? await context.docker.removeContainer(id, force: true)
             await report(.failed, containerID: id, containerError: error.message)
-            try await Task.sleep(for: .seconds(1))
+            try await Task.sleep(for: portConflicts.next())
             lookAgain = true
             return
         }
+        portConflicts.reset()
         try await awaitHealthy(id)
     }
 

@@ -238,6 +238,37 @@ struct AgentTests {
         await fixture.cleanUp(agent)
     }
 
+    @Test func aStaticPortHeldByAnotherProcessBacksOffAndRunsOnceFree() async throws {
+        let fixture = try await Fixture()
+        // Another process holds the job's static port on loopback: Docker cannot publish it.
+        let port = try freeLoopbackPort()
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(holder, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        try #require(bound == 0 && listen(holder, 1) == 0)
+        var job = fixture.job
+        job.ports = ["http": PortMapping(internal: 80, external: port)]
+        let agent = try fixture.startAgent()
+        try await fixture.deploy(job)
+        try #require(try await eventually(timeout: .seconds(60)) {
+            try await fixture.status(job.id)?.containerError?.contains("already") == true
+        })
+        // Backing off (2 s doubling), not a create and remove a second: at most 4 attempts in 8 s.
+        let start = try await fixture.store.taskHistory(job.id, host: fixture.host).filter { $0.state == .creating }.count
+        try await Task.sleep(for: .seconds(8))
+        let attempts = try await fixture.store.taskHistory(job.id, host: fixture.host).filter { $0.state == .creating }.count - start
+        #expect(attempts <= 4, "\(attempts) container creations in 8 s")
+        close(holder)
+        let running = try await eventually(timeout: .seconds(90)) { try await fixture.status(job.id)?.state == .running }
+        let final = try await fixture.status(job.id)
+        #expect(running, "\(String(describing: final))")
+        await fixture.cleanUp(agent)
+    }
+
     @Test func aJobWhoseImageTheRegistryLacksIsImageMissing() async throws {
         let fixture = try await Fixture()
         let directory = try TemporaryDirectory("docker-config")
