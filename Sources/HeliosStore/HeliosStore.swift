@@ -8,6 +8,9 @@ public final class HeliosStore: Sendable {
     /// The session the store uses. Only the store speaks ZooKeeper: its users see `events()`.
     let session: ZooKeeperSession
     private let clusterReadCount = Atomic<Int>(0)
+    /// This store's election candidates are named `n_<token>-<seq>`: after a lost reply or a
+    /// lost delete, it finds its own node again instead of standing twice (Curator's protected mode).
+    let candidatePrefix = "n_\(UUID().uuidString.prefix(13).lowercased())-"
 
     /// How many times this store read the whole cluster (`readCluster`): what a leader with a
     /// current picture of the cluster avoids.

@@ -66,3 +66,46 @@ struct StoreSessionTests {
         await master.close()
     }
 }
+
+@Suite(.enabled(if: TestServices.zooKeeperEnabled, "needs ZooKeeper: run `make test`"))
+struct ElectionTests {
+    @Test func aCandidacyWhoseReplyWasLostIsFoundAgainNotDoubled() async throws {
+        let chroot = TestServices.uniqueChroot("election-lost")
+        let store = try await HeliosStore.connect(servers: try TestServices.requireZooKeeper(), chroot: chroot)
+        let other = try await HeliosStore.connect(servers: try TestServices.requireZooKeeper(), chroot: chroot)
+        // A create that reached the server but whose reply was lost leaves a node of this master's.
+        let lost = try await store.session.create(Paths.election + "/" + store.candidatePrefix, data: Data("m1".utf8),
+                                                  mode: .ephemeralSequential)
+        let rival = try await other.standForElection(id: "m2")
+        let candidacy = try await store.standForElection(id: "m1")
+        #expect(Paths.election + "/" + candidacy.name == lost, "a second node was created beside the lost one")
+        #expect(try await store.candidates().map(\.id) == ["m1", "m2"])
+        // It leads; the other waits behind it, not behind a stale node of a live master.
+        try await store.awaitLeadership(candidacy)
+        await store.withdraw(candidacy)
+        try await other.awaitLeadership(rival)
+        await other.close()
+        await store.close()
+    }
+
+    @Test func standingAgainAfterAWithdrawalThatDidNotLandKeepsOneCandidacy() async throws {
+        let chroot = TestServices.uniqueChroot("election-again")
+        let store = try await HeliosStore.connect(servers: try TestServices.requireZooKeeper(), chroot: chroot)
+        let first = try await store.standForElection(id: "m1")
+        // The master steps down but its delete is lost (a connection loss): it stands again.
+        let again = try await store.standForElection(id: "m1")
+        #expect(again == first)
+        // Two of its nodes (a lost create, then a retried one): the first is kept, the other goes.
+        _ = try await store.session.create(Paths.election + "/" + store.candidatePrefix, data: Data("m1".utf8),
+                                           mode: .ephemeralSequential)
+        #expect(try await store.standForElection(id: "m1") == first)
+        #expect(try await store.candidates().map(\.name) == [first.name])
+        await store.close()
+    }
+
+    @Test func candidatesAreOrderedBySequenceWhateverTheirNames() {
+        let names = ["n_zzzz-0000000003", "n_aaaa-0000000010", "n_0000000001", "n_mmmm-0000000002"]
+        #expect(names.sorted(by: HeliosStore.electionOrder) == ["n_0000000001", "n_mmmm-0000000002", "n_zzzz-0000000003",
+                                                                "n_aaaa-0000000010"])
+    }
+}
