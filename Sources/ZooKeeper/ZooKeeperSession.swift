@@ -1,5 +1,6 @@
 internal import CZooKeeper
 import Foundation
+import Logging
 
 /// A session with a ZooKeeper ensemble, over the C client `libzookeeper_mt`.
 ///
@@ -105,8 +106,8 @@ public final class ZooKeeperSession: Sendable {
     /// A new C handle, whose watcher events count from now on.
     private static func open(_ connectString: String, _ timeoutMilliseconds: Int32, core: SessionCore) -> Handle? {
         let context = Unmanaged.passRetained(HandleContext(core: core, generation: core.nextGeneration()))
-        guard let pointer = zookeeper_init(connectString, sessionWatcher, timeoutMilliseconds, nil,
-                                           context.toOpaque(), 0)
+        guard let pointer = zookeeper_init2(connectString, sessionWatcher, timeoutMilliseconds, nil,
+                                            context.toOpaque(), 0, ZooKeeperLogging.callback)
         else {
             context.release()
             return nil
@@ -424,14 +425,30 @@ private let sessionWatcher: watcher_fn = { _, type, state, path, context in
 }
 
 /// The C client logs to stderr at INFO by default; keep only its warnings.
+/// The C client's own log lines ("…:ZOO_ERROR@check_events@2985: Socket … Connection refused")
+/// go through swift-log, label `zookeeper.client`, at debug level (trace for its info and debug
+/// lines): they are the client's retries, which this module reports itself, as state changes
+/// and errors. Shown with a log level of debug.
 enum ZooKeeperLogging {
     private static let configured = Locked(false)
+    static let logger = Logger(label: "zookeeper.client")
 
     static func configureOnce() {
         configured.withLock { done in
             guard !done else { return }
             done = true
-            zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR)
+            zoo_set_debug_level(ZOO_LOG_LEVEL_WARN)
         }
+    }
+
+    /// The handles' log callback: called on the client's threads with one formatted line.
+    static let callback: @convention(c) (UnsafePointer<CChar>?) -> Void = { message in
+        guard let message else { return }
+        let line = String(cString: message)
+        let level: Logger.Level = line.contains("ZOO_ERROR@") || line.contains("ZOO_WARN@") ? .debug : .trace
+        // The text after "ZOO_LEVEL@function@line: " is the message; the prefix is the client's own timestamp.
+        let text = line.range(of: ": ", range: (line.range(of: "ZOO_")?.upperBound ?? line.startIndex)..<line.endIndex)
+            .map { String(line[$0.upperBound...]) } ?? line
+        logger.log(level: level, "\(text.trimmingCharacters(in: .newlines))")
     }
 }
