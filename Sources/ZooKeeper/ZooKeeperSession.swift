@@ -85,7 +85,7 @@ public final class ZooKeeperSession: Sendable {
         let connectString = servers + (chroot.map { $0 == "/" ? "" : $0 } ?? "")
         let timeoutMilliseconds = Int32(sessionTimeout.components.seconds * 1000
             + sessionTimeout.components.attoseconds / 1_000_000_000_000_000)
-        guard let handle = open(connectString, timeoutMilliseconds, core: core) else {
+        guard let handle = await openOffThePool(connectString, timeoutMilliseconds, core: core) else {
             throw ZooKeeperError(code: .badArguments, operation: "connect", path: servers)
         }
         let session = ZooKeeperSession(handle: handle, core: core, connectString: connectString,
@@ -103,6 +103,16 @@ public final class ZooKeeperSession: Sendable {
         return session
     }
 
+    /// `open` on a thread of its own: `zookeeper_init` resolves the servers' names, which blocks.
+    private static func openOffThePool(_ connectString: String, _ timeoutMilliseconds: Int32,
+                                       core: SessionCore) async -> Handle? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Handle?, Never>) in
+            let thread = Thread { continuation.resume(returning: open(connectString, timeoutMilliseconds, core: core)) }
+            thread.name = "zookeeper-init"
+            thread.start()
+        }
+    }
+
     /// A new C handle, whose watcher events count from now on.
     private static func open(_ connectString: String, _ timeoutMilliseconds: Int32, core: SessionCore) -> Handle? {
         let context = Unmanaged.passRetained(HandleContext(core: core, generation: core.nextGeneration()))
@@ -116,12 +126,26 @@ public final class ZooKeeperSession: Sendable {
     }
 
     /// Replaces an expired session with a new one and restores what this client owned in it.
+    /// A handle that cannot be made (`zookeeper_init` fails when the servers do not resolve, which
+    /// often comes with the trouble that expired the session) is tried again with a back-off.
     private func renew() async {
+        var wait: Duration = .milliseconds(100)
         while !core.isClosing {
-            guard let new = Self.open(connectString, timeoutMilliseconds, core: core) else { return }
-            let old = current.withLock { handle in
+            guard let new = await Self.openOffThePool(connectString, timeoutMilliseconds, core: core) else {
+                try? await Task.sleep(for: wait)
+                wait = min(wait * 2, .seconds(10))
+                continue
+            }
+            // The swap and the closing check under one lock: `close()` marks closing before it
+            // takes the current handle, so each handle is closed exactly once, by one of the two.
+            let old: Handle? = current.withLock { handle in
+                guard !core.isClosing else { return nil }
                 defer { handle = new }
                 return handle
+            }
+            guard let old else {
+                await Self.close(new) // closed meanwhile: the new handle is nobody's
+                return
             }
             await Self.close(old)
             do {
