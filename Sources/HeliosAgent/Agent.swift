@@ -112,7 +112,8 @@ public struct Agent: Service {
                     // Watches only wake a pass; the pass re-reads everything (level-triggered).
                     for await event in events {
                         switch event {
-                        case .tasksChanged(host), .reconnected: wake.yield() // after a gap, watches may have been missed
+                        case .tasksChanged(host), .journalFinished, .reconnected:
+                            wake.yield() // after a gap, watches may have been missed
                         case .sessionExpired: logger.warning("ZooKeeper session expired; renewing it")
                         default: continue
                         }

@@ -38,6 +38,10 @@ actor Reconciler {
                 }
             }
             knownTasks = tasks
+        } catch HeliosStoreError.journalInProgress {
+            // A plan is being replayed: act on it once it is whole (its end wakes a pass).
+            logger.debug("a plan is being written; waiting for it to finish")
+            return
         } catch {
             guard let knownTasks else {
                 logger.warning("reconcile pass failed", metadata: ["error": "\(error)"])

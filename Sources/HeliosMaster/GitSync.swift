@@ -49,7 +49,7 @@ public actor GitSync {
     /// Fetches and, when the branch moved, applies its head. Returns the sync record written,
     /// or nil when there was nothing new.
     @discardableResult
-    public func sync() async throws -> SyncRecord? {
+    public func sync(now: Date = Date()) async throws -> SyncRecord? {
         let fetchStart = ContinuousClock.now
         let head = try await repository.fetch(branch: branch, credentials: credentials)
         metrics.fetched(in: .now - fetchStart)
@@ -92,7 +92,6 @@ public actor GitSync {
         let outcome: ClusterWriter.Outcome
         do {
             outcome = try await writer.change(from: known) { snapshot in
-                let now = Date()
                 let held = Planner.heldByFailedRollouts(desired: desired, actual: snapshot.state)
                 let (wanted, actual) = Planner.holding(held, desired: desired, actual: snapshot.state)
                 let base = PlanBase(kind: .cluster, revision: snapshot.state.revision, branch: branch,

@@ -51,7 +51,7 @@ extension HeliosStore {
                 config.deployments[name] = deployment
             }
             let hostDirectories = try await children(Paths.configHosts)
-            let tasks = try await concurrently(hostDirectories, window: 64) { try await self.tasks(of: $0) }
+            let tasks = try await concurrently(hostDirectories, window: 64) { try await self.storedTasks(of: $0) }
             for (host, tasks) in zip(hostDirectories, tasks) where !tasks.isEmpty { config.tasks[host] = tasks }
             // Watched: a host registering, going UP or DOWN, or changing labels is a `hostsChanged` event.
             let hostNames = try await children(Paths.statusHosts, watch: true)
@@ -244,7 +244,15 @@ extension HeliosStore {
 
     /// The tasks assigned to `host`; `watch` arms watches on the list and on every task.
     /// Before the first task, the list does not exist: the watch then waits for its creation.
+    /// While a committed plan is replayed from the journal, throws `journalInProgress` (with
+    /// `watch`, its end is a `journalFinished` event): an agent never acts on half a plan.
     public func tasks(of host: String, watch: Bool = false) async throws -> [JobID: HostTask] {
+        if let entry = try await committedJournal(watch: watch) { throw HeliosStoreError.journalInProgress(entry: entry) }
+        return try await storedTasks(of: host, watch: watch)
+    }
+
+    /// The task nodes of `host` as they are now (`readCluster` checks the check index around them).
+    func storedTasks(of host: String, watch: Bool = false) async throws -> [JobID: HostTask] {
         let path = Paths.hostTasks(host)
         var names: [String]
         while true {

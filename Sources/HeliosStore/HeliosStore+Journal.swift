@@ -57,8 +57,32 @@ extension HeliosStore {
         }
     }
 
+    /// The committed journal being replayed, if any; `watch` arms a watch on its end.
+    func committedJournal(watch: Bool = false) async throws -> String? {
+        for entry in try await children(Paths.journal).sorted()
+        where try await session.exists(Paths.journalCommitted(entry), watch: watch) != nil {
+            return entry
+        }
+        return nil
+    }
+
+    /// After a commit whose reply was lost: whether it committed (asked again while the
+    /// connection comes back). Nil when ZooKeeper could not say.
+    func committed(_ entry: String) async -> Bool? {
+        var wait: Duration = .milliseconds(100)
+        for _ in 0..<8 {
+            do {
+                return try await session.exists(Paths.journalCommitted(entry)) != nil
+            } catch {
+                try? await Task.sleep(for: wait)
+                wait *= 2
+            }
+        }
+        return nil
+    }
+
     /// Applies a committed journal's chunks in order, then deletes it.
-    fileprivate func replay(_ entry: String, _ chunks: [[TransactionOperation]]) async throws {
+    func replay(_ entry: String, _ chunks: [[TransactionOperation]]) async throws {
         var replays = TransactionPipeline(session: session)
         await sendReplays(entry, chunks, into: &replays)
         try await finish(entry, results: await replays.finish())
@@ -222,6 +246,19 @@ final class JournalWriter {
             _ = try await commit.result().get()
         } catch {
             _ = await replays.finish()
+            // A commit whose reply was lost may have committed: then the plan *is* the
+            // configuration, and it is finished, never discarded.
+            if let code = Self.code(of: await commit.result()), [.connectionLoss, .operationTimeout].contains(code) {
+                switch await store.committed(entry) {
+                case true?:
+                    try await store.replay(entry, chunks)
+                    return checkIndex + 1
+                case nil:
+                    throw error // unknown: the next reader finishes it if it committed, deletes it if not
+                case false?:
+                    break
+                }
+            }
             try? await store.discard(entry)
             if case .failure(let failure as TransactionError) = await commit.result(),
                failure.index == 0 && failure.underlying.code == .badVersion
@@ -233,6 +270,13 @@ final class JournalWriter {
         let children = chunks.indices.map(Paths.journalChunkName) + [Paths.journalCommittedName]
         try await store.finish(entry, results: await replays.finish(), children: children)
         return checkIndex + 1
+    }
+
+    /// The ZooKeeper code a failed transaction failed with.
+    static func code(of result: Result<[TransactionResult], any Error>) -> ZooKeeperError.Code? {
+        guard case .failure(let error) = result else { return nil }
+        if let error = error as? TransactionError { return error.underlying.code }
+        return (error as? ZooKeeperError)?.code
     }
 }
 

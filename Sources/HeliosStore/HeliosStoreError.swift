@@ -12,6 +12,8 @@ public enum HeliosStoreError: Error, Sendable, CustomStringConvertible {
     case hostTaken(host: String, agentID: String)
     /// This master's election node is gone (its session expired): it leads no more.
     case lostCandidacy
+    /// A committed plan is being replayed from the journal: the tasks read now could be half of it.
+    case journalInProgress(entry: String)
 
     public var description: String {
         switch self {
@@ -26,6 +28,8 @@ public enum HeliosStoreError: Error, Sendable, CustomStringConvertible {
                 + "this one waits until that agent's session ends"
         case .lostCandidacy:
             "this master's place in the leader election is gone (its ZooKeeper session expired)"
+        case .journalInProgress(let entry):
+            "a plan is being written (journal \(entry)); read again once it is finished"
         }
     }
 }

@@ -9,6 +9,8 @@ public enum StoreEvent: Sendable, Equatable {
     case syncRequested
     /// A host registered, went UP or DOWN, or changed its labels (the watches `readCluster` arms).
     case hostsChanged
+    /// A plan replayed from the journal is finished (the watch `tasks(of:watch: true)` arms while one is).
+    case journalFinished
     /// The session expired: ephemeral nodes (an agent's `up`, a master's candidacy) are gone
     /// until the session is renewed.
     case sessionExpired
@@ -48,6 +50,7 @@ extension HeliosStore {
     static func event(for event: WatchEvent) -> StoreEvent? {
         let path = event.path
         if path == Paths.syncRequest { return .syncRequested }
+        if path.hasPrefix(Paths.journal + "/") { return .journalFinished }
         if path.hasPrefix(Paths.configHosts + "/") {
             let rest = path.dropFirst(Paths.configHosts.count + 1)
             let host = String(rest.prefix { $0 != "/" })

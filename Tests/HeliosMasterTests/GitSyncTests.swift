@@ -193,7 +193,8 @@ struct GitSyncTests {
 
     @Test func anExpiredJobIsUndeployedAtItsTimeAndTheNextCommitDeploys() async throws {
         let fixture = try await Fixture()
-        let expires = Date().addingTimeInterval(3)
+        // A job expiring in 20 s; the leader's looks are made at chosen instants (its clock is injected).
+        let expires = Date().addingTimeInterval(20)
         let expiring = Self.job + "expires: \(expires.formatted(.iso8601))\n"
         // selfHeal off: expiry is no drift, it happens anyway.
         try fixture.git.commit(["helios.yaml": "selfHeal: false\n", "web.yaml": expiring + "---\n" + Self.deployment])
@@ -201,18 +202,17 @@ struct GitSyncTests {
         #expect(try await fixture.store.readCluster().config.deployments["web"] != nil)
         #expect(try await fixture.sync.checkDrift(now: expires.addingTimeInterval(-1)) == nil, "expired early")
 
-        try await Task.sleep(until: .now + .seconds(max(0, expires.timeIntervalSinceNow)), clock: .continuous)
-        let record = try #require(try await fixture.sync.checkDrift())
+        let record = try #require(try await fixture.sync.checkDrift(now: expires))
         #expect(record.reason == .expired, "\(record)")
         #expect(record.summary.contains("expired"), "\(record.summary)")
         let cluster = try await fixture.store.readCluster()
         #expect(cluster.config.deployments.isEmpty && cluster.config.jobs.isEmpty && cluster.config.tasks.isEmpty)
-        #expect(try await fixture.sync.checkDrift() == nil, "expired twice")
+        #expect(try await fixture.sync.checkDrift(now: expires.addingTimeInterval(5)) == nil, "expired twice")
 
         // The expired job still in git blocks nothing: an unrelated commit deploys.
         let other = "kind: Job\nname: api\nversion: '1'\nimage: busybox\n---\nkind: Deployment\nname: api\njob: api\nhosts: [a]\n"
         let next = try fixture.git.commit(["api.yaml": other])
-        let applied = try #require(try await fixture.sync.sync())
+        let applied = try #require(try await fixture.sync.sync(now: expires.addingTimeInterval(10)))
         #expect(applied.lastAppliedRevision == next, "\(applied)")
         let after = try await fixture.store.readCluster()
         #expect(after.config.deployments.keys.sorted() == ["api"])

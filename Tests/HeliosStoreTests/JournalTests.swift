@@ -93,6 +93,54 @@ struct JournalTests {
         await reader.close()
     }
 
+    /// A large plan's journal written and committed, as a writer that then lost the commit's
+    /// reply (or died) leaves it: not replayed. Returns the entry and its chunks.
+    func committedButNotReplayed(_ store: HeliosStore, _ desired: DesiredState) async throws -> (String, [[TransactionOperation]]) {
+        let snapshot = try await store.readCluster()
+        let operations = HeliosStore.operations(for: planning(desired, against: snapshot), to: snapshot)
+        let chunks = HeliosStore.transactions(of: Array(operations.dropFirst().dropLast()))
+        #expect(chunks.count > 1)
+        let entry = "\(snapshot.checkIndex)-test"
+        try await store.session.create(Paths.journalEntry(entry), data: Data(), mode: .persistent)
+        for (index, chunk) in chunks.enumerated() {
+            try await store.session.create(Paths.journalChunk(entry, index), data: JournalCodec.encode(chunk), mode: .persistent)
+        }
+        try await store.session.transaction([.check(path: Paths.configVersion, version: snapshot.checkIndex),
+                                             .create(path: Paths.journalCommitted(entry), data: Data(), mode: .persistent),
+                                             HeliosStore.bump(from: snapshot.checkIndex)])
+        return (entry, chunks)
+    }
+
+    @Test func anAgentNeverReadsTheTasksOfAPlanHalfReplayed() async throws {
+        let store = try await connect(TestServices.uniqueChroot("journal-agent"))
+        let desired = largeDesiredState()
+        let (entry, chunks) = try await committedButNotReplayed(store, desired)
+        // Half of it replayed, as by a writer that died in the middle.
+        try await store.session.transaction([.check(path: Paths.journalCommitted(entry), version: -1)] + chunks[0])
+        let events = Recorder(store.events())
+        await #expect(throws: HeliosStoreError.self) { try await store.tasks(of: "host-1", watch: true) }
+        // Any reader of the whole cluster finishes it; its end wakes the agent, which then reads it whole.
+        let cluster = try await store.readCluster()
+        #expect(holds(cluster.config, desired))
+        #expect(await eventually { events.all.contains(.journalFinished) }, "\(events.all)")
+        #expect(try await store.tasks(of: "host-1") == cluster.config.tasks["host-1"] ?? [:])
+        await store.close()
+    }
+
+    @Test func aCommitWhoseReplyWasLostIsFinishedNotDiscarded() async throws {
+        let store = try await connect(TestServices.uniqueChroot("journal-lost-reply"))
+        let desired = largeDesiredState()
+        let (entry, chunks) = try await committedButNotReplayed(store, desired)
+        // What the writer does when its commit's reply is lost: ask whether it committed, and finish it.
+        #expect(await store.committed(entry) == true)
+        try await store.replay(entry, chunks)
+        #expect(try await store.session.children(Paths.journal).isEmpty)
+        let cluster = try await store.readCluster()
+        #expect(holds(cluster.config, desired))
+        #expect(await store.committed("nothing-such") == false)
+        await store.close()
+    }
+
     @Test func aStaleLargePlanIsRefusedAndLeavesNoJournal() async throws {
         let chroot = TestServices.uniqueChroot("journal")
         let store = try await connect(chroot)
