@@ -95,7 +95,8 @@ public struct Agent: Service {
             host: configuration.name, store: store, docker: docker,
             ports: PortLedger(allocator: PortAllocator(range: configuration.portRange)),
             reporter: StatusReporter(host: configuration.name, store: store, logger: logger),
-            registries: registries, logger: logger, wake: { wake.yield() }, taskCache: cache))
+            registries: registries, logger: logger, wake: { wake.yield() }, taskCache: cache,
+            registration: Registration(agentID: agentID, info: info, labels: configuration.labels)))
         // Online from registration on; the reconciler keeps to its known tasks through short
         // outages, the offline keeper takes over only once this session is over.
         connectivity.set(true)

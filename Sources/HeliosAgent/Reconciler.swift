@@ -26,7 +26,13 @@ actor Reconciler {
 
     private var logger: Logger { context.logger }
 
+    /// Another agent holds the host (this one's registration went, and another took it): this
+    /// one changes nothing — no container created, started, stopped or removed, no status — until
+    /// the host is its again.
+    private var displaced = false
+
     func reconcile() async {
+        guard await holdsHost() else { return }
         let tasks: [JobID: HostTask]
         do {
             tasks = try await context.store.tasks(of: context.host, watch: true)
@@ -91,6 +97,30 @@ actor Reconciler {
         }
     }
 
+    /// Whether this agent may act on the host: its registration is there, or it registers again
+    /// (after an expiry, or a registration another process removed). With ZooKeeper away, it
+    /// cannot tell and keeps to what it knows.
+    private func holdsHost() async -> Bool {
+        let registration = context.registration
+        do {
+            if try await context.store.holdsRegistration(of: context.host, agentID: registration.agentID) { return true }
+            try await context.store.registerHost(context.host, agentID: registration.agentID, info: registration.info,
+                                                 labels: registration.labels)
+            logger.warning("host registered again", metadata: ["agent.id": "\(registration.agentID)"])
+            displaced = false
+            return true
+        } catch HeliosStoreError.hostTaken(_, let other) {
+            if !displaced {
+                logger.error("another agent holds this host: changing nothing until it is gone", metadata: ["agent.id": "\(other)"])
+                displaced = true
+                await stop() // their work ends; the containers stay as they are
+            }
+            return false
+        } catch {
+            return !displaced
+        }
+    }
+
     /// Ends every supervisor's work in progress (the session is ending); containers stay as they are.
     func stop() async {
         for supervisor in supervisors.values { await supervisor.stop() }
@@ -100,7 +130,7 @@ actor Reconciler {
     /// A container of this host changed (Docker's event stream): its supervisor looks now
     /// rather than at the next pass.
     func containerChanged(_ event: DockerEvent) async {
-        guard let id = event.actor.attributes[HostContext.jobLabel].flatMap(JobID.init),
+        guard !displaced, let id = event.actor.attributes[HostContext.jobLabel].flatMap(JobID.init),
               let task = knownTasks?[id], let supervisor = supervisors[id] else { return }
         await supervisor.offer(task)
     }

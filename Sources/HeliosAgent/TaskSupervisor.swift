@@ -21,6 +21,15 @@ struct HostContext: Sendable {
     let wake: @Sendable () -> Void
     /// Where the tasks last read are kept for an agent that starts without ZooKeeper.
     let taskCache: TaskCache
+    /// How this agent registers the host: again whenever its registration is found gone.
+    let registration: Registration
+}
+
+/// What an agent registers its host with.
+struct Registration: Sendable {
+    let agentID: String
+    let info: HostInfo
+    let labels: [String: String]
 }
 
 /// Runs one task on this host through Helios' states: PULLING_IMAGE → CREATING → STARTING →

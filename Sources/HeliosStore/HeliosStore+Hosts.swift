@@ -32,6 +32,17 @@ extension HeliosStore {
         try await put(Paths.hostLabels(host), CanonicalJSON.encode(labels))
     }
 
+    /// Whether this session holds `host`'s registration for `agentID`: its `up` node is this
+    /// session's and names that agent. An agent that does not may change nothing of the host.
+    public func holdsRegistration(of host: String, agentID: String) async throws -> Bool {
+        do {
+            let (holder, stat) = try await session.get(Paths.hostUp(host))
+            return stat.ephemeralOwner == session.sessionID && String(decoding: holder, as: UTF8.self) == agentID
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            return false
+        }
+    }
+
     /// Whether `host`'s agent holds a live session.
     public func isUp(_ host: String) async throws -> Bool {
         try await session.exists(Paths.hostUp(host)) != nil

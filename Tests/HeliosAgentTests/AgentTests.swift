@@ -269,6 +269,32 @@ struct AgentTests {
         await fixture.cleanUp(agent)
     }
 
+    @Test func aDisplacedAgentChangesNothingUntilTheHostIsItsAgain() async throws {
+        let fixture = try await Fixture()
+        let agent = try fixture.startAgent()
+        try await fixture.deploy(fixture.job)
+        try #require(try await eventually { try await fixture.status(fixture.job.id)?.state == .running })
+        // Another agent takes the host name (its session's `up` node replaces this agent's).
+        let intruder = try await HeliosStore.connect(servers: try TestServices.requireZooKeeper(), chroot: fixture.chroot)
+        try await intruder.session.delete(Paths.hostUp(fixture.host))
+        try await intruder.registerHost(fixture.host, agentID: "intruder", info: HostInfo(hostname: "x", agentVersion: "test",
+                                                                                          dockerAPIVersion: nil))
+        // The task is undeployed meanwhile: the displaced agent must not act on it.
+        try await fixture.deploy(nil)
+        try await Task.sleep(for: .seconds(4)) // four reconcile passes
+        let running = try await fixture.containers().filter { $0.state == "running" }
+        #expect(running.count == 1, "a displaced agent changed the host's containers")
+        // The other agent goes: the host is this agent's again, and it acts.
+        await intruder.close()
+        let stopped = try await eventually(timeout: .seconds(60)) {
+            try await fixture.containers().allSatisfy { $0.state != "running" }
+        }
+        #expect(stopped)
+        #expect(try await fixture.store.session.get(Paths.hostUp(fixture.host)).data == Data(try String(
+            contentsOfFile: fixture.stateDirectory() + "/agent-id", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines).utf8))
+        await fixture.cleanUp(agent)
+    }
+
     @Test func aJobWhoseImageTheRegistryLacksIsImageMissing() async throws {
         let fixture = try await Fixture()
         let directory = try TemporaryDirectory("docker-config")
