@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "HeliosStoreTests", dependencies: ["HeliosStore", "HeliosPlanner", "HeliosTestSupport"]),
         .testTarget(name: "HeliosAgentTests", dependencies: ["HeliosAgent", "HeliosPlanner", "HeliosTestSupport"]),
         .testTarget(name: "HeliosMasterTests", dependencies: [
-            "HeliosMaster", "HeliosPlanner", "HeliosTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
+            "HeliosMaster", "HeliosPlanner", "HeliosTestSupport", "Git", .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .testTarget(name: "SystemTests", dependencies: ["helios", "HeliosTestSupport", "DockerEngine"]),
     ]

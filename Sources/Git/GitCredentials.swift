@@ -9,20 +9,35 @@ public enum GitCredentials: Sendable, Equatable {
     case sshKey(user: String, privateKey: String, publicKey: String?, passphrase: String?)
 }
 
-/// What the credentials callback is handed: the credentials and whether they were offered.
+/// What libgit2's callbacks are handed: the credentials, whether they were offered, and the
+/// fetch attempt (abandoned: its transfer is aborted at the next callback).
 final class CredentialOffer {
     let credentials: GitCredentials?
+    let attempt: FetchAttempt?
     var offered = false
 
-    init(_ credentials: GitCredentials?) {
+    init(_ credentials: GitCredentials?, attempt: FetchAttempt? = nil) {
         self.credentials = credentials
+        self.attempt = attempt
     }
 
-    /// Sets `options`'s credentials callback to offer these credentials; valid while `self` lives.
+    /// Sets the callbacks: credentials offered once, and a transfer aborted once abandoned;
+    /// valid while `self` lives.
     func install(in callbacks: inout git_remote_callbacks) {
         callbacks.credentials = acquireCredential
+        callbacks.transfer_progress = abortIfAbandoned
+        callbacks.sideband_progress = abortSidebandIfAbandoned
         callbacks.payload = Unmanaged.passUnretained(self).toOpaque()
     }
+}
+
+/// A non-zero return aborts the transfer.
+private let abortIfAbandoned: git_indexer_progress_cb = { _, payload in
+    Unmanaged<CredentialOffer>.fromOpaque(payload!).takeUnretainedValue().attempt?.isAbandoned == true ? -1 : 0
+}
+
+private let abortSidebandIfAbandoned: git_transport_message_cb = { _, _, payload in
+    Unmanaged<CredentialOffer>.fromOpaque(payload!).takeUnretainedValue().attempt?.isAbandoned == true ? -1 : 0
 }
 
 /// libgit2 asks again after a refusal: the second time, give up (GIT_EAUTH) rather than loop.

@@ -17,6 +17,12 @@ public struct GitError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "git \(operation) failed: \(message)" }
 
+    /// The code of a fetch that got no answer in time (not one of libgit2's).
+    public static let timeoutCode: Int32 = -1000
+
+    /// True for a fetch the remote did not answer in time.
+    public var isTimeout: Bool { code == Self.timeoutCode }
+
     /// The error of the libgit2 call that just returned `code` on this thread
     /// (`git_error_last` is thread-local).
     static func last(_ code: Int32, _ operation: String) -> GitError {

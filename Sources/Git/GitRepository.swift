@@ -95,36 +95,73 @@ public final class GitRepository: Sendable {
 
     /// Fetches `branch` from `origin` and returns the commit it points at. When the remote's
     /// branch is where the mirror already has it, nothing is fetched: only the refs are listed.
-    public func fetch(branch: String, credentials: GitCredentials? = nil) async throws -> ObjectID {
-        try await BlockingPool.shared.run { [self] in
-            try repository.withLock { pointer in
-                var remote: OpaquePointer?
-                try check("find origin") { git_remote_lookup(&remote, pointer.raw, "origin") }
-                defer { git_remote_free(remote) }
-                let tracking = "refs/remotes/origin/\(branch)"
-                if let local = try? resolveLocked(pointer.raw, tracking),
-                   try remoteHead(of: branch, remote: remote, credentials: credentials) == local {
-                    return local
+    ///
+    /// Bounded by `timeout` (libgit2 1.5 has none of its own): a remote that accepts the
+    /// connection and then says nothing fails the fetch with `GitError.isTimeout`. The fetch runs
+    /// on a thread of its own with a repository handle of its own, so a stalled one holds up
+    /// nothing else of this repository; once abandoned it aborts at the first data that arrives.
+    public func fetch(branch: String, credentials: GitCredentials? = nil, timeout: Duration = .seconds(60)) async throws -> ObjectID {
+        guard Self.stalledFetches.load(ordering: .relaxed) < Self.stalledFetchLimit else {
+            throw GitError(code: GitError.timeoutCode, operation: "fetch origin \(branch)",
+                           message: "\(Self.stalledFetchLimit) earlier fetches are still stalled")
+        }
+        let path = self.path
+        let attempt = FetchAttempt()
+        let fetched: ObjectID = try await withCheckedThrowingContinuation { continuation in
+            let outcome = Once(continuation)
+            let thread = Thread {
+                let result = Result { try Self.fetch(branch: branch, into: path, credentials: credentials, attempt: attempt) }
+                if !outcome.resume(with: result) { Self.stalledFetches.subtract(1, ordering: .relaxed) }
+            }
+            thread.name = "git-fetch"
+            thread.start()
+            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(timeout.components.seconds) * 1_000_000_000
+                                                                        + Int(timeout.components.attoseconds / 1_000_000_000))) {
+                attempt.abandon()
+                if outcome.resume(with: .failure(GitError(code: GitError.timeoutCode, operation: "fetch origin \(branch)",
+                                                          message: "no answer from the remote within \(timeout)"))) {
+                    Self.stalledFetches.add(1, ordering: .relaxed)
                 }
-                let offer = CredentialOffer(credentials)
-                var options = git_fetch_options()
-                try check("fetch options") { git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)) }
-                options.prune = GIT_FETCH_PRUNE
-                offer.install(in: &options.callbacks)
-                let refspec = "+refs/heads/\(branch):\(tracking)"
-                try withExtendedLifetime(offer) {
-                    try withStringArray([refspec]) { refspecs in
-                        try check("fetch origin \(branch)") { git_remote_fetch(remote, refspecs, &options, "fetch") }
-                    }
-                }
-                return try resolveLocked(pointer.raw, tracking)
             }
         }
+        return fetched
+    }
+
+    /// Fetches abandoned whose threads are still blocked on their remote, and how many may be.
+    private static let stalledFetches = Atomic<Int>(0)
+    private static let stalledFetchLimit = 4
+
+    /// The fetch itself, blocking, on a handle of its own.
+    private static func fetch(branch: String, into path: String, credentials: GitCredentials?,
+                              attempt: FetchAttempt) throws -> ObjectID {
+        var raw: OpaquePointer?
+        try check("open \(path)") { git_repository_open_bare(&raw, path) }
+        defer { git_repository_free(raw) }
+        var remote: OpaquePointer?
+        try check("find origin") { git_remote_lookup(&remote, raw, "origin") }
+        defer { git_remote_free(remote) }
+        let tracking = "refs/remotes/origin/\(branch)"
+        // Credentials are offered once per connection: the ref listing and the fetch each get theirs.
+        if let local = try? resolve(tracking, in: raw!),
+           try remoteHead(of: branch, remote: remote, offer: CredentialOffer(credentials, attempt: attempt)) == local {
+            return local
+        }
+        let offer = CredentialOffer(credentials, attempt: attempt)
+        var options = git_fetch_options()
+        try check("fetch options") { git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)) }
+        options.prune = GIT_FETCH_PRUNE
+        offer.install(in: &options.callbacks)
+        let refspec = "+refs/heads/\(branch):\(tracking)"
+        try withExtendedLifetime(offer) {
+            try withStringArray([refspec]) { refspecs in
+                try check("fetch origin \(branch)") { git_remote_fetch(remote, refspecs, &options, "fetch") }
+            }
+        }
+        return try resolve(tracking, in: raw!)
     }
 
     /// The commit the remote's `branch` points at, from its ref advertisement (no objects move).
-    private func remoteHead(of branch: String, remote: OpaquePointer?, credentials: GitCredentials?) throws -> ObjectID? {
-        let offer = CredentialOffer(credentials)
+    private static func remoteHead(of branch: String, remote: OpaquePointer?, offer: CredentialOffer) throws -> ObjectID? {
         var callbacks = git_remote_callbacks()
         try check("remote callbacks") { git_remote_init_callbacks(&callbacks, UInt32(GIT_REMOTE_CALLBACKS_VERSION)) }
         offer.install(in: &callbacks)
@@ -149,6 +186,10 @@ public final class GitRepository: Sendable {
     }
 
     private func resolveLocked(_ raw: OpaquePointer, _ revision: String) throws -> ObjectID {
+        try Self.resolve(revision, in: raw)
+    }
+
+    private static func resolve(_ revision: String, in raw: OpaquePointer) throws -> ObjectID {
         var object: OpaquePointer?
         try check("resolve \(revision)") { git_revparse_single(&object, raw, revision) }
         defer { git_object_free(object) }
@@ -258,4 +299,31 @@ enum Libgit2 {
     }()
 
     static func initialize() { _ = initialized }
+}
+
+/// One fetch's fate, shared with libgit2's callbacks: abandoned once its time is up.
+final class FetchAttempt: Sendable {
+    private let abandoned = Atomic(false)
+
+    func abandon() { abandoned.store(true, ordering: .relaxed) }
+    var isAbandoned: Bool { abandoned.load(ordering: .relaxed) }
+}
+
+/// A continuation resumed once, by whichever comes first; `resume` says whether it was this call.
+final class Once<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
+
+    init(_ continuation: CheckedContinuation<T, any Error>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    @discardableResult
+    func resume(with result: Result<T, any Error>) -> Bool {
+        guard let continuation = continuation.withLock({ value -> CheckedContinuation<T, any Error>? in
+            defer { value = nil }
+            return value
+        }) else { return false }
+        continuation.resume(with: result)
+        return true
+    }
 }

@@ -15,6 +15,7 @@ public actor GitSync {
     /// The folder of the repository the manifests are in; empty: all of it.
     let subpath: String
     let credentials: GitCredentials?
+    let fetchTimeout: Duration
     let store: HeliosStore
     let logger: Logger
     let metrics: MasterMetrics
@@ -33,14 +34,19 @@ public actor GitSync {
     /// The cluster as this master's last write left it: the next commit is planned against it
     /// (only what the commit changed) instead of a full read, while nobody else wrote meanwhile.
     private var known: ConfigSnapshot?
+    /// The last fetch failed: the record says so until one works. Unknown at start (a master
+    /// before this one may have recorded a failure): the first fetch that works looks.
+    private var fetchFailing = true
 
     public init(remote: String, branch: String, subpath: String = "", credentials: GitCredentials? = nil,
+                fetchTimeout: Duration = .seconds(60),
                 mirrorPath: String, store: HeliosStore, logger: Logger, metrics: MasterMetrics = MasterMetrics()) throws {
         self.repository = try GitRepository.mirror(of: remote, at: mirrorPath)
         self.remote = remote
         self.branch = branch
         self.subpath = subpath
         self.credentials = credentials
+        self.fetchTimeout = fetchTimeout
         self.store = store
         self.logger = logger
         self.metrics = metrics
@@ -51,8 +57,17 @@ public actor GitSync {
     @discardableResult
     public func sync(now: Date = Date()) async throws -> SyncRecord? {
         let fetchStart = ContinuousClock.now
-        let head = try await repository.fetch(branch: branch, credentials: credentials)
+        let head: ObjectID
+        do {
+            head = try await repository.fetch(branch: branch, credentials: credentials, timeout: fetchTimeout)
+        } catch {
+            // Visible in /v1/sync and the metrics; the cluster keeps what it runs, the next look tries again.
+            metrics.fetchFailed()
+            try? await recordFetch(failure: error)
+            throw error
+        }
         metrics.fetched(in: .now - fetchStart)
+        try await recordFetch(failure: nil)
         guard head != lastAttempt else { return nil }
         let previous = try await store.syncRecord()
         // Tried already, by this master or one that led before: a failed commit waits for the
@@ -155,6 +170,29 @@ public actor GitSync {
                    lastAttemptedRevision: retried ? previous?.lastAttemptedRevision : head.hex,
                    status: .failed, reason: reason, appliedAt: previous?.appliedAt, summary: summary,
                    diagnostics: diagnostics)
+    }
+
+    /// Records a fetch that failed (`FetchFailed`, the last applied revision kept), or, once
+    /// fetching works again, takes that back (the status again derived from the rollouts).
+    private func recordFetch(failure: (any Error)?) async throws {
+        guard failure != nil || fetchFailing else { return }
+        try await writer.change { snapshot in
+            var record = snapshot.syncRecord ?? SyncRecord(repo: remote, branch: branch, lastAppliedRevision: nil,
+                                                           lastAttemptedRevision: nil, status: .failed, reason: .fetchFailed,
+                                                           appliedAt: nil, summary: "")
+            if let failure {
+                record.status = .failed
+                record.reason = .fetchFailed
+                record.summary = "fetching \(remote) failed: \(failure)"
+            } else {
+                guard record.reason == .fetchFailed else { return .nothing }
+                record.reason = .applied
+                record.summary = "fetching \(remote) works again"
+                record = record.settled(by: snapshot.rollouts)
+            }
+            return .init(record: record)
+        }
+        fetchFailing = failure != nil
     }
 
     /// Writes the record of `head` refused.

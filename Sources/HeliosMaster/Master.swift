@@ -39,7 +39,7 @@ public struct Master: Service {
             logger: logger)
         let sync = try configuration.repository.map {
             try GitSync(remote: $0, branch: configuration.branch, subpath: configuration.subpath,
-                        credentials: configuration.gitCredentials,
+                        credentials: configuration.gitCredentials, fetchTimeout: configuration.fetchTimeout,
                         mirrorPath: configuration.mirrorPath,
                         store: store, logger: logger, metrics: metrics)
         }

@@ -13,6 +13,8 @@ public struct MasterConfiguration: Sendable {
     /// How to sign in to the repository's remote (https or ssh).
     public var gitCredentials: GitCredentials?
     public var pollInterval: Duration
+    /// How long one fetch of the repository may take before it counts as failed.
+    public var fetchTimeout: Duration
     /// Where the master keeps its bare mirror of the repository.
     public var mirrorPath: String
     /// The HTTP API's address.
@@ -23,7 +25,7 @@ public struct MasterConfiguration: Sendable {
 
     public init(zooKeeper: String, chroot: String = "/helios", repository: String?, branch: String = "main", subpath: String = "",
                 gitCredentials: GitCredentials? = nil,
-                pollInterval: Duration = .seconds(5), mirrorPath: String,
+                pollInterval: Duration = .seconds(5), fetchTimeout: Duration = .seconds(60), mirrorPath: String,
                 httpHost: String = "127.0.0.1", httpPort: Int = 5801, sessionTimeout: Duration = .seconds(10)) {
         self.zooKeeper = zooKeeper
         self.chroot = chroot
@@ -32,6 +34,7 @@ public struct MasterConfiguration: Sendable {
         self.subpath = subpath
         self.gitCredentials = gitCredentials
         self.pollInterval = pollInterval
+        self.fetchTimeout = fetchTimeout
         self.mirrorPath = mirrorPath
         self.httpHost = httpHost
         self.httpPort = httpPort

@@ -22,6 +22,8 @@ public final class MasterMetrics: Sendable {
         var plan = (add: 0, change: 0, remove: 0)
         var zooKeeperLatency: Double?
         var drifts = 0
+        var fetchFailing = false
+        var fetchFailures = 0
     }
 
     private let values = Mutex(Values())
@@ -29,7 +31,18 @@ public final class MasterMetrics: Sendable {
     public init() {}
 
     func leading(_ value: Bool) { values.withLock { $0.leading = value } }
-    func fetched(in duration: Duration) { values.withLock { $0.fetch.observe(duration.seconds) } }
+    func fetched(in duration: Duration) {
+        values.withLock {
+            $0.fetch.observe(duration.seconds)
+            $0.fetchFailing = false
+        }
+    }
+    func fetchFailed() {
+        values.withLock {
+            $0.fetchFailing = true
+            $0.fetchFailures += 1
+        }
+    }
     func synced(_ status: String, in duration: Duration) {
         values.withLock {
             $0.sync.observe(duration.seconds)
@@ -55,6 +68,10 @@ public final class MasterMetrics: Sendable {
         metric("helios_master_leading", "gauge", "1 when this master leads (applies commits), else 0.",
                [("", values.leading ? 1 : 0)])
         summary("helios_git_fetch_duration_seconds", "Time to fetch the manifest repository.", values.fetch)
+        metric("helios_git_fetch_failing", "gauge", "1 while the last fetch of the repository failed (or timed out), else 0.",
+               [("", values.fetchFailing ? 1 : 0)])
+        metric("helios_git_fetch_failures_total", "counter", "Fetches of the repository that failed or timed out.",
+               [("", Double(values.fetchFailures))])
         summary("helios_sync_duration_seconds", "Time from fetched commit to applied plan (or refusal).", values.sync)
         metric("helios_syncs_total", "counter", "Commits synced, by outcome.",
                values.syncs.sorted { $0.key < $1.key }.map { ("{status=\"\($0.key)\"}", Double($0.value)) })

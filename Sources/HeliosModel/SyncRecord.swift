@@ -33,6 +33,8 @@ public struct SyncRecord: Sendable, Equatable, Codable {
         case placement = "HostsChanged"
         /// Jobs reached their `expires` and were undeployed and removed.
         case expired = "JobsExpired"
+        /// The repository could not be fetched (or did not answer in time): nothing new is seen.
+        case fetchFailed = "FetchFailed"
     }
 
     public var repo: String

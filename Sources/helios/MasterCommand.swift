@@ -60,6 +60,9 @@ struct MasterCommand: AsyncParsableCommand {
     @Option(help: "The HTTP API's address, host:port (loopback by default).")
     var http = "127.0.0.1:5801"
 
+    @Option(help: "How long one fetch of the repository may take before it counts as failed, e.g. 60s.")
+    var gitTimeout = DurationArgument(argument: "60s")!
+
     @Option(help: "The ZooKeeper session timeout: a master that dies leads no more after it, e.g. 10s.")
     var sessionTimeout = DurationArgument(argument: "10s")!
 
@@ -73,7 +76,7 @@ struct MasterCommand: AsyncParsableCommand {
         let master = Master(configuration: MasterConfiguration(
             zooKeeper: try options.zooKeeperServers(), chroot: options.chroot, repository: repo, branch: branch, subpath: path,
             gitCredentials: try gitCredentials(),
-            pollInterval: poll.duration, mirrorPath: stateDir + "/mirror.git",
+            pollInterval: poll.duration, fetchTimeout: gitTimeout.duration, mirrorPath: stateDir + "/mirror.git",
             httpHost: String(address[0]), httpPort: port, sessionTimeout: sessionTimeout.duration), logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [master], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -4,6 +4,26 @@ import HeliosTestSupport
 import Testing
 
 struct GitRepositoryTests {
+    @Test func aRemoteThatStallsFailsTheFetchWithinItsTimeoutAndTheMirrorStaysUsable() async throws {
+        let fixture = try GitFixture()
+        defer { fixture.remove() }
+        let head = try fixture.commit(["a.yaml": "a\n"])
+        let server = try StallingServer()
+        defer { server.stop() }
+        let mirror = try GitRepository.mirror(of: server.url, at: fixture.directory.path + "/mirror.git")
+        let start = ContinuousClock.now
+        await #expect {
+            _ = try await mirror.fetch(branch: "main", timeout: .seconds(2))
+        } throws: { error in
+            (error as? GitError)?.isTimeout == true
+        }
+        #expect(ContinuousClock.now - start < .seconds(30), "the fetch was not bounded")
+        // The repository is not held by the stalled fetch: it reads, and fetches from a remote that answers.
+        #expect(mirror.resolveIfPresent("refs/remotes/origin/main") == nil)
+        let working = try GitRepository.mirror(of: fixture.remote, at: fixture.directory.path + "/mirror.git")
+        #expect(try await working.fetch(branch: "main", timeout: .seconds(30)).hex == head)
+    }
+
     @Test func fetchReturnsTheBranchHeadAndReadsTheTreeWithoutCheckout() async throws {
         let fixture = try GitFixture()
         defer { fixture.remove() }

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 @testable import HeliosMaster
+import Git
 import HeliosModel
 import HeliosPlanner
 import HeliosStore
@@ -177,6 +178,33 @@ struct GitSyncTests {
         cluster = try await fixture.store.readCluster()
         #expect(cluster.config.deployments["api"]?.jobID.version == "3")
         #expect(cluster.config.deployments["web"]?.goal == .start, "the full plan after the conflict reverts the forced change")
+        await fixture.close()
+    }
+
+    @Test func aStalledRemoteFailsTheSyncWithinTheFetchTimeoutVisiblyAndAWorkingOneClearsIt() async throws {
+        let fixture = try await Fixture()
+        try fixture.git.commit(["web.yaml": Self.job])
+        try await fixture.sync.sync()
+        let server = try StallingServer()
+        defer { server.stop() }
+        let stalled = try GitSync(remote: server.url, branch: "main", fetchTimeout: .seconds(2),
+                                  mirrorPath: fixture.git.directory.path + "/stalled.git", store: fixture.store,
+                                  logger: Logger(label: "test"), metrics: fixture.metrics)
+        let start = ContinuousClock.now
+        await #expect(throws: GitError.self) { try await stalled.sync() }
+        #expect(ContinuousClock.now - start < .seconds(30))
+        let record = try #require(try await fixture.store.syncRecord())
+        #expect(record.reason == .fetchFailed && record.status == .failed, "\(record)")
+        #expect(record.summary.contains("no answer from the remote"), "\(record.summary)")
+        #expect(record.lastAppliedRevision != nil, "the revision applied is kept")
+        #expect(fixture.metrics.render().contains("helios_git_fetch_failing 1\n"))
+        // A master that fetches fine (this one, or the next leader) takes the failure back.
+        try fixture.git.commit(["web.yaml": Self.job.replacingOccurrences(of: "'1'", with: "'2'")])
+        let working = try GitSync(remote: fixture.git.remote, branch: "main", mirrorPath: fixture.git.directory.path + "/mirror.git",
+                                  store: fixture.store, logger: Logger(label: "test"), metrics: fixture.metrics)
+        #expect(try await working.sync()?.reason != .fetchFailed)
+        #expect(try await fixture.store.syncRecord()?.reason != .fetchFailed)
+        #expect(fixture.metrics.render().contains("helios_git_fetch_failing 0\n"))
         await fixture.close()
     }
 
