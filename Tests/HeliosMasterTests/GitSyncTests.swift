@@ -37,6 +37,14 @@ struct GitSyncTests {
             await store.close()
             git.remove()
         }
+
+        /// The master's HTTP API on a free loopback port, in this process; cancel the task to stop it.
+        func serveAPI() throws -> (Task<Void, any Error>, port: Int) {
+            let port = try freeLoopbackPort()
+            let app = Application(router: MasterAPI(store: store, leadership: Leadership(metrics: metrics)).router(),
+                                  configuration: .init(address: .hostname("127.0.0.1", port: port)))
+            return (Task { try await app.runService() }, port)
+        }
     }
 
     @Test func aCommitIsAppliedAndAnUnchangedBranchIsNotPlannedAgain() async throws {
@@ -272,10 +280,7 @@ struct GitSyncTests {
 
     @Test func theAPIPlansAManifestSetLargerThanARequestUsuallyMayBe() async throws {
         let fixture = try await Fixture()
-        let port = try freeLoopbackPort()
-        let app = Application(router: MasterAPI(store: fixture.store, leadership: Leadership(metrics: fixture.metrics)).router(),
-                              configuration: .init(address: .hostname("127.0.0.1", port: port)))
-        let server = Task { try await app.runService() }
+        let (server, port) = try fixture.serveAPI()
         // 12 files of 700 KB: over 8 MB, four times Hummingbird's default limit, well under the repository's 64 MiB.
         let padding = String(repeating: "# padding to make a large manifest set\n", count: 18_000)
         var files = (0..<12).map { ApplyRequest.File(path: "pad-\($0).yaml", content: padding) }
@@ -301,10 +306,7 @@ struct GitSyncTests {
 
     @Test func theAPIServesHealthTheSyncRecordAndTheCluster() async throws {
         let fixture = try await Fixture()
-        let port = try freeLoopbackPort()
-        let app = Application(router: MasterAPI(store: fixture.store, leadership: Leadership(metrics: fixture.metrics)).router(),
-                              configuration: .init(address: .hostname("127.0.0.1", port: port)))
-        let server = Task { try await app.runService() }
+        let (server, port) = try fixture.serveAPI()
         func get(_ path: String) async throws -> (Data, HTTPURLResponse) {
             let (body, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
             return (body, response as! HTTPURLResponse)

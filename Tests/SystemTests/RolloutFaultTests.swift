@@ -56,11 +56,7 @@ struct RolloutFaultTests {
             (await RolloutTests.json(url + "/v1/deployments/web"))?["rollout"] as? [String: Any]
         }
         func logs() -> String { ([master] + agents).map { "--- \($0.name) ---\n\($0.log)" }.joined(separator: "\n") }
-        func containers() async throws -> [ContainerSummary] {
-            var all: [ContainerSummary] = []
-            for host in hosts { all += try await docker.listContainers(all: true, labels: ["helios.host=\(host)"]) }
-            return all
-        }
+        func containers() async throws -> [ContainerSummary] { try await RolloutTests.containers(of: hosts, docker) }
 
         do {
             let v1 = await eventually(timeout: .seconds(90)) {

@@ -54,6 +54,13 @@ struct RolloutTests {
         return try? JSONSerialization.jsonObject(with: body) as? [String: Any]
     }
 
+    /// Every container of `hosts`, running or not.
+    static func containers(of hosts: [String], _ docker: DockerClient) async throws -> [ContainerSummary] {
+        var all: [ContainerSummary] = []
+        for host in hosts { all += try await docker.listContainers(all: true, labels: ["helios.host=\(host)"]) }
+        return all
+    }
+
     static func sync(_ url: String) async throws {
         var request = URLRequest(url: URL(string: url + "/v1/sync")!)
         request.httpMethod = "POST"
@@ -92,11 +99,7 @@ struct RolloutTests {
                 "--state-dir", directory.path + "/" + host, "--port-range", "\(range.lowerBound)-\(range.upperBound)",
             ], directory: directory))
         }
-        func containers() async throws -> [ContainerSummary] {
-            var all: [ContainerSummary] = []
-            for host in hosts { all += try await docker.listContainers(all: true, labels: ["helios.host=\(host)"]) }
-            return all
-        }
+        func containers() async throws -> [ContainerSummary] { try await Self.containers(of: hosts, docker) }
         func rollout() async -> [String: Any]? {
             (await Self.json(secondURL + "/v1/deployments/web"))?["rollout"] as? [String: Any]
         }
