@@ -26,7 +26,7 @@ let package = Package(
         // Wrappers: Swift APIs over the C libraries; they know nothing of Helios.
         .target(name: "BlockingIO"),
         .target(name: "ZooKeeper", dependencies: ["CZooKeeper", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Git", dependencies: ["CGit2", "BlockingIO"]),
+        .target(name: "Git", dependencies: ["CGit2"]),
         .target(name: "DockerEngine", dependencies: ["CCurl", "CCurlShims", "BlockingIO"]),
 
         // Helios.

@@ -1,5 +1,4 @@
 internal import CGit2
-import BlockingIO
 import Foundation
 import Synchronization
 

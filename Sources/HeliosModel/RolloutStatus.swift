@@ -26,7 +26,9 @@ public struct RolloutStatus: Sendable, Equatable, Codable {
     public var batch: Int
     /// When the batch in progress was written: its `timeout` counts from here.
     public var batchStartedAt: Date
-    /// Hosts of the batch in progress seen RUNNING (healthy), and since when: `minHealthy` counts from here.
+    /// Hosts of the batch in progress seen RUNNING (healthy), and since when: `minHealthy` counts
+    /// from here. Stored as milliseconds since 1970 (ISO 8601 strings here keep whole seconds,
+    /// which would cut up to a second off a `minHealthy`).
     public var healthySince: [String: Date]
     /// Hosts given the new job without waiting for them: DOWN (or never registered) when their
     /// turn came. Their agents converge once they are UP.
@@ -76,12 +78,30 @@ public struct RolloutStatus: Sendable, Equatable, Codable {
                   batches: try values.decode([[String]].self, forKey: .batches),
                   batch: try values.decodeIfPresent(Int.self, forKey: .batch) ?? 0,
                   batchStartedAt: try values.decode(Date.self, forKey: .batchStartedAt),
-                  healthySince: try values.decodeIfPresent([String: Date].self, forKey: .healthySince) ?? [:],
+                  healthySince: (try values.decodeIfPresent([String: Int64].self, forKey: .healthySince) ?? [:])
+                      .mapValues { Date(timeIntervalSince1970: Double($0) / 1000) },
                   skipped: try values.decodeIfPresent([String].self, forKey: .skipped) ?? [],
                   retiring: try values.decodeIfPresent([JobID].self, forKey: .retiring) ?? [],
                   revision: try values.decodeIfPresent(String.self, forKey: .revision),
                   error: try values.decodeIfPresent(String.self, forKey: .error),
                   endedAt: try values.decodeIfPresent(Date.self, forKey: .endedAt))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var values = encoder.container(keyedBy: CodingKeys.self)
+        try values.encode(deployment, forKey: .deployment)
+        try values.encode(state, forKey: .state)
+        try values.encode(jobID, forKey: .jobID)
+        try values.encodeIfPresent(previousJobID, forKey: .previousJobID)
+        try values.encode(batches, forKey: .batches)
+        try values.encode(batch, forKey: .batch)
+        try values.encode(batchStartedAt, forKey: .batchStartedAt)
+        try values.encode(healthySince.mapValues { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }, forKey: .healthySince)
+        try values.encode(skipped, forKey: .skipped)
+        try values.encode(retiring, forKey: .retiring)
+        try values.encodeIfPresent(revision, forKey: .revision)
+        try values.encodeIfPresent(error, forKey: .error)
+        try values.encodeIfPresent(endedAt, forKey: .endedAt)
     }
 }
 

@@ -40,6 +40,18 @@ struct CanonicalJSONTests {
         #expect(CanonicalJSON.encode(job) == data)
     }
 
+    @Test func aRolloutStatusKeepsWhenEachHostTurnedHealthyToTheMillisecond() throws {
+        let job = Job(name: "web", version: "2", image: "web:2")
+        let since = Date(timeIntervalSince1970: 1_000_000.987)
+        let status = RolloutStatus(deployment: "web", state: .rollingOut, jobID: job.id, previousJobID: nil, batches: [["h1"]],
+                                   batchStartedAt: Date(timeIntervalSince1970: 1_000_000), healthySince: ["h1": since])
+        let read = try CanonicalJSON.decode(RolloutStatus.self, from: CanonicalJSON.encode(status))
+        // Whole seconds would count a 1 s minHealthy from 0.987 s earlier than the host turned healthy.
+        #expect(abs(try #require(read.healthySince["h1"]).timeIntervalSince(since)) < 0.002)
+        #expect(read == RolloutStatus(deployment: "web", state: .rollingOut, jobID: job.id, previousJobID: nil, batches: [["h1"]],
+                                      batchStartedAt: Date(timeIntervalSince1970: 1_000_000), healthySince: read.healthySince))
+    }
+
     @Test func deploymentsAndTasksRoundTrip() throws {
         let job = Job(name: "web", version: "1", image: "busybox")
         let deployment = Deployment(name: "web", jobID: job.id, hosts: ["b", "a"],
