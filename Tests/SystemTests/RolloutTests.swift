@@ -31,7 +31,7 @@ struct RolloutTests {
         name: web
         job: web
         hosts: [\(hosts.joined(separator: ", "))]
-        rollout: { parallelism: 1, minHealthy: 1s, timeout: 30s, autoRollback: true }
+        rollout: { parallelism: 1, minHealthy: 2s, timeout: 30s, autoRollback: true }
         """
     }
 
@@ -137,7 +137,7 @@ struct RolloutTests {
             }
             #expect(killed)
             #expect(running.count == 4, "web 2 did not reach every host: \(running.keys.sorted())\n\(logs())")
-            // Batch order h1, h2, h3, h4, each written only after the one before ran (minHealthy 1 s).
+            // Batch order h1, h2, h3, h4, each written only after the one before ran (minHealthy 2 s: the gap is well over the sampling interval).
             let order = hosts.sorted { (written[$0] ?? deadline) < (written[$1] ?? deadline) }
             #expect(order == hosts, "tasks written in the order \(order)")
             for (before, after) in zip(hosts, hosts.dropFirst()) {
