@@ -50,11 +50,8 @@ struct ClusterWriter: Sendable {
     @discardableResult
     func change(from known: ConfigSnapshot? = nil, isolation: isolated (any Actor)? = #isolation,
                 _ decide: (ConfigSnapshot) throws -> Decision) async throws -> Outcome {
-        var wait = backOff
-        var attempt = 0
         var known = known
-        while true {
-            attempt += 1
+        return try await retryingConflicts {
             let snapshot: ConfigSnapshot
             if let cached = known {
                 snapshot = cached
@@ -63,20 +60,45 @@ struct ClusterWriter: Sendable {
                 snapshot = try await store.readCluster()
             }
             let decision = try decide(snapshot)
+            var checkIndex = snapshot.checkIndex
+            var record = decision.record
+            if let plan = decision.plan, !plan.isEmpty {
+                checkIndex = try await store.apply(plan, to: snapshot, record: record)
+            } else if let written = record, written != snapshot.syncRecord {
+                try await store.writeSyncRecord(written, over: snapshot.syncRecordVersion)
+            } else {
+                record = nil // nothing written
+            }
+            return Outcome(decision: decision, snapshot: snapshot, checkIndex: checkIndex,
+                           after: snapshot.after(decision.plan, record: record, checkIndex: checkIndex))
+        }
+    }
+
+    /// Writes the sync record alone: what `decide` makes of the one there now, over its version
+    /// (read again and decided again when another writer came first). Nothing else of the cluster
+    /// is read. Returns the record there afterwards and the version of its node.
+    @discardableResult
+    func changeRecord(isolation: isolated (any Actor)? = #isolation,
+                      _ decide: (SyncRecord?) throws -> SyncRecord?) async throws -> (record: SyncRecord?, version: Int32) {
+        try await retryingConflicts {
+            let (current, version) = try await store.versionedSyncRecord()
+            guard let record = try decide(current), record != current else { return (current, version) }
+            try await store.writeSyncRecord(record, over: version)
+            return (record, version + 1) // -1 (none) becomes 0: the node was created
+        }
+    }
+
+    /// `attempt` again, with back-off, while another writer came first; the last conflict is thrown.
+    private func retryingConflicts<T>(isolation: isolated (any Actor)? = #isolation,
+                                      _ attempt: () async throws -> T) async throws -> T {
+        var wait = backOff
+        var number = 0
+        while true {
+            number += 1
             do {
-                var checkIndex = snapshot.checkIndex
-                var record = decision.record
-                if let plan = decision.plan, !plan.isEmpty {
-                    checkIndex = try await store.apply(plan, to: snapshot, record: record)
-                } else if let written = record, written != snapshot.syncRecord {
-                    try await store.writeSyncRecord(written, over: snapshot.syncRecordVersion)
-                } else {
-                    record = nil // nothing written
-                }
-                return Outcome(decision: decision, snapshot: snapshot, checkIndex: checkIndex,
-                               after: snapshot.after(decision.plan, record: record, checkIndex: checkIndex))
-            } catch HeliosStoreError.stale where attempt < attempts {
-                logger.debug("the cluster changed underneath; deciding again", metadata: ["attempt": "\(attempt)"])
+                return try await attempt()
+            } catch HeliosStoreError.stale where number < attempts {
+                logger.debug("the cluster changed underneath; deciding again", metadata: ["attempt": "\(number)"])
                 try await Task.sleep(for: wait)
                 wait *= 2
             }

@@ -107,8 +107,7 @@ public actor GitSync {
         let outcome: ClusterWriter.Outcome
         do {
             outcome = try await writer.change(from: known) { snapshot in
-                let held = Planner.heldByFailedRollouts(desired: desired, actual: snapshot.state)
-                let (wanted, actual) = Planner.holding(held, desired: desired, actual: snapshot.state)
+                let (wanted, actual, held) = Planner.holdingFailedRollouts(desired: desired, actual: snapshot.state)
                 let base = PlanBase(kind: .cluster, revision: snapshot.state.revision, branch: branch,
                                     checkIndex: snapshot.checkIndex)
                 var plan = if snapshot.derived, let change {
@@ -117,7 +116,7 @@ public actor GitSync {
                 } else {
                     Planner.plan(desired: wanted, actual: actual, base: base, target: head.hex, now: now, revision: head.hex)
                 }
-                plan.warnings += Planner.heldWarnings(held, actual: snapshot.state)
+                plan.warnings += held
                 guard plan.errors.isEmpty else {
                     return .init(record: refusal(of: head, after: snapshot.syncRecord, reason: .planRefused,
                                                  summary: "revision \(head.short) refused; nothing applied",
@@ -176,32 +175,42 @@ public actor GitSync {
     /// fetching works again, takes that back (the status again derived from the rollouts).
     private func recordFetch(failure: (any Error)?) async throws {
         guard failure != nil || fetchFailing else { return }
-        try await writer.change { snapshot in
-            var record = snapshot.syncRecord ?? SyncRecord(repo: remote, branch: branch, lastAppliedRevision: nil,
-                                                           lastAttemptedRevision: nil, status: .failed, reason: .fetchFailed,
-                                                           appliedAt: nil, summary: "")
+        // The rollouts only to settle a recovered record; a failure reads nothing but the record.
+        let rollouts = failure == nil ? try await store.rolloutStatuses() : [:]
+        let written = try await writer.changeRecord { current in
+            var record = current ?? SyncRecord(repo: remote, branch: branch, lastAppliedRevision: nil,
+                                               lastAttemptedRevision: nil, status: .failed, reason: .fetchFailed,
+                                               appliedAt: nil, summary: "")
             if let failure {
                 record.status = .failed
                 record.reason = .fetchFailed
                 record.summary = "fetching \(remote) failed: \(failure)"
             } else {
-                guard record.reason == .fetchFailed else { return .nothing }
+                guard record.reason == .fetchFailed else { return nil }
                 record.reason = .applied
                 record.summary = "fetching \(remote) works again"
-                record = record.settled(by: snapshot.rollouts)
+                record = record.settled(by: rollouts)
             }
-            return .init(record: record)
+            return record
         }
+        remember(written)
         fetchFailing = failure != nil
+    }
+
+    /// The record this master just wrote alone, in its picture of the cluster.
+    private func remember(_ written: (record: SyncRecord?, version: Int32)) {
+        known?.syncRecord = written.record
+        known?.syncRecordVersion = written.version
     }
 
     /// Writes the record of `head` refused.
     private func recordRefusal(of head: ObjectID, reason: SyncRecord.Reason, summary: String, diagnostics: [String],
                                retried: Bool = false) async throws -> SyncRecord? {
-        try await writer.change { snapshot in
-            .init(record: refusal(of: head, after: snapshot.syncRecord, reason: reason, summary: summary,
-                                  diagnostics: diagnostics, retried: retried))
-        }.decision.record
+        let written = try await writer.changeRecord { current in
+            refusal(of: head, after: current, reason: reason, summary: summary, diagnostics: diagnostics, retried: retried)
+        }
+        remember(written)
+        return written.record
     }
 
     /// Compares the cluster with the revision last applied: whatever differs was changed outside
@@ -226,8 +235,7 @@ public actor GitSync {
         let outcome = try await writer.change { snapshot in
             guard var record = snapshot.syncRecord, record.lastAppliedRevision == revision.hex else { return .nothing }
             // Rollouts under way are the planner's to leave alone (they follow host changes themselves).
-            let held = Planner.heldByFailedRollouts(desired: desired, actual: snapshot.state)
-            let (wanted, actual) = Planner.holding(held, desired: desired, actual: snapshot.state)
+            let (wanted, actual, _) = Planner.holdingFailedRollouts(desired: desired, actual: snapshot.state)
             let base = PlanBase(kind: .cluster, revision: revision.hex, branch: branch, checkIndex: snapshot.checkIndex)
             let drift = Planner.plan(desired: wanted, actual: actual, base: base, target: revision.hex, now: now,
                                      revision: revision.hex)

@@ -17,6 +17,11 @@ public struct ApplyRequest: Codable, Sendable {
             self.path = path
             self.content = content
         }
+
+        /// A manifest file as it travels.
+        public init(_ file: ManifestFile) {
+            self.init(path: file.path, content: String(decoding: file.content, as: UTF8.self))
+        }
     }
 
     public var files: [File]

@@ -79,11 +79,26 @@ public enum Planner {
         DesiredState(jobs: cluster.config.jobs, deployments: cluster.config.deployments, settings: settings)
     }
 
+    /// `desired` and `actual` with the deployments held by failed rollouts taken out (see
+    /// `heldByFailedRollouts`), and the warnings a plan of them carries: what git sync and the
+    /// drift check plan.
+    public static func holdingFailedRollouts(desired: DesiredState, actual: ClusterState)
+        -> (desired: DesiredState, actual: ClusterState, warnings: [String]) {
+        let held = heldByFailedRollouts(desired: desired, actual: actual)
+        let (wanted, remaining) = holding(held, desired: desired, actual: actual)
+        let warnings = held.sorted().compactMap { name -> String? in
+            guard let status = actual.rollouts[name] else { return nil }
+            return "deployment '\(name)' is held: its rollout to \(status.jobID.nameAndVersion) "
+                + "\(status.state == .rolledBack ? "was rolled back" : "failed"); change the deployment or its job to try again"
+        }
+        return (wanted, remaining, warnings)
+    }
+
     /// Deployments whose last rollout failed (or was rolled back) and which `desired` still
     /// declares as that rollout had them: the same job, the same configuration otherwise. They are
     /// held where the cluster has them: rolling the known-bad job out again takes a change to
     /// the deployment or its job, not an unrelated commit or a drift check.
-    public static func heldByFailedRollouts(desired: DesiredState, actual: ClusterState) -> Set<String> {
+    static func heldByFailedRollouts(desired: DesiredState, actual: ClusterState) -> Set<String> {
         var held: Set<String> = []
         for (name, status) in actual.rollouts where status.hasFailed {
             guard let wanted = desired.deployments[name], wanted.jobID == status.jobID,
@@ -94,23 +109,15 @@ public enum Planner {
         return held
     }
 
-    /// What a plan says of deployments held by failed rollouts.
-    public static func heldWarnings(_ held: Set<String>, actual: ClusterState) -> [String] {
-        held.sorted().compactMap { name in
-            guard let status = actual.rollouts[name] else { return nil }
-            return "deployment '\(name)' is held: its rollout to \(status.jobID.nameAndVersion) "
-                + "\(status.state == .rolledBack ? "was rolled back" : "failed"); change the deployment or its job to try again"
-        }
-    }
-
     /// `desired` and `actual` without the deployments `held`: a plan of the two leaves those
     /// deployments, their tasks and the jobs only they use exactly as the cluster has them.
-    public static func holding(_ held: Set<String>, desired: DesiredState, actual: ClusterState) -> (DesiredState, ClusterState) {
+    static func holding(_ held: Set<String>, desired: DesiredState, actual: ClusterState) -> (DesiredState, ClusterState) {
         guard !held.isEmpty else { return (desired, actual) }
         var desired = desired, actual = actual
         var heldJobs: Set<JobID> = [], otherJobs: Set<JobID> = []
-        for (name, deployment) in desired.deployments { if held.contains(name) { heldJobs.insert(deployment.jobID) } else { otherJobs.insert(deployment.jobID) } }
-        for (name, deployment) in actual.config.deployments { if held.contains(name) { heldJobs.insert(deployment.jobID) } else { otherJobs.insert(deployment.jobID) } }
+        for (name, deployment) in Array(desired.deployments) + Array(actual.config.deployments) {
+            if held.contains(name) { heldJobs.insert(deployment.jobID) } else { otherJobs.insert(deployment.jobID) }
+        }
         for (host, tasks) in actual.config.tasks {
             for (id, task) in tasks {
                 guard held.contains(task.deployment) else { otherJobs.insert(id); continue }
@@ -316,9 +323,7 @@ public enum Planner {
             current[host]?.jobID == wanted[host]?.jobID
                 ? nil : RolloutStep(host: host, from: current[host]?.jobID, to: wanted[host]?.jobID)
         }
-        let size = max(1, options.parallelism)
-        let batches = stride(from: 0, to: steps.count, by: size).map { Array(steps[$0..<min($0 + size, steps.count)]) }
-        return Rollout(parallelism: size, batches: batches)
+        return Rollout(parallelism: max(1, options.parallelism), batches: Rollouts.chunks(steps, size: options.parallelism))
     }
 
     /// The task writes that take every deployment from its current tasks to its wanted ones:

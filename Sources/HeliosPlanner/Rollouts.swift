@@ -32,17 +32,12 @@ public enum Rollouts {
             default: continue
             }
             let running = actual.rollouts[deployment.name].flatMap { $0.state == .rollingOut ? $0 : nil }
-            guard let rollout, deployment.goal == .start else {
-                if let running, let reason = supersededReason(running, by: deployment) {
-                    staged.rollouts.append(close(running, as: .superseded, reason: reason, now: now))
-                }
-                continue
-            }
             // Hosts that get the new job, in rollout order; a host that only loses the deployment
-            // loses it at once: there is nothing to wait for.
-            let arriving = rollout.batches.joined().filter { $0.to != nil }.map(\.host)
+            // loses it at once: there is nothing to wait for. No host UP to wait for: no rollout.
+            let steps = deployment.goal == .start ? Array((rollout?.batches ?? []).joined()) : []
+            let arriving = steps.filter { $0.to != nil }.map(\.host)
             let up = arriving.filter { actual.hosts[$0]?.up == true }
-            guard !up.isEmpty else {
+            guard let rollout, !up.isEmpty else {
                 if let running, let reason = supersededReason(running, by: deployment) {
                     staged.rollouts.append(close(running, as: .superseded, reason: reason, now: now))
                 }
@@ -54,7 +49,7 @@ public enum Rollouts {
             // What a rollback returns to: the job before, or, when a rollout of this job is
             // already under way (its hosts changed), what that one would have returned to.
             let previous = old.flatMap { $0.jobID == deployment.jobID ? running?.previousJobID : $0.jobID }
-            var kept = Set(rollout.batches.joined().compactMap(\.from))
+            var kept = Set(steps.compactMap(\.from))
             if let previous { kept.insert(previous) }
             keptBy[deployment.name] = kept
             newJob[deployment.name] = deployment.jobID
@@ -121,7 +116,7 @@ public enum Rollouts {
         }
         let tasks = cluster.config.tasks
         var next = status
-        var writes: [TaskChange] = []
+        var placement: [TaskChange] = []
 
         // Placement follows the hosts: those that left the selector go, those that joined wait their turn.
         let targets = deployment.targetHosts(among: cluster.hosts)
@@ -129,10 +124,7 @@ public enum Rollouts {
         let listed = Set(status.batches.joined()).union(status.skipped)
         let left = listed.subtracting(targetSet).sorted()
         if !left.isEmpty {
-            writes += left.flatMap { host in
-                (tasks[host] ?? [:]).values.filter { $0.deployment == deployment.name }
-                    .sorted { $0.jobID < $1.jobID }.map { TaskChange.undeploy(host: host, $0.jobID) }
-            }
+            placement += retire(left, of: deployment, keeping: nil, tasks: tasks)
             next.batches = next.batches.enumerated().compactMap { index, hosts in
                 let remaining = hosts.filter(targetSet.contains)
                 return remaining.isEmpty && index > next.batch ? nil : remaining
@@ -176,25 +168,25 @@ public enum Rollouts {
         let options = deployment.rollout
         let timedOut = milliseconds(from: status.batchStartedAt, to: now) >= options.timeout
         if !failures.isEmpty && !options.ignoreFailures {
-            return fail(next, deployment, reason: failures.joined(separator: "; "), in: cluster, writes: writes, now: now)
+            return fail(next, deployment, reason: failures.joined(separator: "; "), in: cluster, writes: placement, now: now)
         }
         if waiting.isEmpty || (timedOut && options.ignoreFailures) {
             for host in skipping where !next.skipped.contains(host) { next.skipped.append(host) }
-            return moveOn(next, deployment, in: cluster, writes: writes, now: now)
+            return moveOn(next, deployment, in: cluster, writes: placement, now: now)
         }
         if timedOut {
             let seconds = Int(now.timeIntervalSince(status.batchStartedAt))
             return fail(next, deployment, reason: "batch \(next.batch + 1) of \(next.batches.count) not healthy after "
-                        + "\(seconds) s: " + waiting.joined(separator: ", "), in: cluster, writes: writes, now: now)
+                        + "\(seconds) s: " + waiting.joined(separator: ", "), in: cluster, writes: placement, now: now)
         }
-        return next == status && writes.isEmpty ? nil : Self.writes(next, tasks: writes, in: cluster)
+        return next == status && placement.isEmpty ? nil : writes(next, tasks: placement, in: cluster)
     }
 
     /// The batch in progress is healthy: the next one is written, or the rollout is done.
     private static func moveOn(_ status: RolloutStatus, _ deployment: Deployment, in cluster: ClusterState,
-                               writes: [TaskChange], now: Date) -> Plan {
+                               writes placement: [TaskChange], now: Date) -> Plan {
         var status = status
-        var tasks = writes
+        var tasks = placement
         let current = cluster.config.tasks
         // Overlapping: the healthy batch's old tasks go now (so do a skipped host's).
         if deployment.rollout.overlap {
@@ -217,15 +209,15 @@ public enum Rollouts {
             tasks += move(status.batches[status.batch], of: deployment, to: status.jobID, tasks: current,
                           keepingOld: deployment.rollout.overlap)
         }
-        return self.writes(status, changes: changes, tasks: tasks, in: cluster)
+        return writes(status, changes: changes, tasks: tasks, in: cluster)
     }
 
     private static func fail(_ status: RolloutStatus, _ deployment: Deployment, reason: String, in cluster: ClusterState,
-                             writes: [TaskChange], now: Date) -> Plan {
+                             writes placement: [TaskChange], now: Date) -> Plan {
         var status = status
         let error = "rollout of \(status.deployment) to \(status.jobID) failed in batch \(status.batch + 1): \(reason)"
         var changes: [PlanChange] = []
-        var tasks = writes
+        var tasks = placement
         if deployment.rollout.autoRollback, let previous = status.previousJobID, cluster.config.jobs[previous] != nil {
             var restored = deployment
             restored.jobID = previous
@@ -236,7 +228,7 @@ public enum Rollouts {
         } else {
             status = close(status, as: .failed, reason: error, now: now)
         }
-        return self.writes(status, changes: changes, tasks: tasks, in: cluster)
+        return writes(status, changes: changes, tasks: tasks, in: cluster)
     }
 
     // MARK: Pieces
@@ -249,11 +241,10 @@ public enum Rollouts {
             guard deployment.goal == .start, steps.contains(where: { $0.to != nil && hosts[$0.host]?.up != true }) else {
                 return rollout
             }
-            let waited = steps.filter { $0.to != nil && hosts[$0.host]?.up == true }
-            let size = max(1, rollout.parallelism)
+            let arriving = steps.filter { $0.to != nil }
             return Rollout(parallelism: rollout.parallelism,
-                           batches: stride(from: 0, to: waited.count, by: size).map { Array(waited[$0..<min($0 + size, waited.count)]) },
-                           skipped: steps.filter { $0.to != nil && hosts[$0.host]?.up != true })
+                           batches: chunks(arriving.filter { hosts[$0.host]?.up == true }, size: rollout.parallelism),
+                           skipped: arriving.filter { hosts[$0.host]?.up != true })
         }
         switch change {
         case .createDeployment(let new, let rollout): return .createDeployment(new, rollout: batched(rollout, new))
@@ -303,8 +294,8 @@ public enum Rollouts {
         return changes
     }
 
-    /// The removals of `hosts`' tasks of the deployment for any job but `job`.
-    static func retire(_ hosts: [String], of deployment: Deployment, keeping job: JobID,
+    /// The removals of `hosts`' tasks of the deployment for any job but `job` (nil: every one).
+    static func retire(_ hosts: [String], of deployment: Deployment, keeping job: JobID?,
                        tasks: [String: [JobID: HostTask]]) -> [TaskChange] {
         hosts.flatMap { host in
             (tasks[host] ?? [:]).values.filter { $0.deployment == deployment.name && $0.jobID != job }
@@ -312,9 +303,10 @@ public enum Rollouts {
         }
     }
 
-    static func chunks(_ hosts: [String], size: Int) -> [[String]] {
+    /// `items` in order, cut into batches of `size` (at least 1).
+    static func chunks<Item>(_ items: [Item], size: Int) -> [[Item]] {
         let size = max(1, size)
-        return stride(from: 0, to: hosts.count, by: size).map { Array(hosts[$0..<min($0 + size, hosts.count)]) }
+        return stride(from: 0, to: items.count, by: size).map { Array(items[$0..<min($0 + size, items.count)]) }
     }
 
     private static func milliseconds(from start: Date, to end: Date) -> Int64 {

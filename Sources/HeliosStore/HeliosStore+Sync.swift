@@ -27,17 +27,8 @@ extension HeliosStore {
 
     /// The master's last sync and the version of its node (-1: none yet).
     public func versionedSyncRecord() async throws -> (record: SyncRecord?, version: Int32) {
-        let node: (data: Data, stat: NodeStat)
-        do {
-            node = try await session.get(Paths.syncState)
-        } catch let error as ZooKeeperError where error.code == .noNode {
-            return (nil, -1)
-        }
-        do {
-            return (try CanonicalJSON.decode(SyncRecord.self, from: node.data), node.stat.version)
-        } catch {
-            throw HeliosStoreError.corrupt(path: Paths.syncState, reason: "\(error)")
-        }
+        let (record, version) = try await versioned(SyncRecord.self, at: Paths.syncState)
+        return (record, version)
     }
 }
 

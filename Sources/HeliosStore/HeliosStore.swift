@@ -65,14 +65,19 @@ public final class HeliosStore: Sendable {
     // MARK: Reading
 
     func decode<T: Decodable>(_ type: T.Type, at path: String, watch: Bool = false) async throws -> T? {
-        let data: Data
+        try await versioned(type, at: path, watch: watch).value
+    }
+
+    /// A node's value and the version of the node; nil and -1 when it does not exist.
+    func versioned<T: Decodable>(_ type: T.Type, at path: String, watch: Bool = false) async throws -> (value: T?, version: Int32) {
+        let node: (data: Data, stat: NodeStat)
         do {
-            data = try await session.get(path, watch: watch).data
+            node = try await session.get(path, watch: watch)
         } catch let error as ZooKeeperError where error.code == .noNode {
-            return nil
+            return (nil, -1)
         }
         do {
-            return try CanonicalJSON.decode(type, from: data)
+            return (try CanonicalJSON.decode(type, from: node.data), node.stat.version)
         } catch {
             throw HeliosStoreError.corrupt(path: path, reason: "\(error)")
         }

@@ -30,7 +30,7 @@ struct ApplyCommand: AsyncParsableCommand {
             throw ValidationError("applying goes through a master: give --master URL (or HELIOS_MASTER), or use --dry-run")
         }
         var request = ApplyRequest(
-            files: try options.files().map { .init(path: $0.path, content: String(decoding: $0.content, as: UTF8.self)) },
+            files: try options.files().map(ApplyRequest.File.init),
             force: force)
         if let plan {
             do {
@@ -74,7 +74,7 @@ struct ApplyCommand: AsyncParsableCommand {
         let text: String, writes: [String], refused: Bool
         if let master = options.master ?? ProcessInfo.processInfo.environment["HELIOS_MASTER"] {
             let request = ApplyRequest(
-                files: try options.files().map { .init(path: $0.path, content: String(decoding: $0.content, as: UTF8.self)) })
+                files: try options.files().map(ApplyRequest.File.init))
             let client = MasterClient(base: master)
             let reply: ApplyReply
             do {
