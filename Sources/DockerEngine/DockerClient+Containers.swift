@@ -62,13 +62,37 @@ public struct PublishedPort: Sendable, Equatable {
     }
 }
 
+/// Where a container is in Docker's lifecycle, as `GET /containers/json` names it.
+public enum ContainerState: Sendable, Equatable {
+    case created, running, paused, restarting, removing, exited, dead
+    /// A state this version of Helios does not know.
+    case other(String)
+
+    public init(_ name: String) {
+        switch name {
+        case "created": self = .created
+        case "running": self = .running
+        case "paused": self = .paused
+        case "restarting": self = .restarting
+        case "removing": self = .removing
+        case "exited": self = .exited
+        case "dead": self = .dead
+        default: self = .other(name)
+        }
+    }
+
+    /// A process runs (or is about to again): stopping it takes a stop.
+    public var isAlive: Bool { self == .running || self == .restarting || self == .paused }
+    /// It ran and ended.
+    public var hasEnded: Bool { self == .exited || self == .dead }
+}
+
 /// A container as `GET /containers/json` lists it.
 public struct ContainerSummary: Sendable, Decodable, Equatable {
     public let id: String
     public let names: [String]
     public let image: String
-    /// `created`, `running`, `exited`, …
-    public let state: String
+    public let state: ContainerState
     public let labels: [String: String]
     /// Seconds since the epoch.
     public let created: Int64
@@ -85,7 +109,7 @@ public struct ContainerSummary: Sendable, Decodable, Equatable {
         id = try values.decode(String.self, forKey: .id)
         names = try values.decodeIfPresent([String].self, forKey: .names) ?? []
         image = try values.decode(String.self, forKey: .image)
-        state = try values.decode(String.self, forKey: .state)
+        state = ContainerState(try values.decode(String.self, forKey: .state))
         labels = try values.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
         created = try values.decodeIfPresent(Int64.self, forKey: .created) ?? 0
     }

@@ -42,9 +42,17 @@ extension DockerClient {
             if let message = line.error { failure.record(message) }
             progress(line)
         }
-        guard reply.status == 200 else { throw error(reply, operation) }
-        if let message = failure.message { throw DockerError(status: reply.status, operation: operation, message: message) }
+        guard reply.status == 200 else { throw pullError(error(reply, operation)) }
+        if let message = failure.message { throw pullError(DockerError(status: reply.status, operation: operation, message: message)) }
     }
+}
+
+/// A failed pull: a registry that lacks the image (or will not say) answers 404 or in words.
+private func pullError(_ error: DockerError) -> DockerError {
+    let text = error.message.lowercased()
+    let missing = error.status == 404 || ["not found", "manifest unknown", "does not exist", "pull access denied"].contains { text.contains($0) }
+    guard missing, error.code != .engineUnreachable else { return error }
+    return DockerError(status: error.status, operation: error.operation, message: error.message, code: .imageNotFound)
 }
 
 /// An image reference split the way `POST /images/create` takes it.

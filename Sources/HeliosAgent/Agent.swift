@@ -27,37 +27,21 @@ public struct Agent: Service {
         let cache = TaskCache(stateDirectory: configuration.stateDirectory)
         let connectivity = Connectivity()
         let keeper = OfflineKeeper(host: configuration.name, docker: docker, cache: cache, logger: logger)
-        try await cancelWhenGracefulShutdown {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    while !Task.isCancelled {
-                        do {
-                            try await serveOneSession(docker: docker, registries: registries, agentID: agentID,
-                                                      cache: cache, connectivity: connectivity)
-                        } catch is CancellationError {
-                            return
-                        } catch {
-                            logger.warning("agent session ended, reconnecting", metadata: ["error": "\(error)"])
-                            try await Task.sleep(for: .seconds(1))
-                        }
-                    }
-                }
-                group.addTask {
-                    // Without a session (ZooKeeper away since before this agent started, say),
-                    // the cached tasks keep their containers running.
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(2))
-                        if !Task.isCancelled && !connectivity.isOnline { await keeper.keep() }
-                    }
-                }
-                try await group.next()
-                group.cancelAll()
-            }
+        let sessions = AgentSessions(agent: self, docker: docker, registries: registries, agentID: agentID, cache: cache,
+                                     connectivity: connectivity)
+        let group = ServiceGroup(configuration: .init(
+            services: [.endsTheGroup(sessions), .endsTheGroup(OfflineKeeping(keeper: keeper, connectivity: connectivity))],
+            logger: logger))
+        // The group runs until the agent stops: graceful shutdown cancels it (containers stay).
+        do {
+            try await cancelWhenGracefulShutdown { try await group.run() }
+        } catch where Task.isCancelled || Task.isShuttingDownGracefully {
+            // Stopped, as asked.
         }
     }
 
     /// Connects, registers and reconciles until the session expires or the agent stops.
-    private func serveOneSession(docker: DockerClient, registries: DockerConfig, agentID: String, cache: TaskCache,
+    fileprivate func serveOneSession(docker: DockerClient, registries: DockerConfig, agentID: String, cache: TaskCache,
                                  connectivity: Connectivity) async throws {
         let store = try await HeliosStore.connect(servers: configuration.zooKeeper, chroot: configuration.chroot,
                                                   sessionTimeout: configuration.sessionTimeout)
@@ -106,52 +90,48 @@ public struct Agent: Service {
         let events = store.events()
         wake.yield()
 
-        // The supervisors' work outlives a pass: it ends with the session, before the store closes.
+        // The session's loops end together; the supervisors' work outlives a pass and ends with
+        // the session, before the store closes.
+        let reporter = reconciler.context.reporter
+        let loops = ServiceGroup(configuration: .init(services: [
+            .endsTheGroup(WatchPump(host: host, events: events, wake: { wake.yield() }, logger: logger)),
+            .endsTheGroup(ReconcileTicker(interval: interval, wake: { wake.yield() })),
+            .endsTheGroup(ReconcileLoop(wakeups: wakeups, reconciler: reconciler)),
+            .endsTheGroup(DockerEventFollower(host: host, docker: docker, reconciler: reconciler, logger: logger)),
+            .endsTheGroup(reporter),
+        ], logger: logger))
         do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    // Watches only wake a pass; the pass re-reads everything (level-triggered).
-                    for await event in events {
-                        switch event {
-                        case .tasksChanged(host), .journalFinished, .reconnected:
-                            wake.yield() // after a gap, watches may have been missed
-                        case .sessionExpired: logger.warning("ZooKeeper session expired; renewing it")
-                        default: continue
-                        }
-                    }
-                }
-                group.addTask {
-                    while true {
-                        try await Task.sleep(for: interval)
-                        wake.yield()
-                    }
-                }
-                group.addTask {
-                    for await _ in wakeups { await reconciler.reconcile() }
-                }
-                group.addTask {
-                    // A container that dies is started again at once, not at the next pass.
-                    while !Task.isCancelled {
-                        do {
-                            for try await event in docker.containerEvents(labels: ["\(HostContext.hostLabel)=\(host)"])
-                            where ["die", "destroy", "oom"].contains(event.action) {
-                                await reconciler.containerChanged(event)
-                            }
-                        } catch is CancellationError {
-                            return
-                        } catch {
-                            logger.warning("Docker event stream ended; following it again", metadata: ["error": "\(error)"])
-                            try await Task.sleep(for: .seconds(1))
-                        }
-                    }
-                }
-                try await group.next()
-                group.cancelAll()
-            }
+            try await loops.run()
         } catch {
             await reconciler.stop()
             throw error
         }
         await reconciler.stop()
+    }
+}
+
+/// Connects to ZooKeeper, registers the host and serves it; when a session ends (the store
+/// could not be reached, a loop of the session failed), the next one begins.
+struct AgentSessions: Service, CustomStringConvertible {
+    let agent: Agent
+    let docker: DockerClient
+    let registries: DockerConfig
+    let agentID: String
+    let cache: TaskCache
+    let connectivity: Connectivity
+    var description: String { "ZooKeeper sessions" }
+
+    func run() async throws {
+        while !Task.isCancelled {
+            do {
+                try await agent.serveOneSession(docker: docker, registries: registries, agentID: agentID, cache: cache,
+                                                connectivity: connectivity)
+            } catch where Task.isCancelled {
+                return
+            } catch {
+                agent.logger.warning("agent session ended, reconnecting", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
     }
 }

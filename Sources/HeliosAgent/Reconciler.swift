@@ -70,11 +70,15 @@ actor Reconciler {
             let containers = try await context.docker.listContainers(
                 all: true, labels: ["\(HostContext.hostLabel)=\(context.host)"])
             await context.ports.refresh(containers, jobLabel: HostContext.jobLabel)
+            // One listing per pass: each supervisor gets its task's containers from it.
+            let byJob = Dictionary(grouping: containers) { $0.labels[HostContext.jobLabel].flatMap(JobID.init) }
             // Stops first: a task gone from ZooKeeper is undeployed like one whose goal says so.
             for (id, supervisor) in supervisors where tasks[id] == nil {
                 await supervisor.offer(HostTask(jobID: id, goal: .undeploy, deployment: await supervisor.deployment))
             }
-            for (id, task) in tasks where task.goal == .undeploy { await supervisors[id]?.offer(task) }
+            for (id, task) in tasks where task.goal == .undeploy {
+                await supervisors[id]?.offer(task, containers: byJob[id, default: []])
+            }
             var makingWay: Set<String> = []
             for supervisor in supervisors.values {
                 if let deployment = await supervisor.makingWayFor { makingWay.insert(deployment) }
@@ -84,7 +88,7 @@ actor Reconciler {
                 if supervisors[id] == nil && task.goal == .start && makingWay.contains(task.deployment) { continue }
                 let supervisor = supervisors[id] ?? TaskSupervisor(task: task, context: context)
                 supervisors[id] = supervisor
-                await supervisor.offer(task)
+                await supervisor.offer(task, containers: byJob[id, default: []])
             }
             for (id, supervisor) in supervisors where await supervisor.isRetired {
                 if tasks[id] == nil || tasks[id]?.goal == .undeploy { supervisors[id] = nil }
@@ -125,6 +129,10 @@ actor Reconciler {
     func stop() async {
         for supervisor in supervisors.values { await supervisor.stop() }
         supervisors = [:]
+        // Removals in progress end too: the next session's sweep finds what they left.
+        let removals = removing.values
+        for removal in removals { removal.cancel() }
+        for removal in removals { await removal.value }
     }
 
     /// A container of this host changed (Docker's event stream): its supervisor looks now
@@ -144,10 +152,10 @@ actor Reconciler {
             let id = container.labels[HostContext.jobLabel].flatMap(JobID.init)
             if let id, live.contains(id) { continue }
             switch container.state {
-            case "running", "restarting", "paused":
+            case .running, .restarting, .paused:
                 if let id, supervisors[id] != nil { continue }
                 remove(container)
-            case "exited", "dead":
+            case .exited, .dead:
                 guard id == nil || !kept.insert(container.labels[HostContext.deploymentLabel] ?? "").inserted else { continue }
                 remove(container)
             default:
@@ -156,16 +164,19 @@ actor Reconciler {
         }
     }
 
+    /// Stops (as gently as the container's job asked, recorded in its labels) and removes it.
     private func remove(_ container: ContainerSummary) {
         guard removing[container.id] == nil else { return }
-        let docker = context.docker
+        let context = context
         let logger = context.logger
         removing[container.id] = Task {
             do {
-                if container.state == "running" { try await docker.stopContainer(container.id) }
-                try await docker.removeContainer(container.id, force: true)
+                if container.state.isAlive {
+                    try await context.stopContainer(container.id, StopPolicy(labels: container.labels) ?? StopPolicy())
+                }
+                try await context.docker.removeContainer(container.id, force: true)
                 logger.info("container removed", metadata: ["container.id": "\(container.id)", "container.name": "\(container.name)"])
-            } catch let error as DockerError where error.isNotFound {
+            } catch let error as DockerError where error.code == .notFound {
             } catch {
                 logger.warning("removing container failed", metadata: ["container.id": "\(container.id)", "error": "\(error)"])
             }

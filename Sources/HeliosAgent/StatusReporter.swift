@@ -2,11 +2,12 @@ import Foundation
 import HeliosModel
 import HeliosStore
 import Logging
+import ServiceLifecycle
 
 /// Writes what the host's tasks do to ZooKeeper: each task's status and every change of it
 /// to its history. A write that fails (ZooKeeper away) is kept and sent by a later `flush`,
 /// so statuses and the history of an outage reach ZooKeeper once it is back.
-actor StatusReporter {
+actor StatusReporter: Service {
     /// History entries kept per task while ZooKeeper is away; older ones are dropped.
     static let pendingHistoryLimit = HeliosStore.taskHistoryLimit
 
@@ -21,6 +22,9 @@ actor StatusReporter {
     /// Tasks whose status must be removed from ZooKeeper.
     private var gone: Set<JobID> = []
     private var flushing: Set<JobID> = []
+    /// Tasks whose new status waits for the reporter's loop (`run`) to send it.
+    private var unsent: Set<JobID> = []
+    private let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
 
     init(host: String, store: HeliosStore, logger: Logger) {
         self.host = host
@@ -41,14 +45,28 @@ actor StatusReporter {
     }
 
     /// The task's status changed (or not: the same status twice is written once). The write
-    /// goes out in the background: a slow ZooKeeper never holds up a container.
+    /// goes out from the reporter's loop: a slow ZooKeeper never holds up a container.
     func report(_ status: TaskStatus) {
         guard current[status.jobID] != status else { return }
         current[status.jobID] = status
         gone.remove(status.jobID)
         history[status.jobID, default: []].append(status)
         history[status.jobID] = history[status.jobID]?.suffix(Self.pendingHistoryLimit)
-        Task { await flush(status.jobID) }
+        unsent.insert(status.jobID)
+        wake.yield()
+    }
+
+    /// Sends the statuses reported, each task's writes in parallel with the others', until the
+    /// session ends (a pass's `flush` sends what failed before).
+    func run() async throws {
+        for await _ in wakeups {
+            let ids = unsent
+            unsent = []
+            await withTaskGroup(of: Void.self) { group in
+                for id in ids { group.addTask { await self.flush(id) } }
+            }
+        }
+        try Task.checkCancellation()
     }
 
     /// The task is gone from this host: its status goes too.

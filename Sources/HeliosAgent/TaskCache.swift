@@ -42,8 +42,8 @@ struct OfflineKeeper {
             let byJob = Dictionary(grouping: containers) { $0.labels[HostContext.jobLabel] ?? "" }
             for task in tasks.values where task.goal == .start {
                 let own = byJob[task.jobID.description] ?? []
-                guard !own.contains(where: { $0.state == "running" }),
-                      let stopped = own.first(where: { $0.state == "exited" || $0.state == "created" }) else { continue }
+                guard !own.contains(where: { $0.state == .running }),
+                      let stopped = own.first(where: { $0.state == .exited || $0.state == .created }) else { continue }
                 try await docker.startContainer(stopped.id)
                 logger.warning("ZooKeeper unreachable: started a stopped container of a cached task",
                                metadata: ["job.id": "\(task.jobID)", "container.id": "\(stopped.id)"])

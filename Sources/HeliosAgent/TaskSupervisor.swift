@@ -50,10 +50,11 @@ actor TaskSupervisor {
     private var work: Task<Void, Never>?
     private var workGoal: Goal?
     private var lookAgain = false
-    private var flaps = FlapDetector()
-    private var pulls = Backoff(first: .seconds(2), maximum: .seconds(60))
-    /// A host port Docker could not publish: a static one stays taken until its holder lets go.
-    private var portConflicts = Backoff(first: .seconds(2), maximum: .seconds(60))
+    /// Whether, after a setback, to try again now, wait or give up, and why.
+    private var restarts: RestartTracker
+    /// The containers of the task as the reconcile pass that offered it listed them: the next
+    /// step uses them instead of asking Docker again.
+    private var listed: [ContainerSummary]?
     /// The container that passed its health check (or has none to pass): RUNNING.
     private var healthyContainer: String?
     /// The task was undeployed and its container stopped: the supervisor may go.
@@ -62,11 +63,12 @@ actor TaskSupervisor {
     /// The deployment that put the task here.
     var deployment: String { task.deployment }
 
-    init(task: HostTask, context: HostContext) {
+    init(task: HostTask, context: HostContext, restartPolicy: RestartTracker.Policy = .init()) {
         jobID = task.jobID
         self.task = task
         stepGoal = task.goal
         self.context = context
+        restarts = RestartTracker(policy: restartPolicy)
     }
 
     /// The deployment whose task this one is making way for: undeployed, its container not yet
@@ -76,8 +78,9 @@ actor TaskSupervisor {
         task.goal == .undeploy && !isRetired ? deployment : nil
     }
 
-    /// The task as ZooKeeper has it now.
-    func offer(_ task: HostTask) {
+    /// The task as ZooKeeper has it now; `containers`: its containers as a reconcile pass just
+    /// listed them (nil: the supervisor asks Docker).
+    func offer(_ task: HostTask, containers: [ContainerSummary]? = nil) {
         self.task = task
         if task.goal != .undeploy { isRetired = false }
         if work != nil, workGoal == task.goal {
@@ -88,6 +91,8 @@ actor TaskSupervisor {
         previous?.cancel()
         workGoal = task.goal
         lookAgain = false
+        // Work that winds down first may change the containers: then the listing is stale.
+        listed = previous == nil ? containers : nil
         work = Task {
             await previous?.value
             await self.converge()
@@ -109,6 +114,11 @@ actor TaskSupervisor {
                 try await step(task)
             } catch is CancellationError {
                 return
+            } catch let error as DockerError where error.code == .invalidRequest && task.goal == .start {
+                // The same job would be refused again: FAILED until it changes.
+                let decision = restarts.failed(.refused, now: .now)
+                context.logger.error("Docker refused the task's container", metadata: ["job.id": "\(jobID)", "error": "\(error)"])
+                await report(.failed, containerError: "\(error.message) (\(error.remedy))", throttled: decision.reason)
             } catch {
                 context.logger.warning("task failed", metadata: ["job.id": "\(jobID)", "error": "\(error)"])
                 await report(.failed, containerError: "\(error)")
@@ -122,15 +132,25 @@ actor TaskSupervisor {
 
     private func step(_ task: HostTask) async throws {
         stepGoal = task.goal
-        let containers = try await context.docker.listContainers(
-            all: true, labels: ["\(HostContext.hostLabel)=\(context.host)", "\(HostContext.jobLabel)=\(jobID)"])
+        let containers: [ContainerSummary]
+        if let listed {
+            containers = listed
+            self.listed = nil
+        } else {
+            containers = try await context.docker.listContainers(
+                all: true, labels: ["\(HostContext.hostLabel)=\(context.host)", "\(HostContext.jobLabel)=\(jobID)"])
+        }
         // One container per task: extra ones (a crash between create and record) go.
-        let ordered = containers.sorted { ($0.state == "running" ? 0 : 1, -$0.created) < ($1.state == "running" ? 0 : 1, -$1.created) }
+        let ordered = containers.sorted { ($0.state == .running ? 0 : 1, -$0.created) < ($1.state == .running ? 0 : 1, -$1.created) }
         for extra in ordered.dropFirst() { try? await context.docker.removeContainer(extra.id, force: true) }
         let container = ordered.first
 
         switch task.goal {
         case .start:
+            if restarts.gaveUp != nil {
+                // Refused before: the status stays FAILED, nothing is tried again.
+                return
+            }
             try await run(container)
         case .stop:
             try await stop(container)
@@ -146,19 +166,17 @@ actor TaskSupervisor {
     // MARK: Running
 
     private func run(_ container: ContainerSummary?) async throws {
-        if let container, container.state == "running" {
+        if let container, container.state == .running {
             try await awaitHealthy(container.id)
             return
         }
         if let container {
-            if container.state == "exited" || container.state == "dead" {
+            if container.state.hasEnded {
                 let state = try await context.docker.inspectContainer(container.id).state
+                let decision = restarts.failed(.exited, now: .now)
                 await report(.exited, containerID: container.id, containerError: state.exitDescription, throttled: throttle)
-            }
-            if let notBefore = flaps.notBefore, notBefore > .now {
                 // Crash-looping: this restart waits for its back-off.
-                await report(.exited, containerID: container.id, throttled: .flapping)
-                try await Task.sleep(until: notBefore)
+                try await wait(decision, lookAgain: false)
             }
             try await start(container.id)
             return
@@ -169,7 +187,9 @@ actor TaskSupervisor {
         }
         guard try await pullIfMissing(job.image) else { return }
         guard let hostPorts = await context.ports.allocate(job, for: jobID) else {
-            await report(.failed, containerError: "no free host port in \(await context.ports.range)")
+            let decision = restarts.failed(.portInUse, now: .now)
+            await report(.failed, containerError: "no free host port in \(await context.ports.range)", throttled: decision.reason)
+            try await wait(decision)
             return
         }
         await report(.creating)
@@ -187,27 +207,26 @@ actor TaskSupervisor {
 
     private func start(_ id: String) async throws {
         await report(.starting, containerID: id, throttled: throttle)
-        flaps.started(now: .now)
+        restarts.started(now: .now)
         do {
             try await context.docker.startContainer(id)
-        } catch let error as DockerError where error.message.contains("port is already allocated")
-            || error.message.contains("address already in use") {
+        } catch let error as DockerError where error.code == .portInUse {
             // Another process holds a host port: a new container gets new dynamic ones; a static
-            // one is tried again after a back-off doubling from 2 s to 60 s.
+            // one is tried again after a back-off.
             try? await context.docker.removeContainer(id, force: true)
-            await report(.failed, containerID: id, containerError: error.message)
-            try await Task.sleep(for: portConflicts.next())
-            lookAgain = true
+            let decision = restarts.failed(.portInUse, now: .now)
+            await report(.failed, containerID: id, containerError: error.message, throttled: decision.reason)
+            try await wait(decision)
             return
         }
-        portConflicts.reset()
+        restarts.succeeded(.portInUse)
         try await awaitHealthy(id)
     }
 
     /// RUNNING once the job's health check passes (at once without one); HEALTHCHECKING while
-    /// it fails, checked again after a delay doubling from 250 ms to 10 s; EXITED if it dies.
+    /// it fails, checked again after the tracker's delay; EXITED if it dies.
     private func awaitHealthy(_ id: String) async throws {
-        var delays = Backoff(first: .milliseconds(250), maximum: .seconds(10))
+        defer { restarts.succeeded(.unhealthy) }
         while true {
             let details = try await context.docker.inspectContainer(id)
             guard details.state.running else {
@@ -227,12 +246,12 @@ actor TaskSupervisor {
                 return
             }
             await report(.healthChecking, containerID: id, containerError: failure)
-            try await Task.sleep(for: delays.next())
+            try await wait(restarts.failed(.unhealthy, now: .now), lookAgain: false)
         }
     }
 
     /// Pulls the image when the host lacks it: false (and FAILED, throttled) when that failed;
-    /// the next attempt waits a back-off doubling from 2 s to 60 s.
+    /// the next attempt waits the tracker's back-off.
     private func pullIfMissing(_ image: String) async throws -> Bool {
         guard try await !context.docker.imageExists(image) else { return true }
         await report(.pullingImage)
@@ -244,43 +263,47 @@ actor TaskSupervisor {
                     logger.debug("pulling \(image): \(status)", metadata: ["job.id": "\(jobID)"])
                 }
             }
-            pulls.reset()
+            restarts.succeeded(.pullFailed(missing: false))
             context.logger.info("image pulled", metadata: ["job.id": "\(jobID)", "image": "\(image)"])
             return true
-        } catch let error as DockerError {
+        } catch let error as DockerError where error.code != .engineUnreachable {
             // The registry does not have it, or will not say: IMAGE_MISSING; anything else is a failed pull.
-            let missing = error.isNotFound || ["not found", "manifest unknown", "does not exist"].contains { error.message.contains($0) }
-            await report(.failed, containerError: error.message, throttled: missing ? .imageMissing : .imagePullFailed)
-            try await Task.sleep(for: pulls.next())
-            lookAgain = true
+            let decision = restarts.failed(.pullFailed(missing: error.code == .imageNotFound), now: .now)
+            await report(.failed, containerError: error.message, throttled: decision.reason)
+            try await wait(decision)
             return false
         }
     }
 
     // MARK: Stopping
 
-    /// Graceful stop: the job's grace period, then `docker stop` with its stop timeout, then a kill.
+    /// Graceful stop with the job's grace period and stop timeout (as its container's labels
+    /// record them, else as the job says).
     private func stop(_ container: ContainerSummary?) async throws {
         healthyContainer = nil
-        guard let container, container.state == "running" else { return }
+        guard let container, container.state.isAlive else { return }
         await report(.stopping, containerID: container.id)
-        let job = try? await job()
-        if let grace = job?.gracePeriod, grace > 0 { try await Task.sleep(for: .milliseconds(grace)) }
-        do {
-            try await context.docker.stopContainer(container.id, timeout: .milliseconds(job?.effectiveStopTimeout ?? Job.defaultStopTimeout))
-        } catch let error as DockerError where !error.isNotFound {
-            context.logger.warning("docker stop failed; killing", metadata: ["container.id": "\(container.id)", "error": "\(error)"])
+        let policy: StopPolicy
+        if let recorded = StopPolicy(labels: container.labels) {
+            policy = recorded
+        } else {
+            policy = (try? await job()).map(StopPolicy.init) ?? StopPolicy()
         }
-        if try await context.docker.inspectContainer(container.id).state.running {
-            try await context.docker.killContainer(container.id)
-        }
+        try await context.stopContainer(container.id, policy)
         context.logger.info("container stopped", metadata: ["job.id": "\(jobID)", "container.id": "\(container.id)"])
     }
 
     // MARK: Helpers
 
     private var throttle: TaskStatus.Throttle? {
-        flaps.isFlapping(now: .now) ? .flapping : nil
+        restarts.reason(now: .now)
+    }
+
+    /// Waits as the tracker decided, then (`lookAgain`) has the supervisor look once more.
+    private func wait(_ decision: RestartTracker.Decision, lookAgain: Bool = true) async throws {
+        guard case .wait(let delay) = decision.action else { return }
+        try await Task.sleep(for: delay)
+        if lookAgain { self.lookAgain = true }
     }
 
     private func report(_ state: TaskStatus.State, containerID: String? = nil, containerError: String? = nil,
@@ -305,6 +328,7 @@ actor TaskSupervisor {
         labels[HostContext.jobLabel] = jobID.description
         labels[HostContext.deploymentLabel] = task.deployment
         if !hostPorts.isEmpty { labels[PortAllocator.label] = PortAllocator.encode(hostPorts) }
+        labels.merge(StopPolicy(job: job).labels) { _, recorded in recorded }
         let published = job.networkMode == "host" ? [] : (job.ports ?? [:]).sorted { $0.key < $1.key }.compactMap { name, mapping in
             hostPorts[name].map { PublishedPort(containerPort: mapping.internal, hostPort: $0, protocol: mapping.effectiveProtocol) }
         }
@@ -320,5 +344,53 @@ actor TaskSupervisor {
     func containerName(_ job: Job) -> String {
         let raw = "helios-\(context.host)-\(job.name)-\(job.version)-\(job.id.hash.prefix(8))"
         return String(raw.map { $0.isLetter || $0.isNumber || "_.-".contains($0) ? $0 : "_" })
+    }
+}
+
+/// How a task's container stops: the job's grace period, then `docker stop` with its stop
+/// timeout, then a kill. Recorded in the container's labels, so a container whose job is gone
+/// (an orphan the sweep reaps) stops as gently as its job asked.
+struct StopPolicy: Equatable {
+    static let graceLabel = "helios.grace-period-ms"
+    static let timeoutLabel = "helios.stop-timeout-ms"
+
+    /// Milliseconds.
+    var gracePeriod: Int64 = 0
+    var stopTimeout: Int64 = Job.defaultStopTimeout
+
+    init() {}
+
+    init(job: Job) {
+        gracePeriod = job.gracePeriod ?? 0
+        stopTimeout = job.effectiveStopTimeout
+    }
+
+    /// nil when the container records no stop timeout (made by an older agent, or foreign).
+    init?(labels: [String: String]) {
+        guard let timeout = labels[Self.timeoutLabel].flatMap(Int64.init), timeout >= 0 else { return nil }
+        stopTimeout = timeout
+        gracePeriod = labels[Self.graceLabel].flatMap(Int64.init).map { max(0, $0) } ?? 0
+    }
+
+    var labels: [String: String] {
+        [Self.graceLabel: "\(gracePeriod)", Self.timeoutLabel: "\(stopTimeout)"]
+    }
+}
+
+extension HostContext {
+    /// Stops a running container as `policy` says; one already gone is stopped.
+    func stopContainer(_ id: String, _ policy: StopPolicy) async throws {
+        if policy.gracePeriod > 0 { try await Task.sleep(for: .milliseconds(policy.gracePeriod)) }
+        do {
+            try await docker.stopContainer(id, timeout: .milliseconds(policy.stopTimeout))
+        } catch let error as DockerError where error.code == .notFound {
+            return
+        } catch let error as DockerError {
+            logger.warning("docker stop failed; killing", metadata: ["container.id": "\(id)", "error": "\(error)"])
+        }
+        do {
+            if try await docker.inspectContainer(id).state.running { try await docker.killContainer(id) }
+        } catch let error as DockerError where error.code == .notFound {
+        }
     }
 }

@@ -21,6 +21,10 @@ public struct TaskStatus: Sendable, Equatable, Codable {
         case flapping = "FLAPPING"
         case imageMissing = "IMAGE_MISSING"
         case imagePullFailed = "IMAGE_PULL_FAILED"
+        /// A host port the task publishes is held by another process: tried again after a back-off.
+        case portInUse = "PORT_IN_USE"
+        /// Docker refused the container's settings: the agent gave up until the job changes.
+        case containerRefused = "CONTAINER_REFUSED"
     }
 
     public var jobID: JobID

@@ -32,7 +32,7 @@ struct DockerClientTests {
         let listed = try await docker.listContainers(labels: ["helios.test=\(marker)"])
         #expect(listed.map(\.id) == [id])
         #expect(listed.first?.labels["helios.test"] == marker)
-        #expect(listed.first?.state == "running")
+        #expect(listed.first?.state == .running)
 
         try await docker.stopContainer(id, timeout: .seconds(1))
         #expect(try await docker.inspectContainer(id).state.running == false)
@@ -50,13 +50,49 @@ struct DockerClientTests {
                                              spec: ContainerSpec(image: "helios-test/absent:never"))
         }
         #expect(error?.status == 404)
+        #expect(error?.code == .imageNotFound)
         #expect(error?.message.contains("absent") == true)
+    }
+
+    /// Docker's answers, classified once: nobody outside DockerEngine reads its English.
+    @Test func failuresAreClassifiedIntoCodesWithARemedy() async throws {
+        let marker = "helios-test-\(UUID().uuidString.prefix(8))"
+        let id = try await docker.createContainer(name: marker, spec: ContainerSpec(image: TestServices.image, command: ["sleep", "300"]))
+        defer { Task { try? await docker.removeContainer(id, force: true) } }
+
+        let taken = await #expect(throws: DockerError.self) {
+            try await docker.createContainer(name: marker, spec: ContainerSpec(image: TestServices.image))
+        }
+        #expect(taken?.code == .conflict)
+
+        let gone = await #expect(throws: DockerError.self) { try await docker.inspectContainer("helios-no-such-container") }
+        #expect(gone?.code == .notFound)
+
+        // A port another process holds on loopback: Docker fails the start.
+        let holder = try ListeningSocket()
+        let publishing = try await docker.createContainer(
+            name: marker + "-port", spec: ContainerSpec(image: TestServices.image, command: ["sleep", "300"],
+                                                        ports: [PublishedPort(containerPort: 80, hostPort: holder.port)]))
+        defer { Task { try? await docker.removeContainer(publishing, force: true) } }
+        let inUse = await #expect(throws: DockerError.self) { try await docker.startContainer(publishing) }
+        #expect(inUse?.code == .portInUse, "\(String(describing: inUse))")
+        holder.close()
+
+        // Settings Docker refuses.
+        let refused = await #expect(throws: DockerError.self) {
+            let bad = try await docker.createContainer(
+                name: marker + "-bad", spec: ContainerSpec(image: TestServices.image, addCapabilities: ["NET_ADMINN"]))
+            try? await docker.removeContainer(bad, force: true)
+        }
+        #expect(refused?.code == .invalidRequest, "\(String(describing: refused))")
+        #expect(refused?.remedy.isEmpty == false)
     }
 
     @Test func unreachableEngineSaysSo() async throws {
         let nowhere = DockerClient(socketPath: "/tmp/helios-no-such-socket-\(UUID().uuidString.prefix(8))")
         let error = await #expect(throws: DockerError.self) { try await nowhere.apiVersion() }
         #expect(error?.status == 0)
+        #expect(error?.code == .engineUnreachable)
         #expect(error?.description.contains("dockerd") == true)
     }
 

@@ -85,7 +85,7 @@ struct AgentTests {
         #expect(try await eventually { try await fixture.status(fixture.job.id)?.state == .running })
         let containers = try await fixture.containers()
         #expect(containers.count == 1)
-        #expect(containers.first?.state == "running")
+        #expect(containers.first?.state == .running)
         #expect(containers.first?.labels["helios.job"] == fixture.job.id.description)
         #expect(containers.first?.labels["helios.deployment"] == "d")
         #expect(try await fixture.status(fixture.job.id)?.containerID == containers.first?.id)
@@ -121,7 +121,7 @@ struct AgentTests {
         let fixture = try await Fixture()
         let agent = try fixture.startAgent()
         try await fixture.deploy(fixture.job)
-        #expect(try await eventually { try await fixture.containers().first?.state == "running" })
+        #expect(try await eventually { try await fixture.containers().first?.state == .running })
         let container = try #require(try await fixture.containers().first)
         let firstStart = try await fixture.docker.inspectContainer(container.id).state.startedAt
 
@@ -138,7 +138,7 @@ struct AgentTests {
         let fixture = try await Fixture()
         let first = try fixture.startAgent()
         try await fixture.deploy(fixture.job)
-        #expect(try await eventually { try await fixture.containers().first?.state == "running" })
+        #expect(try await eventually { try await fixture.containers().first?.state == .running })
         let container = try #require(try await fixture.containers().first)
         let startedAt = try await fixture.docker.inspectContainer(container.id).state.startedAt
         let firstID = try String(contentsOfFile: fixture.stateDirectory() + "/agent-id", encoding: .utf8)
@@ -173,7 +173,7 @@ struct AgentTests {
         }
         try await fixture.deploy(deployments)
         let running = try await eventually(timeout: .seconds(120)) {
-            try await fixture.containers().filter { $0.state == "running" }.count == 20
+            try await fixture.containers().filter { $0.state == .running }.count == 20
         }
         try #require(running)
         var ports: [Int] = []
@@ -203,7 +203,7 @@ struct AgentTests {
         job.dropCapabilities = ["NET_RAW"]
         job.securityOpt = ["no-new-privileges"]
         try await fixture.deploy(job)
-        #expect(try await eventually { try await fixture.containers().first?.state == "running" })
+        #expect(try await eventually { try await fixture.containers().first?.state == .running })
         let details = try await fixture.docker.inspectContainer(try #require(try await fixture.containers().first).id)
         #expect(details.config.env.contains("GREETING=hello"))
         #expect(details.config.labels["team"] == "edge")
@@ -241,28 +241,20 @@ struct AgentTests {
     @Test func aStaticPortHeldByAnotherProcessBacksOffAndRunsOnceFree() async throws {
         let fixture = try await Fixture()
         // Another process holds the job's static port on loopback: Docker cannot publish it.
-        let port = try freeLoopbackPort()
-        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(holder, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        try #require(bound == 0 && listen(holder, 1) == 0)
+        let holder = try ListeningSocket()
         var job = fixture.job
-        job.ports = ["http": PortMapping(internal: 80, external: port)]
+        job.ports = ["http": PortMapping(internal: 80, external: holder.port)]
         let agent = try fixture.startAgent()
         try await fixture.deploy(job)
         try #require(try await eventually(timeout: .seconds(60)) {
-            try await fixture.status(job.id)?.containerError?.contains("already") == true
+            try await fixture.status(job.id)?.throttled == .portInUse
         })
         // Backing off (2 s doubling), not a create and remove a second: at most 4 attempts in 8 s.
         let start = try await fixture.store.taskHistory(job.id, host: fixture.host).filter { $0.state == .creating }.count
         try await Task.sleep(for: .seconds(8))
         let attempts = try await fixture.store.taskHistory(job.id, host: fixture.host).filter { $0.state == .creating }.count - start
         #expect(attempts <= 4, "\(attempts) container creations in 8 s")
-        close(holder)
+        holder.close()
         let running = try await eventually(timeout: .seconds(90)) { try await fixture.status(job.id)?.state == .running }
         let final = try await fixture.status(job.id)
         #expect(running, "\(String(describing: final))")
@@ -282,12 +274,12 @@ struct AgentTests {
         // The task is undeployed meanwhile: the displaced agent must not act on it.
         try await fixture.deploy(nil)
         try await Task.sleep(for: .seconds(4)) // four reconcile passes
-        let running = try await fixture.containers().filter { $0.state == "running" }
+        let running = try await fixture.containers().filter { $0.state == .running }
         #expect(running.count == 1, "a displaced agent changed the host's containers")
         // The other agent goes: the host is this agent's again, and it acts.
         await intruder.close()
         let stopped = try await eventually(timeout: .seconds(60)) {
-            try await fixture.containers().allSatisfy { $0.state != "running" }
+            try await fixture.containers().allSatisfy { $0.state != .running }
         }
         #expect(stopped)
         #expect(try await fixture.store.session.get(Paths.hostUp(fixture.host)).data == Data(try String(
@@ -373,7 +365,7 @@ struct AgentTests {
         #expect(states.first(where: { $0 != .healthChecking }) == .creating)
         #expect(states.filter { $0 != .healthChecking } == [.creating, .starting, .running, .stopping, .stopped], "\(states)")
         #expect(states.firstIndex(of: .healthChecking).map { $0 == 2 } == true, "\(states)")
-        #expect(try await fixture.containers().map(\.state) == ["exited"])
+        #expect(try await fixture.containers().map(\.state) == [.exited])
         await fixture.cleanUp(agent)
     }
 
@@ -521,7 +513,7 @@ struct AgentTests {
         #expect(try await eventually { try await fixture.status(second.id)?.state == .running })
         #expect(try await eventually { try await fixture.status(first.id) == nil })
         #expect(try await eventually {
-            try await fixture.containers().first { $0.id == firstContainer.id }?.state == "exited"
+            try await fixture.containers().first { $0.id == firstContainer.id }?.state == .exited
         })
 
         try await fixture.deploy(nil)
@@ -529,7 +521,7 @@ struct AgentTests {
         // Only the last one stays, stopped.
         #expect(try await eventually {
             let containers = try await fixture.containers()
-            return containers.count == 1 && containers[0].id != firstContainer.id && containers[0].state == "exited"
+            return containers.count == 1 && containers[0].id != firstContainer.id && containers[0].state == .exited
         })
         try await Task.sleep(for: .seconds(2))
         #expect(try await fixture.containers().count == 1)
@@ -545,6 +537,56 @@ struct AgentTests {
         try await fixture.docker.startContainer(stray)
         let agent = try fixture.startAgent()
         #expect(try await eventually { try await fixture.containers().isEmpty })
+        await fixture.cleanUp(agent)
+    }
+
+    @Test func aContainerDockerRefusesFailsOnceAndIsNotTriedAgain() async throws {
+        let fixture = try await Fixture()
+        let agent = try fixture.startAgent()
+        var job = fixture.job
+        job.addCapabilities = ["NET_ADMINN"] // no such capability: Docker refuses the container
+        try await fixture.deploy(job)
+        let refused = try await eventually(timeout: .seconds(60)) {
+            try await fixture.status(job.id)?.throttled == .containerRefused
+        }
+        let status = try await fixture.status(job.id)
+        #expect(refused, "\(String(describing: status))")
+        #expect(status?.state == .failed)
+        #expect(status?.containerError?.contains("NET_ADMINN") == true)
+        // Given up: three reconcile passes later, no new attempt.
+        let attempts = try await fixture.store.taskHistory(job.id, host: fixture.host).filter { $0.state == .creating }.count
+        try await Task.sleep(for: .seconds(3))
+        #expect(try await fixture.store.taskHistory(job.id, host: fixture.host).filter { $0.state == .creating }.count == attempts)
+        #expect(attempts == 1)
+        await fixture.cleanUp(agent)
+    }
+
+    /// An orphan (its task removed while no agent ran) stops as its job asked: a stop timeout
+    /// of 0 kills at once, where Docker's default would let its TERM trap end it gracefully.
+    @Test func anOrphanIsStoppedWithItsJobsStopTimeout() async throws {
+        let fixture = try await Fixture()
+        var job = fixture.job
+        // Its TERM trap takes a second to end it: a kill comes first with a stop timeout of 0.
+        job.command = ["sh", "-c", "trap 'sleep 1; exit 42' TERM; while true; do sleep 0.1; done"]
+        job.stopTimeout = 0
+        let first = try fixture.startAgent()
+        try await fixture.deploy(job)
+        try #require(try await eventually { try await fixture.status(job.id)?.state == .running })
+        first.cancel()
+        _ = await first.result
+        try await fixture.deploy(nil)
+
+        let exits = Recorder<String>()
+        let follower = Task {
+            for try await event in fixture.docker.containerEvents(labels: ["helios.host=\(fixture.host)"]) where event.action == "die" {
+                exits.append(event.actor.attributes["exitCode"] ?? "?")
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300)) // the event stream is open
+        let agent = try fixture.startAgent()
+        #expect(try await eventually(timeout: .seconds(30)) { try await fixture.containers().isEmpty })
+        #expect(exits.all == ["137"], "killed at once, not ended by its TERM trap")
+        follower.cancel()
         await fixture.cleanUp(agent)
     }
 }

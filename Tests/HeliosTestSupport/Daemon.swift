@@ -102,3 +102,26 @@ public var testExecutable: URL { URL(fileURLWithPath: "/proc/self/exe").resolvin
 public func childTestArguments(_ filter: String) -> [String] {
     ["--testing-library", "swift-testing", "--filter", filter]
 }
+
+/// A socket listening on a free loopback port: another process holding a port a test needs.
+public final class ListeningSocket: @unchecked Sendable {
+    // @unchecked: only the owning test touches it.
+    public let port: Int
+    private var fd: Int32
+
+    public init() throws {
+        port = try freeLoopbackPort()
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0, withLoopbackAddress(port: port, { bind(fd, $0, $1) }) == 0, listen(fd, 1) == 0 else {
+            throw POSIXError(.EADDRINUSE)
+        }
+    }
+
+    public func close() {
+        guard fd >= 0 else { return }
+        _ = Glibc.close(fd)
+        fd = -1
+    }
+
+    deinit { close() }
+}

@@ -102,7 +102,7 @@ struct OnlineCLITests {
         let stale = try helios(["apply", "--master", url, "--plan", directory.path + "/plan.json"], in: manifests)
         #expect(stale.status == 1)
         #expect(stale.errors.contains("stale"), "\(stale.errors)")
-        #expect(try await eventually { try await containers().contains { $0.state == "running" && $0.labels["helios.job"]?.hasPrefix("api:3:") == true } })
+        #expect(try await eventually { try await containers().contains { $0.state == .running && $0.labels["helios.job"]?.hasPrefix("api:3:") == true } })
 
         // Invalid manifests: the master's diagnostics, nothing applied.
         try directory.write("kind: Job\nname: api\n", to: "manifests/api.yaml")

@@ -57,7 +57,7 @@ struct WalkingSkeletonTests {
             try await docker.listContainers(all: true, labels: ["helios.host=\(host)"])
         }
         func runningVersions() async throws -> [String] {
-            try await containers().filter { $0.state == "running" }
+            try await containers().filter { $0.state == .running }
                 .compactMap { $0.labels["helios.job"]?.split(separator: ":").dropFirst().first.map(String.init) }
         }
 
@@ -71,10 +71,10 @@ struct WalkingSkeletonTests {
             // Version bump → the new container runs; the old one is stopped and kept for inspection.
             try git.commit(["jobs/web.yaml": Self.job(version: "2")], message: "web 2")
             let replaced = try await eventually {
-                let running = try await containers().filter { $0.state == "running" }.map(\.id)
+                let running = try await containers().filter { $0.state == .running }.map(\.id)
                 let versions = try await runningVersions()
                 let old = try await containers().first { $0.id == first.id }
-                return running.count == 1 && running != [first.id] && versions == ["2"] && old?.state == "exited"
+                return running.count == 1 && running != [first.id] && versions == ["2"] && old?.state == .exited
             }
             let afterBump = try await containers()
             #expect(replaced, "web 2 never replaced web 1: \(afterBump)")
@@ -92,7 +92,7 @@ struct WalkingSkeletonTests {
             try git.commit(["deployments/web.yaml": nil], message: "undeploy web")
             let gone = try await eventually {
                 let left = try await containers()
-                return left.count == 1 && left[0].id != first.id && left[0].state == "exited"
+                return left.count == 1 && left[0].id != first.id && left[0].state == .exited
             }
             let afterDelete = try await containers()
             #expect(gone, "web's container outlived its deployment: \(afterDelete)")
