@@ -14,7 +14,9 @@ import ZooKeeper
 /// A writer that dies before 2 leaves the old state and a dead journal (deleted once the check
 /// index moved past it); one that dies after 2 leaves a committed journal that the next
 /// `readConfig` — of any master or CLI — replays before reading. Replaying is idempotent: a
-/// chunk fails as a whole with "node exists" or "no node" only when it was already applied.
+/// chunk that fails as a whole with "node exists" or "no node" was applied before, which the
+/// tree confirms (every node it touched is as the whole plan leaves it); one the tree does not
+/// confirm failed for a real reason and is reported (`replayFailed`).
 extension HeliosStore {
     /// The most bytes of paths and data one transaction carries: well under ZooKeeper's 1 MB.
     public static let transactionBudget = 512 * 1024
@@ -85,7 +87,7 @@ extension HeliosStore {
     func replay(_ entry: String, _ chunks: [[TransactionOperation]]) async throws {
         var replays = TransactionPipeline(session: session)
         await sendReplays(entry, chunks, into: &replays)
-        try await finish(entry, results: await replays.finish())
+        try await finish(entry, chunks, results: await replays.finish())
     }
 
     /// Sends the chunks in order, each guarded by `committed`: the session keeps their order,
@@ -104,27 +106,57 @@ extension HeliosStore {
 
     /// Deletes the journal the replays with `results` finished. `children`: the entry's
     /// children, when the caller knows them.
-    fileprivate func finish(_ entry: String, results: [Result<[TransactionResult], any Error>],
-                            children: [String]? = nil) async throws {
-        guard try replayed(results) else { return }
-        try await discard(entry, children: children)
-    }
-
-    /// Whether the journal is still there to delete; throws the first real failure.
-    @discardableResult
-    private func replayed(_ results: [Result<[TransactionResult], any Error>]) throws -> Bool {
-        for result in results {
+    fileprivate func finish(_ entry: String, _ chunks: [[TransactionOperation]],
+                            results: [Result<[TransactionResult], any Error>], children: [String]? = nil) async throws {
+        var refused: [(chunk: Int, error: TransactionError)] = []
+        for (index, result) in results.enumerated() {
             switch result {
             case .success: continue
             case .failure(let error as TransactionError) where error.index == 0:
-                return false // another reader finished and deleted the journal
+                return // another reader finished and deleted the journal
             case .failure(let error as TransactionError) where [.nodeExists, .noNode].contains(error.underlying.code):
-                continue // applied before: by a writer that died, or by another reader now
+                refused.append((index, error)) // applied before (by a writer that died, another reader now), or not
             case .failure(let error):
-                throw error
+                throw error // ZooKeeper away: the journal stays for the next reader
             }
         }
-        return true
+        let failure = try await firstUnconfirmed(refused, of: chunks)
+        try await discard(entry, children: children)
+        if let failure {
+            throw HeliosStoreError.replayFailed(entry: entry, chunk: failure.chunk, path: failure.path,
+                                                cause: "\(failure.error.underlying)")
+        }
+    }
+
+    /// The first refused chunk the tree does not show applied: a node it touched is not as the
+    /// whole plan leaves it (later chunks may change what an earlier one wrote).
+    private func firstUnconfirmed(_ refused: [(chunk: Int, error: TransactionError)], of chunks: [[TransactionOperation]])
+        async throws -> (chunk: Int, path: String, error: TransactionError)? {
+        guard !refused.isEmpty else { return nil }
+        var final: [String: Data?] = [:] // nil: absent
+        for operation in chunks.joined() {
+            switch operation {
+            case .create(let path, let data, _), .set(let path, let data, _): final[path] = .some(data)
+            case .delete(let path, _): final[path] = .some(nil)
+            case .check: continue
+            }
+        }
+        for (chunk, error) in refused {
+            for operation in chunks[chunk] {
+                guard case .some(let expected) = final[operation.path] else { continue }
+                if try await data(at: operation.path) != expected { return (chunk, operation.path, error) }
+            }
+        }
+        return nil
+    }
+
+    /// A node's data; nil when there is no node.
+    private func data(at path: String) async throws -> Data? {
+        do {
+            return try await session.get(path).data
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            return nil
+        }
     }
 
     /// Deletes a journal entry and its children in one transaction.
@@ -268,7 +300,7 @@ final class JournalWriter {
             throw error
         }
         let children = chunks.indices.map(Paths.journalChunkName) + [Paths.journalCommittedName]
-        try await store.finish(entry, results: await replays.finish(), children: children)
+        try await store.finish(entry, chunks, results: await replays.finish(), children: children)
         return checkIndex + 1
     }
 

@@ -14,6 +14,9 @@ public enum HeliosStoreError: Error, Sendable, CustomStringConvertible {
     case lostCandidacy
     /// A committed plan is being replayed from the journal: the tasks read now could be half of it.
     case journalInProgress(entry: String)
+    /// A chunk of a committed plan failed for a reason other than having been applied before:
+    /// the rest was applied and the journal finished; the next plan corrects what it left.
+    case replayFailed(entry: String, chunk: Int, path: String, cause: String)
 
     public var description: String {
         switch self {
@@ -30,6 +33,9 @@ public enum HeliosStoreError: Error, Sendable, CustomStringConvertible {
             "this master's place in the leader election is gone (its ZooKeeper session expired)"
         case .journalInProgress(let entry):
             "a plan is being written (journal \(entry)); read again once it is finished"
+        case .replayFailed(let entry, let chunk, let path, let cause):
+            "chunk \(chunk) of the plan in journal \(entry) failed at \(path): \(cause); the rest of the plan "
+                + "was applied, and the next plan corrects what this one left"
         }
     }
 }

@@ -141,6 +141,31 @@ struct JournalTests {
         await store.close()
     }
 
+    @Test func aChunkThatFailsForARealReasonIsReportedNotTakenAsAppliedBefore() async throws {
+        let store = try await connect(TestServices.uniqueChroot("journal-real-failure"))
+        let desired = largeDesiredState()
+        let (entry, chunks) = try await committedButNotReplayed(store, desired)
+        // Another writer made a node the second chunk creates, with other data: that chunk
+        // fails with "node exists", but it was never applied.
+        var made = false
+        for case .create(let path, _, _) in chunks[1] where !made {
+            made = (try? await store.session.create(path, data: Data("stray".utf8), mode: .persistent)) != nil
+        }
+        try #require(made, "no node of the chunk could be made ahead of it")
+        let error = await #expect(throws: HeliosStoreError.self) { try await store.replay(entry, chunks) }
+        guard case .replayFailed(entry, 1, _, let cause)? = error else {
+            Issue.record("\(String(describing: error))")
+            return
+        }
+        #expect(cause.contains("ZNODEEXISTS"), "\(cause)")
+        // What could be applied was, and the journal is finished: readers go on, the next plan
+        // corrects the rest.
+        #expect(try await store.session.children(Paths.journal).isEmpty)
+        guard case .create(let other, let data, _) = try #require(chunks[0].last) else { return }
+        #expect(try await store.session.get(other).data == data)
+        await store.close()
+    }
+
     @Test func aStaleLargePlanIsRefusedAndLeavesNoJournal() async throws {
         let chroot = TestServices.uniqueChroot("journal")
         let store = try await connect(chroot)
