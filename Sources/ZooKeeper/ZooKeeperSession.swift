@@ -22,6 +22,8 @@ public final class ZooKeeperSession: Sendable {
     private let connectString: String
     private let timeoutMilliseconds: Int32
     private let connectTimeout: Duration
+    /// The loop that renews the session when it expires: the session's own, ended by `close()`.
+    private let renewal = Locked<Task<Void, Never>?>(nil)
 
     /// The `zhandle_t` of the session now, and the context its watcher was given.
     struct Handle: @unchecked Sendable {
@@ -97,8 +99,10 @@ public final class ZooKeeperSession: Sendable {
             throw error
         }
         let expiries = core.subscribeStates()
-        Task { [weak session] in
-            for await state in expiries where state == .expired { await session?.renew() }
+        session.renewal.withLock { renewal in
+            renewal = Task { [weak session] in
+                for await state in expiries where state == .expired { await session?.renew() }
+            }
         }
         return session
     }
@@ -191,6 +195,10 @@ public final class ZooKeeperSession: Sendable {
     /// Closes the session: its ephemeral nodes go at once. Safe to call twice.
     public func close() async {
         guard core.markClosing() else { return }
+        // The renewal ends first (it sees the session closing), so no handle is made after this one is closed.
+        let renewing = renewal.withLock { $0 }
+        renewing?.cancel()
+        await renewing?.value
         await Self.close(current.withLock { $0 })
         core.finish()
     }
@@ -301,12 +309,16 @@ final class SessionCore: Sendable {
         }
     }
 
+    /// Marks the session closing; a renewal waiting for its connection stops waiting.
     func markClosing() -> Bool {
-        state.withLock { state in
-            if state.closing { return false }
+        let (first, waiters) = state.withLock { state in
+            if state.closing { return (false, [CheckedContinuation<Void, any Error>]()) }
             state.closing = true
-            return true
+            defer { state.connectWaiters.removeAll() }
+            return (true, Array(state.connectWaiters.values))
         }
+        for waiter in waiters { waiter.resume(throwing: ZooKeeperError(code: .closing, operation: "connect")) }
+        return first
     }
 
     /// Called from the C watcher thread: must not block.
