@@ -7,7 +7,7 @@ DEBIAN_PACKAGES := libzookeeper-mt-dev libgit2-dev libcurl4-openssl-dev libyaml-
 	docker.io busybox-static curl git python3 default-jre-headless \
 	docker-registry apache2-utils
 
-.PHONY: all deps build release test bench bench-plan bench-store bench-agent bench-deploy bench-master demo demo-down services-up services-down test-images clean
+.PHONY: all deps build release test chaos bench bench-plan bench-store bench-agent bench-deploy bench-master demo demo-down services-up services-down test-images clean
 
 all: build
 
@@ -28,10 +28,18 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib
 
-## test: every test against a real ZooKeeper, dockerd and git.
+## test: every test against a real ZooKeeper, dockerd and git, then a smoke of `make chaos`
+## (one fault of each kind; it restarts dockerd, so it runs after the tests, never beside them).
 test: deps
 	$(SWIFT) build --build-tests
-	scripts/with-services.sh $(SWIFT) test --skip-build --disable-xctest
+	scripts/with-services.sh bash -c '$(SWIFT) test --skip-build --disable-xctest && .build/debug/helios-chaos --smoke'
+
+## chaos: a 3-member ZooKeeper ensemble, two masters and three agents under random faults
+## (SEED=N replays a run; FAULTS=N, default 35), invariants checked after each one.
+chaos: deps
+	$(SWIFT) build --product helios-chaos
+	$(SWIFT) build --product helios
+	scripts/with-services.sh .build/debug/helios-chaos $(if $(SEED),--seed $(SEED)) $(if $(FAULTS),--faults $(FAULTS))
 
 ## bench: the benchmarks, in release mode, with their baselines measured in the same run.
 bench: bench-plan bench-store bench-agent bench-deploy bench-master

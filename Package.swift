@@ -63,6 +63,12 @@ let package = Package(
             "DockerEngine", .product(name: "Yams", package: "Yams"),
         ]),
 
+        // `make chaos`: a real cluster under faults from a printed seed, its invariants checked.
+        .executableTarget(name: "helios-chaos", dependencies: [
+            "HeliosManifests", "HeliosPlanner", "HeliosModel", "HeliosStore", "ZooKeeper", "Git", "DockerEngine",
+            "HeliosTestSupport",
+        ]),
+
         // Tests: one target per module, plus the system tests that run the real binary.
         .target(name: "HeliosTestSupport", path: "Tests/HeliosTestSupport"),
         .testTarget(name: "ZooKeeperTests", dependencies: ["ZooKeeper", "HeliosTestSupport"]),

@@ -80,6 +80,10 @@ docker_up() {
             docker_socket=$candidate; echo "docker: reusing $candidate"; return
         fi
     done
+    start_dockerd
+}
+
+start_dockerd() {
     mkdir -p "$dir/docker"
     docker_socket=$dir/docker/docker.sock
     nohup dockerd --storage-driver=vfs --data-root "$dir/docker/data" --exec-root "$dir/docker/exec" \
@@ -189,10 +193,18 @@ down)
     esac
     rm -f "$dir/env" # stale once anything is stopped; `up` writes it anew
     ;;
+restart-docker)
+    # A dockerd restart (make chaos): only of an engine this script started; its containers
+    # stop with it and stay (no restart policy) for the agents to start again.
+    [ -f "$dir/docker.pid" ] || { echo "docker: not started by $0; not restarting it" >&2; exit 3; }
+    stop_pid_file "$dir/docker.pid"
+    start_dockerd >/dev/null
+    echo "docker: restarted on $docker_socket"
+    ;;
 env)
     [ -f "$dir/env" ] || { echo "services are not up: run $0 up" >&2; exit 1; }
     cat "$dir/env"
     ;;
 *)
-    echo "usage: $0 up | down [zookeeper] [docker] [registry] | env" >&2; exit 2 ;;
+    echo "usage: $0 up | down [zookeeper] [docker] [registry] | restart-docker | env" >&2; exit 2 ;;
 esac

@@ -45,7 +45,11 @@ def main():
     print("listening", flush=True)
     while True:
         client, _ = server.accept()
-        upstream = socket.create_connection(("127.0.0.1", target_port))
+        try:
+            upstream = socket.create_connection(("127.0.0.1", target_port))
+        except OSError:
+            client.close()  # the server is down: the client sees a refused connection, as without the proxy
+            continue
         for source, sink in ((client, upstream), (upstream, client)):
             threading.Thread(target=pipe, args=(source, sink), daemon=True).start()
 

@@ -63,12 +63,12 @@ actor TaskSupervisor {
     /// The deployment that put the task here.
     var deployment: String { task.deployment }
 
-    init(task: HostTask, context: HostContext, restartPolicy: RestartTracker.Policy = .init()) {
+    init(task: HostTask, context: HostContext) {
         jobID = task.jobID
         self.task = task
         stepGoal = task.goal
         self.context = context
-        restarts = RestartTracker(policy: restartPolicy)
+        restarts = RestartTracker()
     }
 
     /// The deployment whose task this one is making way for: undeployed, its container not yet

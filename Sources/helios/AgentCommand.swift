@@ -29,6 +29,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "This host's labels, which deployments' host selectors match: key=value[,key=value…].")
     var labels = ""
 
+    @Option(help: "The ZooKeeper session timeout: a host whose agent is gone is DOWN after it, e.g. 10s.")
+    var sessionTimeout = DurationArgument(argument: "10s")!
+
     @Option(help: "The docker config file with registry credentials for image pulls (default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json).")
     var dockerConfig = DockerConfig.defaultPath
 
@@ -48,7 +51,7 @@ struct AgentCommand: AsyncParsableCommand {
         let logger = options.bootstrapLogging(label: "helios.agent")
         let agent = Agent(configuration: AgentConfiguration(
             name: name, zooKeeper: try options.zooKeeperServers(), chroot: options.chroot,
-            dockerSocket: dockerSocket, reconcileInterval: reconcileInterval.duration, stateDirectory: stateDir,
+            dockerSocket: dockerSocket, reconcileInterval: reconcileInterval.duration, sessionTimeout: sessionTimeout.duration, stateDirectory: stateDir,
             portRange: bounds[0]...bounds[1], labels: hostLabels, dockerConfig: dockerConfig),
             logger: logger)
         let group = ServiceGroup(configuration: .init(

@@ -20,6 +20,10 @@ public final class GitHTTPServer: @unchecked Sendable {
                              "\(port)", root, user, password, log.path]
         let output = Pipe()
         process.standardOutput = output
+        // Its tracebacks (a client that went away mid-reply) go next to the request log.
+        let errors = log.deletingPathExtension().appendingPathExtension("errors")
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: errors)
         try process.run()
         _ = output.fileHandleForReading.availableData // one line once it listens
     }
