@@ -198,6 +198,19 @@ public final class GitRepository: Sendable {
         return ObjectID(git_object_id(commit).pointee)
     }
 
+    /// The best common ancestor of two commits (what a pull request is compared with); nil
+    /// when they share none.
+    public func mergeBase(_ one: ObjectID, _ other: ObjectID) throws -> ObjectID? {
+        try repository.withLock { repository in
+            var base = git_oid()
+            var (first, second) = (one.oid, other.oid)
+            let code = git_merge_base(&base, repository.raw, &first, &second)
+            if code == GIT_ENOTFOUND.rawValue { return nil }
+            if code < 0 { throw GitError.last(code, "find the merge-base of \(one.short) and \(other.short)") }
+            return ObjectID(base)
+        }
+    }
+
     /// Every file of the commit's tree, recursively, in path order.
     public func files(at commit: ObjectID) throws -> [TreeFile] {
         try repository.withLock { pointer in

@@ -41,6 +41,11 @@ enum DeploymentReader {
         }
         if reader.value("hosts") == nil && reader.value("hostSelector") == nil {
             reader.report(reader.node, "Deployment '\(name ?? "?")' needs 'hosts', 'hostSelector' or both")
+        } else if reader.value("hosts").map({ $0.sequence?.isEmpty ?? false }) ?? true,
+                  reader.value("hostSelector").map({ $0.sequence?.isEmpty ?? false }) ?? true {
+            // `hosts: []` and no selector: deployed nowhere, surely not what was meant.
+            reader.report(reader.value("hosts") ?? reader.value("hostSelector")!,
+                          "Deployment '\(name ?? "?")' names no host: give hosts, a hostSelector, or remove the deployment")
         }
         var goal = DeploymentGoal.start
         if let text = reader.string("goal") {

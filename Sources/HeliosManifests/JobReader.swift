@@ -63,7 +63,7 @@ enum JobReader {
         job.metadata = reader.stringMap("metadata")
         job.addCapabilities = capabilities(reader, "addCapabilities")
         job.dropCapabilities = capabilities(reader, "dropCapabilities")
-        job.securityOpt = reader.strings("securityOpt")
+        job.securityOpt = securityOptions(reader)
         job.registration = registration(reader, ports: declaredPorts)
         if let text = reader.string("expires") {
             if let date = ISO8601DateFormatter().date(from: text) {
@@ -176,13 +176,57 @@ enum JobReader {
         return result
     }
 
+    /// The Linux capabilities (capabilities(7), Linux 6.x), as Docker names them without `CAP_`.
+    static let linuxCapabilities: Set<String> = [
+        "AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "BPF", "CHECKPOINT_RESTORE", "CHOWN",
+        "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "IPC_LOCK", "IPC_OWNER", "KILL", "LEASE",
+        "LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE", "NET_BROADCAST",
+        "NET_RAW", "PERFMON", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_ADMIN", "SYS_BOOT", "SYS_CHROOT",
+        "SYS_MODULE", "SYS_NICE", "SYS_PACCT", "SYS_PTRACE", "SYS_RAWIO", "SYS_RESOURCE", "SYS_TIME",
+        "SYS_TTY_CONFIG", "SYSLOG", "WAKE_ALARM",
+    ]
+
+    /// Capability names Docker takes: a Linux capability, with or without `CAP_`, or `ALL`.
     static func capabilities(_ reader: MappingReader, _ key: String) -> [String]? {
         guard let capabilities = reader.strings(key) else { return nil }
-        for capability in capabilities where capability.isEmpty
-            || !capability.allSatisfy({ ($0.isUppercase && $0.isASCII) || $0 == "_" || $0.isNumber }) {
-            reader.report(reader.value(key)!, "invalid capability '\(Printable.escape(capability))' (e.g. NET_ADMIN)")
+        for capability in capabilities {
+            let name = capability.hasPrefix("CAP_") ? String(capability.dropFirst(4)) : capability
+            guard name != "ALL", !linuxCapabilities.contains(name) else { continue }
+            var message = "unknown capability '\(Printable.escape(capability))' in \(key)"
+            if let suggestion = Suggestions.closest(to: name.uppercased(), among: linuxCapabilities.sorted()) {
+                message += " (did you mean '\(suggestion)'?)"
+            }
+            reader.report(reader.value(key)!, message)
         }
         return capabilities
+    }
+
+    /// Docker's `--security-opt` grammar: `no-new-privileges[:true|false]`, `label=…` (or `label:…`),
+    /// `apparmor=PROFILE`, `seccomp=PROFILE|unconfined`, `systempaths=unconfined`.
+    static func securityOptions(_ reader: MappingReader) -> [String]? {
+        guard let options = reader.strings("securityOpt") else { return nil }
+        for option in options where !isSecurityOption(option) {
+            reader.report(reader.value("securityOpt")!, "invalid securityOpt '\(Printable.escape(option))' "
+                + "(expected no-new-privileges, label=…, apparmor=PROFILE, seccomp=PROFILE|unconfined or systempaths=unconfined)")
+        }
+        return options
+    }
+
+    static func isSecurityOption(_ option: String) -> Bool {
+        if ["no-new-privileges", "no-new-privileges:true", "no-new-privileges:false", "no-new-privileges=true",
+            "no-new-privileges=false"].contains(option) { return true }
+        guard let separator = option.firstIndex(where: { $0 == "=" || $0 == ":" }) else { return false }
+        let key = option[..<separator]
+        let value = option[option.index(after: separator)...]
+        guard !value.isEmpty, !value.contains(where: \.isWhitespace) else { return false }
+        switch key {
+        case "label":
+            let kind = value.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
+            return ["user", "role", "type", "level", "disable", "filetype", "nested"].contains(kind)
+        case "apparmor", "seccomp": return true
+        case "systempaths": return value == "unconfined"
+        default: return false
+        }
     }
 
     static func registration(_ reader: MappingReader, ports: Set<String>) -> [String: Registration]? {

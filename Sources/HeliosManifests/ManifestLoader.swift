@@ -30,8 +30,19 @@ public enum ManifestLoader {
     static func load(_ files: [ManifestFile],
                      parse: (ManifestFile) -> ParsedFile) -> (parsed: [String: ParsedFile], result: Result<DesiredState, ManifestError>) {
         let sink = DiagnosticSink()
-        let settings = files.first { $0.path == settingsFile }.map { readSettings($0, sink: sink) } ?? SyncSettings()
-        let manifests = files.filter { $0.path != settingsFile && isSelected($0.path, by: settings.paths) }
+        let (settings, pathEntries) = files.first { $0.path == settingsFile }.map { readSettings($0, sink: sink) }
+            ?? (SyncSettings(), [])
+        let candidates = files.filter { $0.path != settingsFile }
+        let manifests = candidates.filter { isSelected($0.path, by: settings.paths) }
+        // A typo in `paths` would select nothing there — for a master, as if those manifests
+        // were deleted.
+        for (path, node) in pathEntries where !manifests.contains(where: { isSelected($0.path, by: [path]) }) {
+            var message = "paths entry '\(Printable.escape(path))' selects no manifest file"
+            let folders = Set(candidates.compactMap { $0.path.split(separator: "/").dropLast().first.map(String.init) })
+            let suggestion = folders.sorted().first { $0.hasPrefix(path) } ?? Suggestions.closest(to: path, among: folders.sorted())
+            if let suggestion { message += " (did you mean '\(suggestion)'?)" }
+            sink.report(settingsFile, node, message)
+        }
         var parsed: [ParsedFile] = []
         parsed.reserveCapacity(manifests.count)
         for file in manifests { parsed.append(parse(file)) }
@@ -48,15 +59,20 @@ public enum ManifestLoader {
         return (byPath, sink.diagnostics.isEmpty ? .success(desired) : .failure(ManifestError(diagnostics: sink.diagnostics)))
     }
 
-    static func readSettings(_ file: ManifestFile, sink: DiagnosticSink) -> SyncSettings {
+    /// The settings, and each `paths` entry with its node (to point at one that selects nothing).
+    static func readSettings(_ file: ManifestFile, sink: DiagnosticSink) -> (SyncSettings, [(String, Node)]) {
         let documents = self.documents(of: file, sink: sink)
         if documents.count > 1 {
             sink.report(file.path, documents[1], "\(settingsFile) holds one document")
         }
         guard let document = documents.first,
               let reader = MappingReader(file: file.path, node: document, what: settingsFile, sink: sink)
-        else { return SyncSettings() }
-        return SettingsReader.read(reader)
+        else { return (SyncSettings(), []) }
+        let settings = SettingsReader.read(reader)
+        let entries = reader.value("paths")?.sequence.map { items in
+            zip(settings.paths, items).map { ($0, $1) }
+        } ?? []
+        return (settings, entries)
     }
 
     /// The error for manifests adding up to `total` bytes, when that is over the limit.

@@ -21,6 +21,10 @@ public struct HostSelector: Sendable, Hashable, Codable, CustomStringConvertible
     /// Parses one selector; throws a message saying what is wrong.
     public init(parsing text: String) throws(SelectorError) {
         let trimmed = text.trimmingWhitespace()
+        for wrong in ["==", "!==", "=!"] where trimmed.contains(wrong) {
+            let fixed = trimmed.replacingOccurrences(of: wrong, with: wrong.hasPrefix("!") ? "!=" : "=")
+            throw SelectorError(message: "invalid host selector '\(text)': '\(wrong)' is no operator (did you mean '\(fixed)'?)")
+        }
         if let range = trimmed.range(of: "!=") {
             self.init(label: String(trimmed[..<range.lowerBound]).trimmingWhitespace(), operator: .notEquals,
                       values: [String(trimmed[range.upperBound...]).trimmingWhitespace()])
@@ -44,6 +48,10 @@ public struct HostSelector: Sendable, Hashable, Codable, CustomStringConvertible
         }
         guard !values.isEmpty, values.allSatisfy({ !$0.isEmpty }) else {
             throw SelectorError(message: "invalid host selector '\(text)': a value is missing")
+        }
+        // Label values are letters, digits, '-', '_' and '.': anything else is a typo that would match no host.
+        if let odd = values.first(where: { !$0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) } }) {
+            throw SelectorError(message: "invalid host selector '\(text)': '\(odd)' is not a label value (letters, digits, '-', '_', '.')")
         }
     }
 

@@ -181,7 +181,9 @@ public enum Planner {
         let allowed = desired.settings.maxPrune.allowed(of: deploymentCount)
         if pruned.count > allowed {
             errors.append("this change would delete \(pruned.count) of \(deploymentCount) deployments, "
-                + "more than maxPrune \(desired.settings.maxPrune) allows (\(allowed)); nothing is applied")
+                + "more than maxPrune \(desired.settings.maxPrune) allows (\(allowed)); nothing is applied. To go on, "
+                + "raise maxPrune in helios.yaml (default \(SyncSettings().maxPrune)) for this change, or delete fewer "
+                + "deployments per commit (a deployment with protect: true is never deleted)")
         }
 
         // The deployments the cluster will hold, and the tasks they assign, per deployment.

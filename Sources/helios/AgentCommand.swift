@@ -38,13 +38,13 @@ struct AgentCommand: AsyncParsableCommand {
     func run() async throws {
         let bounds = portRange.split(separator: "-").compactMap { Int($0) }
         guard bounds.count == 2, bounds[0] > 0, bounds[0] <= bounds[1], bounds[1] < 65_536 else {
-            throw ValidationError("--port-range: expected FIRST-LAST, e.g. 20000-32767, not '\(portRange)'")
+            throw CLIError("--port-range: expected FIRST-LAST, e.g. 20000-32767, not '\(portRange)'")
         }
         var hostLabels: [String: String] = [:]
         for pair in labels.split(separator: ",") {
             let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, !parts[0].isEmpty else {
-                throw ValidationError("--labels: expected key=value[,key=value…], not '\(pair)'")
+                throw CLIError("--labels: expected key=value[,key=value…], not '\(pair)'")
             }
             hostLabels[parts[0]] = parts[1]
         }

@@ -26,20 +26,21 @@ struct ApplyCommand: AsyncParsableCommand {
 
     func run() async throws {
         if dryRun { return try await dryRunSteps() }
-        guard let master = options.master ?? ProcessInfo.processInfo.environment["HELIOS_MASTER"] else {
-            throw ValidationError("applying goes through a master: give --master URL (or HELIOS_MASTER), or use --dry-run")
+        guard let master = options.master ?? MasterOptions.environmentMaster else {
+            throw CLIError("applying goes through a master", hint: "give --master HOST:PORT (or HELIOS_MASTER), or preview with --dry-run")
         }
         var request = ApplyRequest(
-            files: try options.files().map(ApplyRequest.File.init),
+            files: try ManifestInput(options.directory).files.map(ApplyRequest.File.init),
             force: force)
         if let plan {
             do {
                 request.savedPlan = try CanonicalJSON.decode(PlanDocument.self, from: Data(contentsOf: URL(fileURLWithPath: plan)))
             } catch {
-                throw ValidationError("\(plan) is not a saved plan (`helios plan --master URL --format json --out FILE`): \(error)")
+                throw CLIError("\(plan) is not a saved plan: \(CLIError.explaining(error).message)",
+                               hint: "save one with `helios plan --master HOST:PORT --format json --out FILE`")
             }
         }
-        let client = MasterClient(base: master)
+        let client = MasterClient(base: MasterOptions.url(master))
         do {
             let reply = try client.decode(ApplyReply.self, try await client.post("/v1/apply", request))
             print(reply.text, terminator: "")
@@ -72,10 +73,10 @@ struct ApplyCommand: AsyncParsableCommand {
     /// Prints the plan and the ZooKeeper writes that apply it — the master's own, with --master.
     private func dryRunSteps() async throws {
         let text: String, writes: [String], refused: Bool
-        if let master = options.master ?? ProcessInfo.processInfo.environment["HELIOS_MASTER"] {
+        if let master = options.master ?? MasterOptions.environmentMaster {
             let request = ApplyRequest(
-                files: try options.files().map(ApplyRequest.File.init))
-            let client = MasterClient(base: master)
+                files: try ManifestInput(options.directory).files.map(ApplyRequest.File.init))
+            let client = MasterClient(base: MasterOptions.url(master))
             let reply: ApplyReply
             do {
                 reply = try client.decode(ApplyReply.self, try await client.post("/v1/plan", request))
@@ -85,7 +86,8 @@ struct ApplyCommand: AsyncParsableCommand {
             }
             (text, writes, refused) = (reply.text, reply.writes, !reply.plan.errors.isEmpty)
         } else {
-            let (plan, base) = try await options.makePlan()
+            let (plan, base, diagnostics) = try await options.makePlan()
+            Output.report(diagnostics)
             let snapshot = ConfigSnapshot(state: base, hostDirectories: Set(base.config.tasks.keys))
             (text, refused) = (PlanRenderer.text(plan, color: Output.colorAllowed), !plan.errors.isEmpty)
             writes = plan.isEmpty ? [] : HeliosStore.operations(for: plan, to: snapshot).map(HeliosStore.describe)

@@ -8,4 +8,8 @@ struct Helios: AsyncParsableCommand {
         subcommands: [Validate.self, PlanCommand.self, ApplyCommand.self, StateCommand.self, StatusCommand.self,
                       HostsCommand.self, JobsCommand.self, DeploymentsCommand.self, HistoryCommand.self, RolloutCommand.self,
                       MasterCommand.self, AgentCommand.self])
+
+    static func main() async {
+        await CommandRunner.main(self)
+    }
 }

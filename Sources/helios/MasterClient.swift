@@ -7,17 +7,28 @@ import FoundationNetworking
 
 /// `--master URL` (default `$HELIOS_MASTER`): where the online commands reach the cluster.
 struct MasterOptions: ParsableArguments {
-    @Option(help: "The master's API, e.g. http://127.0.0.1:5801 (default: $HELIOS_MASTER).")
+    @Option(help: "The master's API, host:port or a URL, e.g. 127.0.0.1:5801 (default: $HELIOS_MASTER).")
     var master: String?
 
     @Flag(help: "Print the master's JSON instead of a table.")
     var json = false
 
     func client() throws -> MasterClient {
-        guard let url = master ?? ProcessInfo.processInfo.environment["HELIOS_MASTER"] else {
-            throw ValidationError("give the master with --master URL or HELIOS_MASTER")
+        guard let url = master ?? Self.environmentMaster else {
+            throw CLIError("this command talks to a master", hint: "give it with --master HOST:PORT or HELIOS_MASTER")
         }
-        return MasterClient(base: url.hasSuffix("/") ? String(url.dropLast()) : url)
+        return MasterClient(base: Self.url(url))
+    }
+
+    /// `HELIOS_MASTER`, when set and not empty.
+    static var environmentMaster: String? {
+        ProcessInfo.processInfo.environment["HELIOS_MASTER"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// `host:port` (as the master's `--http` takes it) or a URL, as the base URL of the API.
+    static func url(_ text: String) -> String {
+        let url = text.contains("://") ? text : "http://" + text
+        return url.hasSuffix("/") ? String(url.dropLast()) : url
     }
 }
 

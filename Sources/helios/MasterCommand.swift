@@ -32,7 +32,7 @@ struct MasterCommand: AsyncParsableCommand {
     /// Credentials from the flags; secrets come from files or the environment, never from the command line.
     func gitCredentials() throws -> GitCredentials? {
         if let key = gitSSHKey {
-            guard FileManager.default.isReadableFile(atPath: key) else { throw ValidationError("--git-ssh-key: cannot read \(key)") }
+            guard FileManager.default.isReadableFile(atPath: key) else { throw CLIError("--git-ssh-key: cannot read \(key)") }
             return .sshKey(user: gitUsername ?? "git", privateKey: key, publicKey: nil,
                            passphrase: ProcessInfo.processInfo.environment["HELIOS_GIT_SSH_PASSPHRASE"])
         }
@@ -40,13 +40,13 @@ struct MasterCommand: AsyncParsableCommand {
         let password: String
         if let file = gitPasswordFile {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw ValidationError("--git-password-file: cannot read \(file)")
+                throw CLIError("--git-password-file: cannot read \(file)")
             }
             password = text.trimmingCharacters(in: .whitespacesAndNewlines)
         } else if let environment = ProcessInfo.processInfo.environment["HELIOS_GIT_PASSWORD"] {
             password = environment
         } else {
-            throw ValidationError("--git-username needs --git-password-file FILE or HELIOS_GIT_PASSWORD")
+            throw CLIError("--git-username needs --git-password-file FILE or HELIOS_GIT_PASSWORD")
         }
         return .userPassword(user: user, password: password)
     }
@@ -70,7 +70,7 @@ struct MasterCommand: AsyncParsableCommand {
         let logger = options.bootstrapLogging(label: "helios.master")
         let address = http.split(separator: ":")
         guard address.count == 2, let port = Int(address[1]) else {
-            throw ValidationError("--http takes host:port, e.g. 127.0.0.1:5801")
+            throw CLIError("--http takes host:port, e.g. 127.0.0.1:5801")
         }
         try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
         let master = Master(configuration: MasterConfiguration(

@@ -15,7 +15,7 @@ struct DaemonOptions: ParsableArguments {
 
     func zooKeeperServers() throws -> String {
         guard let servers = zooKeeper ?? ProcessInfo.processInfo.environment["HELIOS_ZK"] else {
-            throw ValidationError("give ZooKeeper's address with --zk HOST:PORT or HELIOS_ZK")
+            throw CLIError("give ZooKeeper's address with --zk HOST:PORT or HELIOS_ZK")
         }
         return servers
     }

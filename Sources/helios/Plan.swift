@@ -9,8 +9,9 @@ struct PlanCommand: AsyncParsableCommand {
         commandName: "plan",
         abstract: "Show what applying a manifest directory would change. Offline: needs no cluster.",
         discussion: """
-            Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error, \
-            2 changes present (with --detailed-exitcode).
+            Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error (invalid \
+            manifests, a refused plan), 2 changes present (with --detailed-exitcode). Every error \
+            and warning also goes to standard error, whatever the format.
             """)
 
     @OptionGroup var options: PlanOptions
@@ -18,17 +19,32 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: "text, json or markdown.")
     var format: PlanRenderer.Format = .text
 
-    @Option(help: "Write the plan to this file instead of standard output.")
+    @Option(help: "Write the plan to this file; the summary and any errors still go to the terminal.")
     var out: String?
 
     @Flag(help: "Exit 2 when the plan has changes.")
     var detailedExitcode = false
 
     func run() async throws {
-        let (plan, _) = try await options.makePlan()
-        let rendered = PlanRenderer.render(plan, as: format, color: format == .text && out == nil && Output.colorAllowed)
+        let (plan, _, diagnostics) = try await options.makePlan()
+        // Diagnostics and refusals on standard error: a CI log shows why, whatever went to stdout.
+        Output.report(diagnostics)
+        for warning in plan.warnings where !diagnostics.map(\.description).contains(warning) {
+            Output.error(Output.printable("warning: " + warning))
+        }
+        for error in plan.errors where !diagnostics.map(\.description).contains(error) {
+            Output.error(Output.printable("error: " + error))
+        }
+        let toTerminal = out == nil && format == .text
+        // On standard output the text plan leaves out what standard error just said.
+        let rendered = PlanRenderer.render(plan, as: format, color: toTerminal && Output.colorAllowed, notes: !toTerminal)
         if let out {
-            try Data(rendered.utf8).write(to: URL(fileURLWithPath: out))
+            do {
+                try Data(rendered.utf8).write(to: URL(fileURLWithPath: out))
+            } catch {
+                throw CLIError("cannot write the plan to \(out): \(CLIError.explaining(error).message)")
+            }
+            Output.error("Plan written to \(out): \(PlanRenderer.summaryLine(plan))")
         } else {
             print(rendered, terminator: "")
         }

@@ -10,105 +10,123 @@ struct PlanOptions: ParsableArguments {
     @Argument(help: "The manifest directory (a git work tree or a folder in one).")
     var directory = "."
 
-    @Option(help: "The git revision to plan against (default: the upstream branch, else HEAD).")
+    @Option(help: """
+        The git revision to plan against: its merge-base with HEAD, as a pull request is \
+        compared (default: the upstream branch, else origin/HEAD, origin/main, main).
+        """)
     var base: String?
 
     @Option(help: "A cluster snapshot to plan against (the JSON of `helios state pull` / GET /v1/state).")
     var state: String?
 
-    @Option(help: "Plan against the live cluster of this master, e.g. http://127.0.0.1:5801.")
+    @Option(help: "Plan against the live cluster of this master, e.g. 127.0.0.1:5801 (default: $HELIOS_MASTER when no other base is given).")
     var master: String?
 
     func validate() throws {
         if [base, state, master].compactMap({ $0 }).count > 1 { throw ValidationError("give one of --base, --state and --master") }
     }
 
-    /// The manifest files of `directory`.
-    func files() throws -> [ManifestFile] {
-        try ManifestSource.directory(directory)
-    }
-
-    /// Loads the desired state and the base, and plans. Manifest errors are printed and exit 1.
-    func makePlan() async throws -> (plan: Plan, base: ClusterState) {
-        let files = try files()
-        let desired: DesiredState
-        let (result, warnings) = ManifestLoader.check(files, now: Date())
-        for warning in warnings { Output.error(warning.description) }
-        switch result {
-        case .success(let state): desired = state
-        case .failure(let error):
-            Output.error(error.description)
-            throw ExitCode.failure
+    /// Loads the desired state and the base, and plans. Invalid manifests give a plan that
+    /// carries their diagnostics as errors (so every format shows them) and no changes.
+    func makePlan() async throws -> (plan: Plan, base: ClusterState, diagnostics: [Diagnostic]) {
+        let input = try ManifestInput(directory)
+        let (desired, diagnostics) = input.load()
+        var (actual, planBase, target, baseWarnings) = try await loadBase(input)
+        guard let desired else {
+            let plan = Plan(base: planBase, target: target, changes: [], tasks: [], warnings: baseWarnings,
+                            errors: diagnostics.filter { $0.severity == .error }.map(\.description))
+            return (plan, actual, diagnostics)
         }
-        var (actual, planBase, target) = try await loadBase(workingFiles: files)
         if planBase.kind == .git || planBase.kind == .empty {
             // Offline, no host is known: the hosts the manifests name are taken to be UP.
             actual.hosts.merge(Planner.namedHosts(of: desired)) { known, _ in known }
         }
-        return (Planner.plan(desired: desired, actual: actual, base: planBase, target: target, now: Date()), actual)
+        var plan = Planner.plan(desired: desired, actual: actual, base: planBase, target: target, now: Date())
+        plan.warnings = baseWarnings + diagnostics.map(\.description) + plan.warnings
+        return (plan, actual, diagnostics)
     }
 
-    private func loadBase(workingFiles: [ManifestFile]) async throws -> (ClusterState, PlanBase, String) {
-        if let master {
-            let client = MasterClient(base: master)
+    private func loadBase(_ input: ManifestInput) async throws -> (ClusterState, PlanBase, String, [String]) {
+        if let master = master ?? (base == nil && state == nil ? MasterOptions.environmentMaster : nil) {
+            let client = MasterClient(base: MasterOptions.url(master))
             let snapshot = try client.decode(ClusterState.self, try await client.get("/v1/state"))
             return (snapshot, PlanBase(kind: .cluster, revision: snapshot.revision, checkIndex: snapshot.checkIndex),
-                    "working tree")
+                    "working tree", [])
         }
         if let state {
+            guard FileManager.default.fileExists(atPath: state) else {
+                throw CLIError("cannot read the state snapshot \(state): no such file or directory",
+                               hint: "save one with `helios state pull --master HOST:PORT > FILE`")
+            }
             let snapshot: ClusterState
             do {
                 snapshot = try CanonicalJSON.decode(ClusterState.self, from: Data(contentsOf: URL(fileURLWithPath: state)))
             } catch {
-                throw ValidationError("cannot read the state snapshot \(state): \(error)")
+                throw CLIError("cannot read the state snapshot \(state): \(CLIError.explaining(error).message)",
+                               hint: "save one with `helios state pull --master HOST:PORT > FILE`")
             }
             return (snapshot, PlanBase(kind: .state, revision: snapshot.revision, checkIndex: snapshot.checkIndex),
-                    "working tree")
+                    "working tree", [])
         }
-        let repository = try GitRepository.discover(from: directory)
-        guard let root = repository.workTree else { throw ValidationError("\(directory) is not in a git work tree") }
+        let repository: GitRepository
+        do {
+            repository = try GitRepository.discover(from: directory)
+        } catch {
+            throw CLIError("\(directory) is not in a git repository, so there is no revision to plan against",
+                           hint: "run it in a clone of the manifest repository, or plan against --state FILE or --master HOST:PORT")
+        }
+        guard let root = repository.workTree else { throw CLIError("\(directory) is in a bare repository: give a work tree") }
         let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path
         let rootPath = URL(fileURLWithPath: root).standardizedFileURL.path
         let subpath = absolute == rootPath ? "" : String(absolute.dropFirst(rootPath.count + 1))
 
         let head = repository.resolveIfPresent("HEAD")
         let target = head.flatMap { head in
-            (try? ManifestSource.commit(head, in: repository, subpath: subpath)) == workingFiles ? head.hex : nil
+            (try? ManifestSource.commit(head, in: repository, subpath: subpath)) == input.files ? head.hex : nil
         } ?? "working tree"
 
-        let revision: ObjectID
-        let branch: String?
-        if let base {
-            guard let resolved = repository.resolveIfPresent(base) else {
-                throw ValidationError("--base \(base) names no commit in \(rootPath)")
-            }
-            (revision, branch) = (resolved, base)
-        } else if let upstream = repository.resolveIfPresent("@{upstream}") {
-            (revision, branch) = (upstream, "upstream")
-        } else if let head {
-            (revision, branch) = (head, "HEAD")
+        guard let (name, tip) = try baseRevision(in: repository, root: rootPath) else {
+            return (ClusterState(), PlanBase(kind: .empty), target,
+                    ["no base branch found (no upstream, origin/HEAD, origin/main or main): planned against an empty cluster"])
+        }
+        // A pull request is compared with where it left its base, not with the base's tip:
+        // changes made on the base since do not show as reverts.
+        let (revision, label): (ObjectID, String)
+        if let head, let mergeBase = try repository.mergeBase(head, tip) {
+            (revision, label) = (mergeBase, mergeBase == tip ? name : "merge-base of \(name)")
         } else {
-            return (ClusterState(), PlanBase(kind: .empty), target)
+            (revision, label) = (tip, name)
         }
         let baseFiles = try ManifestSource.commit(revision, in: repository, subpath: subpath)
         switch ManifestLoader.load(baseFiles) {
         case .success(let declared):
-            return (Planner.cluster(declaring: declared), PlanBase(kind: .git, revision: revision.hex, branch: branch), target)
+            return (Planner.cluster(declaring: declared), PlanBase(kind: .git, revision: revision.hex, branch: label), target, [])
         case .failure(let error):
-            Output.error("the base revision \(revision.short) has invalid manifests:\n\(error)")
-            throw ExitCode.failure
+            // A broken base must not block the commit that fixes it.
+            let warnings = ["the base \(revision.short) (\(label)) has invalid manifests: planned against an empty cluster"]
+                + error.diagnostics.map { input.shown($0).description }
+            return (ClusterState(), PlanBase(kind: .empty), target, warnings)
         }
     }
-}
 
-/// How the CLI prints.
-enum Output {
-    static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
-    }
-
-    /// Colour only on a terminal, never with NO_COLOR.
-    static var colorAllowed: Bool {
-        isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+    /// The branch to compare with and its tip: `--base`, else the upstream, `origin/HEAD`,
+    /// `origin/main`, `main`; nil when there is none (a new repository).
+    private func baseRevision(in repository: GitRepository, root: String) throws -> (String, ObjectID)? {
+        if let base {
+            guard let resolved = repository.resolveIfPresent(base) else {
+                let branch = base.hasPrefix("origin/") ? String(base.dropFirst("origin/".count)) : base
+                throw CLIError("--base \(base) names no commit in \(root)",
+                               hint: base.hasPrefix("origin/")
+                                   ? "fetch it first: git fetch origin \(branch):refs/remotes/origin/\(branch) (a shallow or single-branch clone lacks it)"
+                                   : "give a branch, tag or commit id this clone has (git branch -a lists them)")
+            }
+            return (base, resolved)
+        }
+        for candidate in ["@{upstream}", "origin/HEAD", "origin/main", "main"] {
+            if let resolved = repository.resolveIfPresent(candidate) {
+                return (candidate == "@{upstream}" ? "upstream" : candidate, resolved)
+            }
+        }
+        return nil
     }
 }

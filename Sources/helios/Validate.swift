@@ -4,21 +4,34 @@ import HeliosManifests
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check a manifest directory and print every diagnostic (exit 0 valid, 1 invalid).")
+        abstract: "Check a manifest directory and print every diagnostic (exit 0 valid, 1 invalid).",
+        discussion: "Diagnostics go to standard error as file:line:column: error|warning: message, files named from the current directory.")
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json, sarif
+    }
 
     @Argument(help: "The manifest directory.")
     var directory = "."
 
+    @Option(help: "text, json, or sarif (SARIF 2.1.0, for code-scanning annotations) on standard output.")
+    var format: Format = .text
+
     func run() throws {
-        let files = try ManifestSource.directory(directory)
-        let (result, warnings) = ManifestLoader.check(files, now: Date())
-        for warning in warnings { FileHandle.standardError.write(Data((warning.description + "\n").utf8)) }
-        switch result {
-        case .success(let desired):
-            print("\(files.count) file(s) valid: \(desired.jobs.count) job(s), \(desired.deployments.count) deployment(s)")
-        case .failure(let error):
-            FileHandle.standardError.write(Data((error.description + "\n").utf8))
-            throw ExitCode.failure
+        let input = try ManifestInput(directory)
+        let (desired, diagnostics) = input.load()
+        Output.report(diagnostics)
+        switch format {
+        case .text:
+            if let desired {
+                print("\(Output.count(input.files.count, "file")) valid: \(Output.count(desired.jobs.count, "job")), "
+                      + "\(Output.count(desired.deployments.count, "deployment"))")
+            }
+        case .json:
+            print(try ValidationReport(files: input.files.count, desired: desired, diagnostics: diagnostics).json())
+        case .sarif:
+            print(try ValidationReport(files: input.files.count, desired: desired, diagnostics: diagnostics).sarif())
         }
+        if desired == nil { throw ExitCode.failure }
     }
 }

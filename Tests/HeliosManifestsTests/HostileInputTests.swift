@@ -117,6 +117,17 @@ struct HostileInputTests {
             "helios.yaml:2:11: error: invalid maxPrune 'lots' (a count, e.g. 5, or a share, e.g. 50%)",
             "helios.yaml:3:1: error: unknown field 'poll' in helios.yaml",
         ]),
+        // Settings that pass a loose check and then fail, or do nothing, on the agents.
+        Case("unknown capability and security option", ["a.yaml": job + "addCapabilities: [NET_ADMINN, CAP_SYS_TIME]\nsecurityOpt: [foo, 'seccomp=unconfined']\n"], [
+            "a.yaml:5:18: error: unknown capability 'NET_ADMINN' in addCapabilities (did you mean 'NET_ADMIN'?)",
+            "a.yaml:6:14: error: invalid securityOpt 'foo' (expected no-new-privileges, label=…, apparmor=PROFILE, seccomp=PROFILE|unconfined or systempaths=unconfined)",
+        ]),
+        Case("== in a selector", ["a.yaml": job + "---\nkind: Deployment\nname: d\njob: web\nhostSelector: [\"role==web\"]\n"],
+             ["a.yaml:9:15: error: invalid host selector 'role==web': '==' is no operator (did you mean 'role=web'?)"]),
+        Case("no host at all", ["a.yaml": job + "---\nkind: Deployment\nname: d\njob: web\nhosts: []\n"],
+             ["a.yaml:9:8: error: Deployment 'd' names no host: give hosts, a hostSelector, or remove the deployment"]),
+        Case("a paths entry selecting nothing", ["helios.yaml": "paths: [jobs, deploy]\n", "jobs/a.yaml": job, "deployments/b.yaml": job],
+             ["helios.yaml:1:15: error: paths entry 'deploy' selects no manifest file (did you mean 'deployments'?)"]),
     ]
 
     @Test(arguments: cases)

@@ -112,7 +112,9 @@ struct PlannerTests {
         nothing.settings.prune = true
         nothing.settings.maxPrune = .count(0)
         #expect(plan(nothing, before).errors
-            == ["this change would delete 1 of 2 deployments, more than maxPrune 0 allows (0); nothing is applied"])
+            == ["this change would delete 1 of 2 deployments, more than maxPrune 0 allows (0); nothing is applied. "
+                + "To go on, raise maxPrune in helios.yaml (default 50%) for this change, or delete fewer deployments "
+                + "per commit (a deployment with protect: true is never deleted)"])
     }
 
     @Test func deletingEverythingUndeploysBeforeRemoving() {

@@ -49,6 +49,6 @@ struct GoldenExampleTests {
     @Test func aValidExampleValidates() throws {
         let result = try helios(["validate", "basic/manifests"])
         #expect(result.status == 0)
-        #expect(result.output == "3 file(s) valid: 1 job(s), 1 deployment(s)\n")
+        #expect(result.output == "3 files valid: 1 job, 1 deployment\n")
     }
 }

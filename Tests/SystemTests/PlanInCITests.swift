@@ -10,7 +10,7 @@ struct PlanInCITests {
         name: web
         version: "1"
         image: example/web:1
-        env: { API_TOKEN: abc }
+        env: { API_TOKEN: tok-old-secret }
         """
     static let deployment = "kind: Deployment\nname: web-prod\njob: web\nhosts: [agent-1, agent-2]\n"
 
@@ -31,14 +31,14 @@ struct PlanInCITests {
 
         // A pull request's change, uncommitted in the CI clone: a version bump and a new token.
         try git.directory.write(Self.job.replacingOccurrences(of: "\"1\"", with: "\"2\"")
-            .replacingOccurrences(of: "abc", with: "xyz"), to: "work/jobs/web.yaml")
+            .replacingOccurrences(of: "tok-old-secret", with: "tok-new-secret"), to: "work/jobs/web.yaml")
         let plan = try helios(["plan", "--base", "origin/main", "--format", "markdown", "--detailed-exitcode"],
                               in: git.workTree)
         #expect(plan.status == 2, "\(plan.errors)")
         #expect(plan.output.contains("**1 to add, 1 to change, 1 to remove.**"))
         #expect(plan.output.contains("| 🔄 | deployment web-prod | job web:1 → web:2<br>rollout 2 batches (parallelism 1): agent-1 \\| agent-2 |"))
         #expect(plan.output.contains("env.API_TOKEN (sensitive) changed"))
-        #expect(!plan.output.contains("xyz") && !plan.output.contains("abc"), "a secret leaked into the plan")
+        #expect(!plan.output.contains("tok-new-secret") && !plan.output.contains("tok-old-secret"), "a secret leaked into the plan: \(plan.output)")
 
         // Without --detailed-exitcode, changes are still a success.
         #expect(try helios(["plan", "--base", "origin/main"], in: git.workTree).status == 0)

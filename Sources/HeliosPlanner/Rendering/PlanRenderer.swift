@@ -7,9 +7,11 @@ public enum PlanRenderer {
         case text, json, markdown
     }
 
-    public static func render(_ plan: Plan, as format: Format, color: Bool = false) -> String {
+    /// `notes`: the text form lists the warnings and errors too (false when they were printed
+    /// on their own, to standard error).
+    public static func render(_ plan: Plan, as format: Format, color: Bool = false, notes: Bool = true) -> String {
         switch format {
-        case .text: text(plan, color: color)
+        case .text: text(plan, color: color, notes: notes)
         case .json: json(plan)
         case .markdown: markdown(plan)
         }
@@ -18,7 +20,7 @@ public enum PlanRenderer {
     // MARK: Text
 
     /// Terraform/Nomad-style markers and a summary line; ANSI colour only when asked.
-    public static func text(_ plan: Plan, color: Bool = false) -> String {
+    public static func text(_ plan: Plan, color: Bool = false, notes: Bool = true) -> String {
         let description = PlanDescription(plan)
         let paint = Paint(enabled: color)
         var lines = ["Plan: \(description.header)"]
@@ -28,9 +30,11 @@ public enum PlanRenderer {
             lines.append(paint(padded, entry.marker))
             lines += entry.details.map { "      \($0)" }
         }
-        if plan.isEmpty { lines.append("  No changes: the cluster already matches.") }
-        lines += plan.warnings.map { paint.warning("Warning: \($0)") }
-        lines += plan.errors.map { paint.error("Error: \($0)") }
+        if plan.isEmpty { lines.append("  " + emptyNote(plan)) }
+        if notes {
+            lines += plan.warnings.map { paint.warning("Warning: \($0)") }
+            lines += plan.errors.map { paint.error("Error: \($0)") }
+        }
         lines.append("Plan: \(description.summary)")
         return lines.joined(separator: "\n") + "\n"
     }
@@ -42,7 +46,7 @@ public enum PlanRenderer {
         let description = PlanDescription(plan)
         var lines = ["### Helios plan: \(description.header)", "", "**\(description.summary)**", ""]
         if plan.isEmpty {
-            lines.append("No changes: the cluster already matches.")
+            lines.append(emptyNote(plan))
         } else {
             lines += ["| | Change | Details |", "|---|---|---|"]
             for entry in description.entries {
@@ -59,6 +63,17 @@ public enum PlanRenderer {
         lines += plan.warnings.map { "> ⚠️ **Warning:** \(cell($0))" }
         lines += plan.errors.map { "> ⛔ **Error:** \(cell($0))" }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// What a plan without changes says: nothing to do, or nothing planned because of its errors.
+    static func emptyNote(_ plan: Plan) -> String {
+        plan.errors.isEmpty ? "No changes: the cluster already matches." : "Nothing planned: the errors must be fixed first."
+    }
+
+    /// `Plan: 1 to add, 0 to change, 0 to remove.`, or that it is refused.
+    public static func summaryLine(_ plan: Plan) -> String {
+        let summary = PlanDescription(plan).summary
+        return plan.errors.isEmpty ? summary : summary + " Refused: \(plan.errors.count) error(s)."
     }
 
     /// Text safe inside a markdown table cell.
