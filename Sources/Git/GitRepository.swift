@@ -211,7 +211,24 @@ public final class GitRepository: Sendable {
         }
     }
 
-    /// Every file of the commit's tree, recursively, in path order.
+    /// The paths the index tracks (staged additions included), from the work tree's root: what
+    /// a commit made now would hold, as far as which files it has.
+    public func trackedPaths() throws -> Set<String> {
+        try repository.withLock { pointer in
+            var index: OpaquePointer?
+            try check("read the index") { git_repository_index(&index, pointer.raw) }
+            defer { git_index_free(index) }
+            var paths: Set<String> = []
+            for position in 0..<git_index_entrycount(index) {
+                guard let entry = git_index_get_byindex(index, position)?.pointee else { continue }
+                paths.insert(String(cString: entry.path))
+            }
+            return paths
+        }
+    }
+
+    /// Every regular file of the commit's tree, recursively, in path order. Symbolic links and
+    /// submodules are not files here: their content is no file's content.
     public func files(at commit: ObjectID) throws -> [TreeFile] {
         try repository.withLock { pointer in
             let tree = try tree(of: commit, repository: pointer.raw)
@@ -229,7 +246,7 @@ public final class GitRepository: Sendable {
             let path = prefix + String(cString: git_tree_entry_name(entry))
             let id = git_tree_entry_id(entry)!
             switch git_tree_entry_type(entry) {
-            case GIT_OBJECT_BLOB:
+            case GIT_OBJECT_BLOB where git_tree_entry_filemode(entry) != GIT_FILEMODE_LINK:
                 files.append(TreeFile(path: path, blob: ObjectID(id.pointee)))
             case GIT_OBJECT_TREE:
                 var subtree: OpaquePointer?
@@ -258,8 +275,9 @@ public final class GitRepository: Sendable {
             defer { git_diff_free(diff) }
             return (0..<git_diff_num_deltas(diff)).compactMap { index -> TreeChange? in
                 guard let delta = git_diff_get_delta(diff, index)?.pointee else { return nil }
+                // As in `files(at:)`: a symbolic link is no file (one that replaces a file removes it).
                 let isFile = { (file: git_diff_file) in file.mode == GIT_FILEMODE_BLOB.rawValue
-                    || file.mode == GIT_FILEMODE_BLOB_EXECUTABLE.rawValue || file.mode == GIT_FILEMODE_LINK.rawValue }
+                    || file.mode == GIT_FILEMODE_BLOB_EXECUTABLE.rawValue }
                 let before = isFile(delta.old_file) ? ObjectID(delta.old_file.id) : nil
                 let after = isFile(delta.new_file) ? ObjectID(delta.new_file.id) : nil
                 guard before != nil || after != nil else { return nil }

@@ -4,20 +4,31 @@ import Git
 /// Where manifests come from: a directory (a working tree) or a git commit.
 /// Both give the same files for the same content.
 public enum ManifestSource {
-    /// Every manifest under `directory`, skipping hidden files and folders (`.git`).
+    /// Every manifest under `directory`, skipping hidden files and folders (`.git`) and, as
+    /// from a commit, symbolic links.
     public static func directory(_ directory: String) throws -> [ManifestFile] {
+        try walk(directory).files
+    }
+
+    /// The manifests under `directory`, and the manifest-named symbolic links left out.
+    public static func walk(_ directory: String) throws -> (files: [ManifestFile], symlinks: [String]) {
         let root = URL(fileURLWithPath: directory).standardizedFileURL
         guard let walker = FileManager.default.enumerator(
-            at: root, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles])
-        else { return [] }
+            at: root, includingPropertiesForKeys: [.isRegularFileKey, .isSymbolicLinkKey], options: [.skipsHiddenFiles])
+        else { return ([], []) }
         var files: [ManifestFile] = []
+        var symlinks: [String] = []
         for case let url as URL in walker {
-            guard try url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile == true else { continue }
             let path = String(url.standardizedFileURL.path.dropFirst(root.path.count + 1))
+            let kind = try url.resourceValues(forKeys: [.isRegularFileKey, .isSymbolicLinkKey])
             guard ManifestFile.isManifest(path) else { continue }
-            files.append(ManifestFile(path: path, content: try Data(contentsOf: url)))
+            if kind.isSymbolicLink == true {
+                symlinks.append(path)
+            } else if kind.isRegularFile == true {
+                files.append(ManifestFile(path: path, content: try Data(contentsOf: url)))
+            }
         }
-        return files.sorted { $0.path < $1.path }
+        return (files.sorted { $0.path < $1.path }, symlinks.sorted())
     }
 
     /// Every manifest in `commit`'s tree, read from the object database without a checkout.

@@ -30,7 +30,7 @@ struct ApplyCommand: AsyncParsableCommand {
             throw CLIError("applying goes through a master", hint: "give --master HOST:PORT (or HELIOS_MASTER), or preview with --dry-run")
         }
         var request = ApplyRequest(
-            files: try ManifestInput(options.directory).files.map(ApplyRequest.File.init),
+            files: try ManifestInput(options.directory, includeUntracked: options.untracked).files.map(ApplyRequest.File.init),
             force: force)
         if let plan {
             do {
@@ -75,7 +75,7 @@ struct ApplyCommand: AsyncParsableCommand {
         let text: String, writes: [String], refused: Bool
         if let master = options.master ?? MasterOptions.environmentMaster {
             let request = ApplyRequest(
-                files: try ManifestInput(options.directory).files.map(ApplyRequest.File.init))
+                files: try ManifestInput(options.directory, includeUntracked: options.untracked).files.map(ApplyRequest.File.init))
             let client = MasterClient(base: MasterOptions.url(master))
             let reply: ApplyReply
             do {

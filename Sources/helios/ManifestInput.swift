@@ -1,17 +1,26 @@
 import Foundation
+import Git
 import HeliosManifests
 import HeliosModel
 
 /// The manifest folder a command was given: it must exist, be a folder and hold manifests — a
 /// typo that selects nothing is an error, never "0 files valid". Diagnostics name files as
 /// seen from the current directory, so editors and CI annotations find them.
+///
+/// In a git work tree it holds what the master would read once this is committed: the files
+/// git tracks (with their changes in the work tree), not untracked or ignored ones unless
+/// asked; symbolic links never (a commit gives their target's path, not a manifest).
 struct ManifestInput {
     let directory: String
     let files: [ManifestFile]
     /// The folder as seen from the current directory ("" for the current directory itself).
     let prefix: String
+    /// What was left out and why, for the warnings.
+    let notes: [String]
+    /// Which files: `tracked files`, `tracked and untracked files`, or nil outside git.
+    let selection: String?
 
-    init(_ directory: String) throws {
+    init(_ directory: String, includeUntracked: Bool = false) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
             throw CLIError("\(directory): no such directory", hint: "give the folder that holds the manifests (default: the current one)")
@@ -22,11 +31,37 @@ struct ManifestInput {
                            hint: "give its folder, e.g. \(folder.isEmpty ? "." : folder)")
         }
         self.directory = directory
-        files = try ManifestSource.directory(directory)
         prefix = Self.relative(directory)
-        guard files.contains(where: { $0.path != ManifestLoader.settingsFile }) else {
-            throw CLIError("\(directory) holds no manifest files (*.yaml or *.yml outside hidden folders)")
+        let (found, symlinks) = try ManifestSource.walk(directory)
+        var notes: [String] = []
+        if !symlinks.isEmpty {
+            notes.append("left out: \(Output.count(symlinks.count, "symbolic link")) to manifests (\(Self.list(symlinks))): "
+                + "from a commit the master reads a link's target path, not a manifest")
         }
+        var files = found
+        if let repository = try? GitRepository.discover(from: directory), let root = repository.workTree,
+           let tracked = try? repository.trackedPaths() {
+            let rootPath = URL(fileURLWithPath: root).standardizedFileURL.path
+            let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path
+            let below = absolute == rootPath ? "" : String(absolute.dropFirst(rootPath.count + 1)) + "/"
+            let untracked = found.filter { !tracked.contains(below + $0.path) }.map(\.path)
+            if !untracked.isEmpty && !includeUntracked {
+                files = found.filter { tracked.contains(below + $0.path) }
+                notes.append("left out, as the master will not see them: \(Output.count(untracked.count, "untracked or ignored manifest")) "
+                    + "(\(Self.list(untracked))); `git add` them, or pass --untracked to plan with them")
+            }
+            selection = includeUntracked && !untracked.isEmpty ? "tracked and untracked files" : "tracked files"
+        } else {
+            selection = nil
+        }
+        self.files = files
+        self.notes = notes
+        // A helios.yaml alone is a repository whose manifests were all deleted: planned (maxPrune guards it).
+        guard files.isEmpty else { return }
+        if !found.isEmpty {
+            throw CLIError("\(directory) holds no manifest file git tracks", hint: "`git add` them, or pass --untracked")
+        }
+        throw CLIError("\(directory) holds no manifest files (*.yaml or *.yml outside hidden folders)")
     }
 
     /// Loads the manifests; the diagnostics (warnings, and errors when they do not load) named
@@ -44,6 +79,10 @@ struct ManifestInput {
         var diagnostic = diagnostic
         if !prefix.isEmpty { diagnostic.file = prefix + "/" + diagnostic.file }
         return diagnostic
+    }
+
+    private static func list(_ paths: [String]) -> String {
+        paths.count <= 5 ? paths.joined(separator: ", ") : paths.prefix(5).joined(separator: ", ") + ", …"
     }
 
     /// `path` relative to the current directory when it is below it, else absolute.

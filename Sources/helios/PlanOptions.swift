@@ -22,6 +22,9 @@ struct PlanOptions: ParsableArguments {
     @Option(help: "Plan against the live cluster of this master, e.g. 127.0.0.1:5801 (default: $HELIOS_MASTER when no other base is given).")
     var master: String?
 
+    @Flag(help: "In a git work tree, also plan untracked and ignored manifests (the master reads only committed ones).")
+    var untracked = false
+
     func validate() throws {
         if [base, state, master].compactMap({ $0 }).count > 1 { throw ValidationError("give one of --base, --state and --master") }
     }
@@ -29,9 +32,10 @@ struct PlanOptions: ParsableArguments {
     /// Loads the desired state and the base, and plans. Invalid manifests give a plan that
     /// carries their diagnostics as errors (so every format shows them) and no changes.
     func makePlan() async throws -> (plan: Plan, base: ClusterState, diagnostics: [Diagnostic]) {
-        let input = try ManifestInput(directory)
+        let input = try ManifestInput(directory, includeUntracked: untracked)
         let (desired, diagnostics) = input.load()
         var (actual, planBase, target, baseWarnings) = try await loadBase(input)
+        baseWarnings = input.notes + baseWarnings
         guard let desired else {
             let plan = Plan(base: planBase, target: target, changes: [], tasks: [], warnings: baseWarnings,
                             errors: diagnostics.filter { $0.severity == .error }.map(\.description))
@@ -83,7 +87,7 @@ struct PlanOptions: ParsableArguments {
         let head = repository.resolveIfPresent("HEAD")
         let target = head.flatMap { head in
             (try? ManifestSource.commit(head, in: repository, subpath: subpath)) == input.files ? head.hex : nil
-        } ?? "working tree"
+        } ?? "working tree" + (input.selection.map { " (\($0))" } ?? "")
 
         guard let (name, tip) = try baseRevision(in: repository, root: rootPath) else {
             return (ClusterState(), PlanBase(kind: .empty), target,

@@ -17,9 +17,13 @@ struct Validate: ParsableCommand {
     @Option(help: "text, json, or sarif (SARIF 2.1.0, for code-scanning annotations) on standard output.")
     var format: Format = .text
 
+    @Flag(help: "In a git work tree, also read untracked and ignored manifests (the master reads only committed ones).")
+    var untracked = false
+
     func run() throws {
-        let input = try ManifestInput(directory)
+        let input = try ManifestInput(directory, includeUntracked: untracked)
         let (desired, diagnostics) = input.load()
+        for note in input.notes { Output.error("warning: " + Output.printable(note)) }
         Output.report(diagnostics)
         switch format {
         case .text:

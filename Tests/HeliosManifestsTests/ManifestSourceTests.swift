@@ -23,6 +23,25 @@ struct ManifestSourceTests {
         #expect(try ManifestLoader.load(fromDirectory).get() == ManifestLoader.load(fromCommit).get())
     }
 
+    /// A symbolic link is no manifest from either source: from a commit its blob is the
+    /// target's path, which was parsed as YAML and refused the commit the CLI had passed.
+    @Test func aSymbolicLinkIsSkippedInTheWorkTreeAndInACommit() throws {
+        let fixture = try GitFixture()
+        defer { fixture.remove() }
+        let job = "kind: Job\nname: web\nversion: '1'\nimage: busybox\n"
+        let first = try fixture.commit(["shared/web.yaml": job])
+        try FileManager.default.createSymbolicLink(atPath: fixture.workTree + "/link.yaml", withDestinationPath: "shared/web.yaml")
+        let second = try fixture.commit([:], message: "link")
+        let repository = try GitRepository.open(at: fixture.remote)
+        let fromCommit = try ManifestSource.commit(try repository.resolve(second), in: repository)
+        #expect(fromCommit.map(\.path) == ["shared/web.yaml"])
+        #expect(try ManifestSource.directory(fixture.workTree) == fromCommit)
+        #expect(try ManifestSource.walk(fixture.workTree).symlinks == ["link.yaml"])
+        #expect(try ManifestSource.changes(from: repository.resolve(first), to: repository.resolve(second), in: repository)
+            == ManifestChanges())
+        #expect(throws: Never.self) { try ManifestLoader.load(fromCommit).get() }
+    }
+
     @Test func aCommitsChangesReadOnlyTheManifestsItTouched() throws {
         let fixture = try GitFixture()
         defer { fixture.remove() }

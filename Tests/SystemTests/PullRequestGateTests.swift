@@ -55,6 +55,7 @@ struct PullRequestGateTests {
         try git.directory.write("maxPrune: 0\n", to: "work/helios.yaml")
         try FileManager.default.removeItem(atPath: git.workTree + "/web.yaml")
         try git.directory.write(Self.job.replacingOccurrences(of: "web", with: "api"), to: "work/api.yaml")
+        try git.git("add", "-A") // the pull request's files, as its commit has them
 
         for format in ["text", "json", "markdown"] {
             let refused = try helios(["plan", "--format", format, "--out", "plan.out", "--detailed-exitcode"], in: git.workTree)
@@ -238,5 +239,43 @@ struct PullRequestGateTests {
         let behind = try runStep(git)
         #expect(behind.status == 2, "\(behind.errors)")
         #expect(behind.output.contains("job api:1") && !behind.output.contains("worker"), "\(behind.output)")
+    }
+
+    // MARK: What the master sees
+
+    /// Untracked and ignored manifests are left out with a warning (the master never sees
+    /// them), a symbolic link is skipped from both sources alike, and --untracked plans with them.
+    @Test func theCLIReadsWhatTheMasterWouldRead() throws {
+        let git = try GitFixture()
+        defer { git.remove() }
+        try git.commit(["web.yaml": Self.job + "\n---\n" + Self.deployment, ".gitignore": "local.yaml\n",
+                        "shared/api.yaml": Self.job.replacingOccurrences(of: "name: web", with: "name: api")])
+        try git.git("push", "-q", "-u", "origin", "main")
+        // A committed symbolic link to a manifest: from the commit its content is the target path.
+        try FileManager.default.createSymbolicLink(atPath: git.workTree + "/api-link.yaml", withDestinationPath: "shared/api.yaml")
+        try git.git("add", "api-link.yaml")
+        try git.git("commit", "-q", "-m", "link")
+        try git.git("push", "-q", "origin", "main")
+        try git.directory.write(Self.job.replacingOccurrences(of: "name: web", with: "name: scratch"), to: "work/scratch.yaml")
+        try git.directory.write(Self.job.replacingOccurrences(of: "name: web", with: "name: local"), to: "work/local.yaml")
+
+        let validate = try helios(["validate"], in: git.workTree)
+        #expect(validate.status == 0, "\(validate.errors)")
+        #expect(validate.errors.contains("warning: left out, as the master will not see them: 2 untracked or ignored manifests (local.yaml, scratch.yaml)"),
+                "\(validate.errors)")
+        #expect(validate.errors.contains("warning: left out: 1 symbolic link to manifests (api-link.yaml)"), "\(validate.errors)")
+        #expect(validate.output.contains("2 files valid: 2 jobs, 1 deployment"), "\(validate.output)")
+
+        let plan = try helios(["plan", "--detailed-exitcode"], in: git.workTree)
+        #expect(plan.status == 0, "the committed tree is the base, the same files: \(plan.errors)")
+        #expect(plan.output.contains("No changes"), "\(plan.output)")
+        let withUntracked = try helios(["plan", "--untracked", "--detailed-exitcode"], in: git.workTree)
+        #expect(withUntracked.status == 2)
+        #expect(withUntracked.output.contains("working tree (tracked and untracked files)"), "\(withUntracked.output)")
+        #expect(withUntracked.output.contains("+ job scratch:1") && withUntracked.output.contains("+ job local:1"))
+
+        // The master's reading of the commit skips the link too: the commit is valid.
+        let mirror = try helios(["validate", "--untracked"], in: git.workTree)
+        #expect(mirror.status == 0)
     }
 }
