@@ -190,9 +190,9 @@ struct MappingReader {
     }
 }
 
-/// "Did you mean" for unknown field names.
-enum Suggestions {
-    static func closest(to name: String, among candidates: [String]) -> String? {
+/// "Did you mean" for unknown field names (and the CLI's unknown subcommands and flags).
+public enum Suggestions {
+    public static func closest(to name: String, among candidates: [String]) -> String? {
         let scored = candidates.map { ($0, distance(name.lowercased(), $0.lowercased())) }
         guard let best = scored.min(by: { ($0.1, $0.0) < ($1.1, $1.0) }) else { return nil }
         return best.1 <= max(1, min(3, best.0.count / 3)) ? best.0 : nil

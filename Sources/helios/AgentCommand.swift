@@ -11,11 +11,12 @@ struct AgentCommand: AsyncParsableCommand {
 
     @OptionGroup var options: DaemonOptions
 
-    @Option(help: "This host's name in Helios.")
-    var name = ProcessInfo.processInfo.hostName
+    // Defaults computed at run time are optional here, so the help names each default once.
+    @Option(help: "This host's name in Helios (default: the machine's host name).")
+    var name: String?
 
     @Option(help: "The Docker engine's unix socket (default: $DOCKER_HOST, else /var/run/docker.sock).")
-    var dockerSocket = DockerClient.defaultSocketPath
+    var dockerSocket: String?
 
     @Option(help: "How often a full reconcile pass runs without any event, e.g. 30s.")
     var reconcileInterval = DurationArgument(argument: "30s")!
@@ -33,7 +34,7 @@ struct AgentCommand: AsyncParsableCommand {
     var sessionTimeout = DurationArgument(argument: "10s")!
 
     @Option(help: "The docker config file with registry credentials for image pulls (default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json).")
-    var dockerConfig = DockerConfig.defaultPath
+    var dockerConfig: String?
 
     func run() async throws {
         let bounds = portRange.split(separator: "-").compactMap { Int($0) }
@@ -50,9 +51,10 @@ struct AgentCommand: AsyncParsableCommand {
         }
         let logger = options.bootstrapLogging(label: "helios.agent")
         let agent = Agent(configuration: AgentConfiguration(
-            name: name, zooKeeper: try options.zooKeeperServers(), chroot: options.chroot,
-            dockerSocket: dockerSocket, reconcileInterval: reconcileInterval.duration, sessionTimeout: sessionTimeout.duration, stateDirectory: stateDir,
-            portRange: bounds[0]...bounds[1], labels: hostLabels, dockerConfig: dockerConfig),
+            name: name ?? ProcessInfo.processInfo.hostName, zooKeeper: try options.zooKeeperServers(), chroot: options.chroot,
+            dockerSocket: dockerSocket ?? DockerClient.defaultSocketPath, reconcileInterval: reconcileInterval.duration,
+            sessionTimeout: sessionTimeout.duration, stateDirectory: stateDir, portRange: bounds[0]...bounds[1],
+            labels: hostLabels, dockerConfig: dockerConfig ?? DockerConfig.defaultPath),
             logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

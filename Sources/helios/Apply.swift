@@ -89,7 +89,7 @@ struct ApplyCommand: AsyncParsableCommand {
             let (plan, base, diagnostics) = try await options.makePlan()
             Output.report(diagnostics)
             let snapshot = ConfigSnapshot(state: base, hostDirectories: Set(base.config.tasks.keys))
-            (text, refused) = (PlanRenderer.text(plan, color: Output.colorAllowed), !plan.errors.isEmpty)
+            (text, refused) = (PlanRenderer.text(plan, color: options.color), !plan.errors.isEmpty)
             writes = plan.isEmpty ? [] : HeliosStore.operations(for: plan, to: snapshot).map(HeliosStore.describe)
         }
         print(text, terminator: "")

@@ -58,29 +58,59 @@ struct CLIError: Error, CustomStringConvertible {
 /// How every command ends: parse errors as ArgumentParser prints them (with the usage), run
 /// errors as one line and a hint; exit codes 0 success, 1 error, 2 changes (`plan`).
 enum CommandRunner {
-    static func main(_ root: any (ParsableCommand.Type)) async {
-        var command: any ParsableCommand
+    static func main<Root: ParsableCommand>(_ root: Root.Type) async {
+        let command: any ParsableCommand
         do {
             command = try root.parseAsRoot()
         } catch {
             // --help and --version end here too, with status 0.
             if root.exitCode(for: error) == .success { root.exit(withError: error) }
             Output.error(root.fullMessage(for: error))
+            if let hint = suggestion(root) { Output.error("hint: did you mean '\(hint)'?") }
             Foundation.exit(1)
         }
         do {
-            if var command = command as? any AsyncParsableCommand {
-                try await command.run()
+            if let command = command as? any AsyncParsableCommand {
+                try await runAsync(command)
             } else {
-                try command.run()
+                try run(command)
             }
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)
         } catch {
+            if !(error is CLIError) && root.exitCode(for: error) == .success {
+                root.exit(withError: error) // help asked of a subcommand
+            }
             let explained = CLIError.explaining(error)
             Output.error("error: " + Output.printable(explained.message))
             if let hint = explained.hint { Output.error("hint: " + hint) }
             Foundation.exit(1)
         }
+    }
+
+    private static func runAsync<Command: AsyncParsableCommand>(_ command: Command) async throws {
+        var command = command
+        try await command.run()
+    }
+
+    private static func run<Command: ParsableCommand>(_ command: Command) throws {
+        var command = command
+        try command.run()
+    }
+
+    /// The subcommand meant by an unknown one (ArgumentParser suggests flags itself).
+    private static func suggestion<Root: ParsableCommand>(_ root: Root.Type) -> String? {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        var subcommands = root.configuration.subcommands
+        while let first = arguments.first, let sub = subcommands.first(where: { name(of: $0) == first }) {
+            subcommands = sub.configuration.subcommands
+            arguments.removeFirst()
+        }
+        guard let first = arguments.first, !first.hasPrefix("-"), !subcommands.isEmpty else { return nil }
+        return Suggestions.closest(to: first, among: subcommands.map { name(of: $0) })
+    }
+
+    private static func name<Command: ParsableCommand>(of command: Command.Type) -> String {
+        Command._commandName
     }
 }

@@ -38,7 +38,7 @@ struct StatusCommand: AsyncParsableCommand {
                              task.status?.containerError ?? ""])
             }
         }
-        if master.json { return Table.raw(data) }
+        if master.printsJSON { return Table.raw(data) }
         // What the last sync did and any rollout not done, above the tasks.
         if let record = try? client.decode(SyncRecord.self, try await client.get("/v1/sync")) {
             let applied = record.lastAppliedRevision.map { String($0.prefix(12)) } ?? "-"
@@ -123,7 +123,7 @@ extension MasterOptions {
                                 rows: (Reply) -> [[String]]) async throws {
         let client = try client()
         let data = try await client.get(path)
-        if json { return Table.raw(data) }
+        if printsJSON { return Table.raw(data) }
         Table.print(header, rows(try client.decode(type, data)))
     }
 }
@@ -164,7 +164,7 @@ struct RolloutCommand: AsyncParsableCommand {
             while true {
                 let data = try await client.get("/v1/deployments/\(name)")
                 let reply = try client.decode(DeploymentReply.self, data)
-                if master.json {
+                if master.printsJSON {
                     Table.raw(data)
                 } else {
                     let text = Self.render(reply)

@@ -10,8 +10,18 @@ struct MasterOptions: ParsableArguments {
     @Option(help: "The master's API, host:port or a URL, e.g. 127.0.0.1:5801 (default: $HELIOS_MASTER).")
     var master: String?
 
-    @Flag(help: "Print the master's JSON instead of a table.")
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    @Option(help: "text (a table) or json (the master's JSON as it is).")
+    var format: Format = .text
+
+    @Flag(help: "The same as --format json.")
     var json = false
+
+    /// Whether to print the master's JSON rather than a table.
+    var printsJSON: Bool { json || format == .json }
 
     func client() throws -> MasterClient {
         guard let url = master ?? Self.environmentMaster else {

@@ -37,7 +37,7 @@ struct PlanCommand: AsyncParsableCommand {
         }
         let toTerminal = out == nil && format == .text
         // On standard output the text plan leaves out what standard error just said.
-        let rendered = PlanRenderer.render(plan, as: format, color: toTerminal && Output.colorAllowed, notes: !toTerminal)
+        let rendered = PlanRenderer.render(plan, as: format, color: toTerminal && options.color, notes: !toTerminal)
         if let out {
             do {
                 try Data(rendered.utf8).write(to: URL(fileURLWithPath: out))

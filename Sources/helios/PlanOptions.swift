@@ -25,6 +25,11 @@ struct PlanOptions: ParsableArguments {
     @Flag(help: "In a git work tree, also plan untracked and ignored manifests (the master reads only committed ones).")
     var untracked = false
 
+    @Flag(help: "No colour, even on a terminal (as a non-empty NO_COLOR or TERM=dumb).")
+    var noColor = false
+
+    var color: Bool { !noColor && Output.colorAllowed }
+
     func validate() throws {
         if [base, state, master].compactMap({ $0 }).count > 1 { throw ValidationError("give one of --base, --state and --master") }
     }
