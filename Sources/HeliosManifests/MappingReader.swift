@@ -219,20 +219,3 @@ public enum Suggestions {
         return d[a.count][b.count]
     }
 }
-
-/// Text from a manifest made safe to print in one diagnostic line.
-enum Printable {
-    static func escape(_ text: String, limit: Int = 60) -> String {
-        var escaped = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\n": escaped += "\\n"
-            case "\t": escaped += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                escaped += "\\u{\(String(scalar.value, radix: 16))}"
-            default: escaped.unicodeScalars.append(scalar)
-            }
-        }
-        return escaped.count > limit ? String(escaped.prefix(limit)) + "…" : escaped
-    }
-}

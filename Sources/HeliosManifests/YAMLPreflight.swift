@@ -1,3 +1,4 @@
+import HeliosModel
 // Yams ships libyaml as its CYaml module; the event parser is used here directly, before
 // Yams composes anything. Not a declared product of Yams, but built and linked with it.
 internal import CYaml

@@ -43,13 +43,22 @@ public struct Plan: Sendable, Equatable {
 
     public var summary: PlanSummary {
         var summary = PlanSummary()
+        var removedJobs: Set<JobID> = []
         for change in changes {
             switch change {
             case .createJob, .createDeployment: summary.add += 1
             case .updateDeployment: summary.change += 1
-            case .removeJob, .removeDeployment: summary.remove += 1
+            case .removeJob(let id, _):
+                summary.remove += 1
+                removedJobs.insert(id)
+            case .removeDeployment: summary.remove += 1
             }
         }
+        let replaced = changes.filter {
+            if case .createJob(_, let previous?) = $0 { return removedJobs.contains(previous.id) }
+            return false
+        }.count
+        summary.replace = replaced > 0 ? replaced : nil
         return summary
     }
 }
@@ -86,11 +95,15 @@ public struct PlanSummary: Sendable, Equatable, Codable {
     public var add: Int
     public var change: Int
     public var remove: Int
+    /// Jobs replaced by a new version of the same name (each also counted in `add` and
+    /// `remove`); absent when none.
+    public var replace: Int?
 
-    public init(add: Int = 0, change: Int = 0, remove: Int = 0) {
+    public init(add: Int = 0, change: Int = 0, remove: Int = 0, replace: Int? = nil) {
         self.add = add
         self.change = change
         self.remove = remove
+        self.replace = replace
     }
 }
 

@@ -224,8 +224,9 @@ public enum Planner {
 
         for name in desired.deployments.keys.sorted() {
             let new = desired.deployments[name]!
-            if !new.hostSelector.isEmpty
-                && !actual.hosts.values.contains(where: { host in new.hostSelector.allSatisfy { $0.matches(host.labels) } }) {
+            // Offline (a git base, an empty cluster) no host is known: saying so of every selector is noise.
+            if !new.hostSelector.isEmpty, base.kind != .git, base.kind != .empty,
+               !actual.hosts.values.contains(where: { host in new.hostSelector.allSatisfy { $0.matches(host.labels) } }) {
                 let selector = new.hostSelector.map(\.description).joined(separator: ", ")
                 warnings.append("deployment '\(name)': selector \(selector) matches no known host")
             }

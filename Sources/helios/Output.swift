@@ -1,5 +1,6 @@
 import Foundation
 import HeliosManifests
+import HeliosModel
 
 /// How the CLI prints: data to standard output, every error, warning and note to standard
 /// error, whatever the format.
@@ -14,18 +15,9 @@ enum Output {
         return isatty(STDOUT_FILENO) == 1 && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
     }
 
-    /// `text` with control characters other than newlines shown as escapes: nothing from a
-    /// manifest or a remote can move the cursor, rewrite a line or hide one.
+    /// `text` with control characters other than newlines shown as escapes.
     static func printable(_ text: String) -> String {
-        var result = ""
-        for scalar in text.unicodeScalars {
-            if scalar == "\n" || scalar.value >= 0x20 && scalar.value != 0x7F && !(0x80...0x9F).contains(scalar.value) {
-                result.unicodeScalars.append(scalar)
-            } else {
-                result += "\\u{\(String(scalar.value, radix: 16))}"
-            }
-        }
-        return result
+        Printable.lines(text)
     }
 
     /// The diagnostics on standard error, then `N errors and M warnings in K files`.

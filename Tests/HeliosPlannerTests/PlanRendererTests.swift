@@ -31,7 +31,7 @@ struct PlanRendererTests {
         #expect(lines.contains("  ~ deployment api".padding(toLength: 46, withPad: " ", startingAt: 0) + "job api:1 → api:2"))
         #expect(lines.contains("      rollout 2 batches (parallelism 1): h1 | h2"))
         #expect(lines.contains { $0.hasPrefix("  - job api:1:") && $0.hasSuffix("after rollout") })
-        #expect(lines.last == "Plan: 1 to add, 1 to change, 1 to remove.")
+        #expect(lines.last == "Plan: 0 to add, 1 to change, 0 to remove, 1 to replace.")
     }
 
     @Test(arguments: PlanRenderer.Format.allCases)
@@ -56,7 +56,7 @@ struct PlanRendererTests {
     @Test func jsonCarriesTheVersionedSchema() throws {
         let json = try JSONSerialization.jsonObject(with: Data(PlanRenderer.json(secretPlan()).utf8)) as! [String: Any]
         #expect(json["formatVersion"] as? Int == 2)
-        #expect((json["summary"] as? [String: Int]) == ["add": 1, "change": 1, "remove": 1])
+        #expect((json["summary"] as? [String: Int]) == ["add": 1, "change": 1, "remove": 1, "replace": 1])
         let changes = try #require(json["changes"] as? [[String: Any]])
         #expect(changes.map { $0["type"] as? String } == ["createJob", "updateDeployment", "removeJob"])
         let spec = try #require(changes[0]["spec"] as? [String: Any])
@@ -90,5 +90,77 @@ struct PlanRendererTests {
         var later = plan
         later.pending = []
         #expect(!PlanDocument(later).hasSameContent(as: saved))
+    }
+
+    // MARK: What the plan says
+
+    func planning(_ desired: DesiredState, against before: ClusterState = ClusterState()) -> Plan {
+        Planner.plan(desired: desired, actual: before, base: PlanBase(kind: .cluster), target: "test", now: Date())
+    }
+
+    /// 500 new deployments: the comment stays under GitHub's 65,536 characters and says where
+    /// the rest is; the summary and the warnings come before any cut.
+    @Test func markdownFitsAPullRequestCommentAndSaysWhatItLeftOut() {
+        var desired = DesiredState()
+        for index in 0..<500 {
+            let job = Job(name: "service-\(index)", version: "1", image: "registry.example.com/team/service-\(index):1.0.0")
+            desired.jobs[job.id] = job
+            desired.deployments["service-\(index)"] = Deployment(name: "service-\(index)", jobID: job.id,
+                                                                 hosts: (0..<5).map { "host-\(index * 5 + $0)" })
+        }
+        let plan = planning(desired, against: ClusterState(hosts: Dictionary(uniqueKeysWithValues: (0..<2500).map { ("host-\($0)", HostState()) })))
+        let markdown = PlanRenderer.markdown(plan)
+        #expect(markdown.count < PlanRenderer.markdownLimit)
+        #expect(markdown.contains("**1000 to add, 0 to change, 0 to remove.**"))
+        #expect(markdown.contains("more changes not shown"), "\(markdown.suffix(300))")
+        #expect(markdown.contains("helios plan --format json"))
+        #expect(markdown.contains("<details><summary>➕ **deployment service-0** — job service-0:1</summary>"))
+    }
+
+    @Test func controlCharactersFromManifestsNeverReachATerminal() {
+        var job = Job(name: "web", version: "1", image: "busybox")
+        job.command = ["sh", "-c", "echo \u{1B}[2K\rall good"]
+        var old = job
+        old.command = ["true"]
+        let plan = planning(DesiredState(jobs: [job.id: job], deployments: ["web": Deployment(name: "web", jobID: job.id, hosts: ["h"])]),
+                            against: ClusterState(config: ClusterConfig(jobs: [old.id: old],
+                                                                        deployments: ["web": Deployment(name: "web", jobID: old.id, hosts: ["h"])]),
+                                                  hosts: ["h": HostState()]))
+        for format in PlanRenderer.Format.allCases {
+            let rendered = PlanRenderer.render(plan, as: format)
+            #expect(!rendered.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\r" }, "\(format)")
+        }
+        #expect(PlanRenderer.text(plan).contains("\\u{1b}[2K\\u{d}all good"))
+    }
+
+    @Test func thePlanSaysWhatHappensInTheUnitsPeopleWrite() {
+        var old = Job(name: "web", version: "1", image: "busybox")
+        old.resources = Resources(memory: 268_435_456)
+        old.gracePeriod = 5000
+        var new = old
+        new.version = "2"
+        new.resources = Resources(memory: 536_870_912)
+        new.gracePeriod = 90_000
+        let gone = Job(name: "gone", version: "1", image: "busybox")
+        let hosts = ["h1", "h2"]
+        let before = ClusterState(config: ClusterConfig(
+            jobs: [old.id: old, gone.id: gone],
+            deployments: ["web": Deployment(name: "web", jobID: old.id, hosts: hosts),
+                          "gone": Deployment(name: "gone", jobID: gone.id, hosts: hosts)],
+            tasks: Dictionary(uniqueKeysWithValues: hosts.map { ($0, [old.id: HostTask(jobID: old.id, goal: .start, deployment: "web"),
+                                                                     gone.id: HostTask(jobID: gone.id, goal: .start, deployment: "gone")]) })),
+            hosts: ["h1": HostState(), "h2": HostState()])
+        var desired = DesiredState(jobs: [new.id: new], deployments: ["web": Deployment(name: "web", jobID: new.id, hosts: hosts, goal: .stop)])
+        desired.settings.maxPrune = .percent(100)
+        let text = PlanRenderer.text(planning(desired, against: before))
+        #expect(text.contains("resources.memory 256Mi → 512Mi"), "\(text)")
+        #expect(text.contains("gracePeriod 5s → 90s"), "\(text)")
+        #expect(text.contains("stops its container (kept, not removed) on: h1, h2"), "\(text)")
+        let removal = text.components(separatedBy: "- deployment gone").last?.split(separator: "\n").dropFirst().first ?? ""
+        #expect(removal.contains("its tasks are removed at once from: h1, h2"), "\(text)")
+    }
+
+    @Test func repeatedWarningsAreSaidOnceWithTheirCount() {
+        #expect(PlanRenderer.grouped(["a", "b", "a", "a"]) == ["(×3) a", "b"])
     }
 }

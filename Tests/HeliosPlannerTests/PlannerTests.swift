@@ -61,7 +61,7 @@ struct PlannerTests {
         #expect(rollout?.batches.map { $0.map(\.host) } == [["a", "b"], ["c"]])
         #expect(rollout?.batches.first?.first == RolloutStep(host: "a", from: web1.id, to: web2.id))
         #expect(result.changes.last == .removeJob(web1.id, afterRollout: true))
-        #expect(result.summary == PlanSummary(add: 1, change: 1, remove: 1))
+        #expect(result.summary == PlanSummary(add: 1, change: 1, remove: 1, replace: 1))
     }
 
     @Test func aConfigChangeWithoutAVersionBumpIsAllowedAndWarned() {
@@ -81,9 +81,15 @@ struct PlannerTests {
         let selected = plan(desired(web1, hosts: [], selector: ["role=web", "zone in (a, b)"]), ClusterState(hosts: hosts))
         #expect(selected.tasks == [.deploy(host: "h1", HostTask(jobID: web1.id, goal: .start, deployment: "web-prod"))])
 
-        let none = plan(desired(web1, hosts: [], selector: ["role=cache"]), ClusterState(hosts: hosts))
+        let cache = desired(web1, hosts: [], selector: ["role=cache"])
+        let none = Planner.plan(desired: cache, actual: ClusterState(hosts: hosts), base: PlanBase(kind: .cluster),
+                                target: "test", now: Date(timeIntervalSince1970: 1_000_000_000))
         #expect(none.tasks.isEmpty)
         #expect(none.warnings == ["deployment 'web-prod': selector role=cache matches no known host"])
+        // Offline no host is known: against a git base the warning would be said of every selector.
+        let offline = Planner.plan(desired: cache, actual: ClusterState(hosts: hosts), base: PlanBase(kind: .git),
+                                   target: "test", now: Date(timeIntervalSince1970: 1_000_000_000))
+        #expect(offline.warnings.isEmpty)
 
         let down = plan(desired(web1, hosts: [], selector: ["role=db"]), ClusterState(hosts: hosts))
         #expect(down.warnings == ["deployment 'web-prod': host h3 is DOWN; its task is written and its rollout skips it"])

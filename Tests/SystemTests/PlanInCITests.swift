@@ -35,8 +35,9 @@ struct PlanInCITests {
         let plan = try helios(["plan", "--base", "origin/main", "--format", "markdown", "--detailed-exitcode"],
                               in: git.workTree)
         #expect(plan.status == 2, "\(plan.errors)")
-        #expect(plan.output.contains("**1 to add, 1 to change, 1 to remove.**"))
-        #expect(plan.output.contains("| 🔄 | deployment web-prod | job web:1 → web:2<br>rollout 2 batches (parallelism 1): agent-1 \\| agent-2 |"))
+        #expect(plan.output.contains("**0 to add, 1 to change, 0 to remove, 1 to replace.**"), "\(plan.output)")
+        #expect(plan.output.contains("<details><summary>🔄 **deployment web-prod** — job web:1 → web:2</summary>"), "\(plan.output)")
+        #expect(plan.output.contains("- rollout 2 batches (parallelism 1): agent-1 | agent-2"))
         #expect(plan.output.contains("env.API_TOKEN (sensitive) changed"))
         #expect(!plan.output.contains("tok-new-secret") && !plan.output.contains("tok-old-secret"), "a secret leaked into the plan: \(plan.output)")
 

@@ -216,7 +216,7 @@ struct PullRequestGateTests {
         try branch(["api.yaml": Self.job.replacingOccurrences(of: "name: web", with: "name: api")], from: git)
         let changed = try runStep(git)
         #expect(changed.status == 2, "\(changed.output)\(changed.errors)")
-        #expect(changed.output.contains("| ➕ | job api:1"), "\(changed.output)")
+        #expect(changed.output.contains("➕ **job api:1"), "\(changed.output)")
 
         try branch(["api.yaml": "kind: Job\nname: api\n"], from: git)
         let invalid = try runStep(git)

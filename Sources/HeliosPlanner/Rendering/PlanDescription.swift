@@ -25,10 +25,22 @@ struct PlanDescription {
     var summary: String
 
     init(_ plan: Plan) {
-        header = "\(Self.describe(plan.base)) → \(Self.shorten(plan.target))"
-        entries = plan.changes.map(Self.entry)
-        let counts = plan.summary
-        summary = "\(counts.add) to add, \(counts.change) to change, \(counts.remove) to remove."
+        header = Printable.escape("\(Self.describe(plan.base)) → \(Self.shorten(plan.target))", limit: 200)
+        entries = plan.changes.map { Self.entry($0, in: plan) }.map { entry in
+            // Names and values come from manifests: nothing in them may steer a terminal.
+            Entry(marker: entry.marker, subject: Printable.escape(entry.subject, limit: 200),
+                  headline: Printable.escape(entry.headline, limit: 200), details: entry.details.map { Printable.escape($0, limit: 400) })
+        }
+        summary = Self.summary(plan.summary)
+    }
+
+    /// `0 to add, 1 to change, 0 to remove, 1 to replace.`: a job replaced by its new version
+    /// counts once, as a replacement, not as an addition and a removal.
+    static func summary(_ counts: PlanSummary) -> String {
+        let replaced = counts.replace ?? 0
+        var text = "\(counts.add - replaced) to add, \(counts.change) to change, \(counts.remove - replaced) to remove"
+        if replaced > 0 { text += ", \(replaced) to replace" }
+        return text + "."
     }
 
     static func describe(_ base: PlanBase) -> String {
@@ -52,7 +64,7 @@ struct PlanDescription {
         text.count == 40 && text.allSatisfy(\.isHexDigit) ? String(text.prefix(7)) : text
     }
 
-    static func entry(_ change: PlanChange) -> Entry {
+    static func entry(_ change: PlanChange, in plan: Plan) -> Entry {
         switch change {
         case .createJob(let job, let previous):
             let fields = previous.map { JobDiff.changes(from: $0, to: job) } ?? []
@@ -61,21 +73,42 @@ struct PlanDescription {
         case .createDeployment(let deployment, let rollout):
             var details = target(deployment)
             if let line = describe(rollout) { details.append(line) }
+            if let line = stops(deployment, in: plan) { details.append(line) }
             return Entry(marker: .add, subject: "deployment \(deployment.name)",
                          headline: "job \(deployment.jobID.nameAndVersion)", details: details)
         case .updateDeployment(_, let new, let fields, let rollout):
             var lines = fields.map(describe)
             let headline = lines.isEmpty ? "hosts change" : lines.removeFirst()
             if let rollout, let line = describe(rollout) { lines.append(line) }
+            if let line = stops(new, in: plan) { lines.append(line) }
             return Entry(marker: .change, subject: "deployment \(new.name)", headline: headline, details: lines)
         case .removeDeployment(let deployment, let rollout):
-            var details: [String] = []
-            if let line = describe(rollout) { details.append(line) }
+            // A removal happens at once everywhere: no batches.
+            let hosts = (rollout.batches.joined() + rollout.skipped).map(\.host).sorted()
+            let details = hosts.isEmpty ? [] : ["its tasks are removed at once from: " + list(hosts)]
             return Entry(marker: .remove, subject: "deployment \(deployment.name)",
                          headline: "job \(deployment.jobID.nameAndVersion)", details: details)
         case .removeJob(let id, let afterRollout):
             return Entry(marker: .remove, subject: "job \(id.short)", headline: afterRollout ? "after rollout" : "", details: [])
         }
+    }
+
+    /// What `goal: stop` does on each host: the containers it stops, now.
+    static func stops(_ deployment: Deployment, in plan: Plan) -> String? {
+        guard deployment.goal == .stop else { return nil }
+        let hosts = plan.tasks.compactMap { change -> String? in
+            switch change {
+            case .deploy(let host, let task), .update(let host, let task):
+                task.deployment == deployment.name && task.goal == .stop ? host : nil
+            case .undeploy: nil
+            }
+        }.sorted()
+        return hosts.isEmpty ? nil : "stops its container (kept, not removed) on: " + list(hosts)
+    }
+
+    /// Host names, cut after 10.
+    static func list(_ hosts: [String]) -> String {
+        hosts.count <= 10 ? hosts.joined(separator: ", ") : hosts.prefix(10).joined(separator: ", ") + " and \(hosts.count - 10) more"
     }
 
     static func target(_ deployment: Deployment) -> [String] {
@@ -138,6 +171,27 @@ enum JobDiff {
         walk(object, "")
         result["name"] = nil
         result["version"] = nil
+        // Sizes and durations as people write them, not in bytes and milliseconds.
+        for key in ["resources.memory", "resources.memorySwap"] { result[key] = result[key].flatMap(size) }
+        for key in ["gracePeriod", "stopTimeout", "rollout.timeout", "rollout.minHealthy"] { result[key] = result[key].flatMap(duration) }
         return result
+    }
+
+    /// `536870912` as `512Mi`: the largest binary unit it is a whole number of.
+    static func size(_ bytes: String) -> String? {
+        guard let value = Int64(bytes), value > 0 else { return bytes }
+        for (unit, factor) in [("Ti", Int64(1) << 40), ("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)] where value % factor == 0 {
+            return "\(value / factor)\(unit)"
+        }
+        return bytes
+    }
+
+    /// `90000` (milliseconds) as `90s`, `120000` as `2m`.
+    static func duration(_ milliseconds: String) -> String? {
+        guard let value = Int64(milliseconds), value > 0 else { return milliseconds }
+        for (unit, factor) in [("h", Int64(3_600_000)), ("m", 60_000), ("s", 1000)] where value % factor == 0 {
+            return "\(value / factor)\(unit)"
+        }
+        return "\(value)ms"
     }
 }

@@ -32,36 +32,65 @@ public enum PlanRenderer {
         }
         if plan.isEmpty { lines.append("  " + emptyNote(plan)) }
         if notes {
-            lines += plan.warnings.map { paint.warning("Warning: \($0)") }
-            lines += plan.errors.map { paint.error("Error: \($0)") }
+            lines += grouped(plan.warnings).map { paint.warning("Warning: \($0)") }
+            lines += grouped(plan.errors).map { paint.error("Error: \($0)") }
         }
         lines.append("Plan: \(description.summary)")
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// Notes with repeats counted once: `(×111) deployment 'x': …`; control characters escaped.
+    public static func grouped(_ notes: [String]) -> [String] {
+        var counts: [String: Int] = [:]
+        var order: [String] = []
+        for note in notes {
+            if counts[note] == nil { order.append(note) }
+            counts[note, default: 0] += 1
+        }
+        return order.map { note in
+            let safe = Printable.escape(note, limit: 2000)
+            return counts[note]! > 1 ? "(×\(counts[note]!)) " + safe : safe
+        }
+    }
+
     // MARK: Markdown
 
-    /// A pull-request comment: a summary, a table of changes, warnings as quotes.
+    /// The most characters a markdown plan takes: a GitHub comment holds 65,536.
+    public static let markdownLimit = 60_000
+
+    /// A pull-request comment: the summary first, then errors and warnings (a cut never hides
+    /// them), then one collapsed section per change; cut below `markdownLimit` characters with a
+    /// note pointing at the full plan.
     public static func markdown(_ plan: Plan) -> String {
         let description = PlanDescription(plan)
-        var lines = ["### Helios plan: \(description.header)", "", "**\(description.summary)**", ""]
+        var lines = ["### Helios plan: \(cell(description.header))", "", "**\(description.summary)**", ""]
+        let notes = grouped(plan.errors).map { "> ⛔ **Error:** \(cell($0))" } + grouped(plan.warnings).map { "> ⚠️ **Warning:** \(cell($0))" }
+        if !notes.isEmpty { lines += notes + [""] }
         if plan.isEmpty {
             lines.append(emptyNote(plan))
-        } else {
-            lines += ["| | Change | Details |", "|---|---|---|"]
-            for entry in description.entries {
-                let marker = switch entry.marker {
-                case .add: "➕"
-                case .change: "🔄"
-                case .remove: "➖"
-                }
-                let details = ([entry.headline] + entry.details).filter { !$0.isEmpty }.map(cell).joined(separator: "<br>")
-                lines.append("| \(marker) | \(cell(entry.subject)) | \(details) |")
-            }
+            return lines.joined(separator: "\n") + "\n"
         }
-        if !plan.warnings.isEmpty || !plan.errors.isEmpty { lines.append("") }
-        lines += plan.warnings.map { "> ⚠️ **Warning:** \(cell($0))" }
-        lines += plan.errors.map { "> ⛔ **Error:** \(cell($0))" }
+        var length = lines.reduce(0) { $0 + $1.count + 1 }
+        for (index, entry) in description.entries.enumerated() {
+            let marker = switch entry.marker {
+            case .add: "➕"
+            case .change: "🔄"
+            case .remove: "➖"
+            }
+            let title = "\(marker) **\(cell(entry.subject))**" + (entry.headline.isEmpty ? "" : " — \(cell(entry.headline))")
+            let section = entry.details.isEmpty
+                ? ["- " + title]
+                : ["<details><summary>\(title)</summary>", ""] + entry.details.map { "- " + cell($0) } + ["", "</details>", ""]
+            let size = section.reduce(0) { $0 + $1.count + 1 }
+            if length + size > markdownLimit - 300 {
+                let left = description.entries.count - index
+                lines += ["", "_… and \(left) more change\(left == 1 ? "" : "s") not shown: a comment holds so much. "
+                    + "The whole plan: `helios plan --format json` (or `--format text`)._"]
+                break
+            }
+            lines += section
+            length += size
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -76,10 +105,9 @@ public enum PlanRenderer {
         return plan.errors.isEmpty ? summary : summary + " Refused: \(plan.errors.count) error(s)."
     }
 
-    /// Text safe inside a markdown table cell.
+    /// Text safe inside markdown (a list item, a summary): no HTML, no control characters.
     static func cell(_ text: String) -> String {
-        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
-            .replacingOccurrences(of: "<", with: "&lt;")
+        Printable.escape(text, limit: 2000).replacingOccurrences(of: "<", with: "&lt;")
     }
 
     // MARK: JSON
