@@ -97,6 +97,13 @@ public enum ManifestLoader {
         for node in documents(of: file, sink: sink) {
             guard let document = MappingReader(file: file.path, node: node, what: "a manifest document", sink: sink)
             else { continue }
+            if let apiVersion = document.value("apiVersion") {
+                // One error, not one per field Helios does not know.
+                let version = apiVersion.string.map { ": \(Printable.escape($0))" } ?? ""
+                document.report(apiVersion, "this looks like a Kubernetes manifest (apiVersion\(version)); "
+                    + "Helios manifests have kind Job or Deployment and no apiVersion (see docs/manifests.md)")
+                continue
+            }
             guard let kind = document.string("kind", required: true) else { continue }
             let location = Located(value: (), file: file.path, node: node)
             switch kind {
@@ -163,8 +170,13 @@ public enum ManifestLoader {
         let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         guard let versions = declared(parts[0]) else {
             let known = known()
-            var message = "job '\(Printable.escape(text))' is not declared (declared jobs: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
-            if let suggestion = Suggestions.closest(to: parts[0], among: known) { message += " (did you mean '\(suggestion)'?)" }
+            var message = "job '\(Printable.escape(text))' is not declared"
+            if let suggestion = Suggestions.closest(to: parts[0], among: known) {
+                message += " (did you mean '\(suggestion)'?)"
+            } else {
+                let listed = known.count <= 10 ? known.joined(separator: ", ") : known.prefix(10).joined(separator: ", ") + ", …"
+                message += " (declared jobs: \(known.isEmpty ? "none" : listed))"
+            }
             report(message)
             return nil
         }
@@ -239,7 +251,7 @@ public enum ManifestLoader {
     static func documents(of file: ManifestFile, sink: DiagnosticSink) -> [Node] {
         guard file.content.count <= maxFileBytes else {
             sink.append(Diagnostic(file: file.path, line: 1, column: 1, message:
-                "file is \(megabytes(file.content.count)); a manifest may be at most \(megabytes(maxFileBytes))"))
+                "file is \(bytes(file.content.count)); a manifest may be at most \(bytes(maxFileBytes)) (1 MiB)"))
             return []
         }
         guard !file.content.contains(0), let text = String(data: file.content, encoding: .utf8) else {
@@ -253,26 +265,46 @@ public enum ManifestLoader {
         var nodes: [Node] = []
         do {
             let parser = try Parser(yaml: text)
-            while let node = try parser.nextRoot() { nodes.append(node) }
+            // An empty document (a trailing `---`) is skipped, as kubectl and kustomize do.
+            while let node = try parser.nextRoot() {
+                if node.null == nil { nodes.append(node) }
+            }
         } catch let error as YamlError {
-            sink.append(diagnostic(for: error, in: file.path))
+            sink.append(diagnostic(for: error, in: file.path, text: text))
         } catch {
             sink.append(Diagnostic(file: file.path, line: 1, column: 1, message: "invalid YAML: \(error)"))
         }
         return nodes
     }
 
-    static func diagnostic(for error: YamlError, in file: String) -> Diagnostic {
+    static func diagnostic(for error: YamlError, in file: String, text: String) -> Diagnostic {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
              .composer(_, let problem, let mark, _):
-            return Diagnostic(file: file, line: mark.line, column: mark.column, message: "invalid YAML: \(problem)")
+            let shown = problem.contains("cannot start any token") && isTab(in: text, line: mark.line, column: mark.column)
+                ? tabProblem : problem
+            return Diagnostic(file: file, line: mark.line, column: mark.column, message: "invalid YAML: \(shown)")
         case .duplicatedKeysInMapping(let duplicates, let context):
             return Diagnostic(file: file, line: context.mark.line, column: context.mark.column,
                               message: "duplicate key '\(duplicates.map { Printable.escape($0) }.joined(separator: "', '"))'")
         default:
             return Diagnostic(file: file, line: 1, column: 1, message: "invalid YAML: \(error)")
         }
+    }
+
+    /// What libyaml's "found character that cannot start any token" means at a tab.
+    static let tabProblem = "a tab character here; YAML indents with spaces only"
+
+    /// Whether the character at a 1-based position of `text` is a tab.
+    static func isTab(in text: String, line: Int, column: Int) -> Bool {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard line >= 1, line <= lines.count, column >= 1 else { return false }
+        return lines[line - 1].dropFirst(column - 1).first == "\t"
+    }
+
+    /// `1,048,577 bytes`.
+    static func bytes(_ count: Int) -> String {
+        count.formatted(.number.grouping(.automatic).locale(Locale(identifier: "en_US"))) + " bytes"
     }
 
     static func megabytes(_ bytes: Int) -> String {

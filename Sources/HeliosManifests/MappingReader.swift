@@ -132,7 +132,7 @@ struct MappingReader {
     func duration(_ key: String) -> Int64? {
         guard let value = value(key), let text = scalarString(value, key) else { return nil }
         guard let milliseconds = Durations.parse(text) else {
-            report(value, "invalid duration '\(Printable.escape(text))' for '\(key)' (use e.g. 500ms, 5s, 2m, 1h)")
+            report(value, "invalid duration '\(Printable.escape(text))' for '\(key)' (use e.g. 500ms, 5s, 2m, 1h30m)")
             return nil
         }
         return milliseconds

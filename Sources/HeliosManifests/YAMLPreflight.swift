@@ -53,6 +53,9 @@ enum YAMLPreflight {
                     var problem = parser.problem.map { String(cString: $0) } ?? "invalid YAML"
                     if problem.hasPrefix("Maximum nesting level") {
                         problem = "nested deeper than \(maxNesting) levels"
+                    } else if problem.contains("cannot start any token"), ManifestLoader.isTab(in: text, line: Int(mark.line) + 1,
+                                                                                               column: Int(mark.column) + 1) {
+                        problem = ManifestLoader.tabProblem
                     }
                     return Diagnostic(file: file, line: Int(mark.line) + 1, column: Int(mark.column) + 1,
                                       message: "invalid YAML: \(problem)")

@@ -1,15 +1,23 @@
 /// Durations as manifests write them: `500ms`, `5s`, `2m`, `1h`.
 public enum Durations {
-    /// Milliseconds from `500ms`, `5s`, `2m`, `1h`; nil for anything else.
+    /// Milliseconds from `500ms`, `5s`, `2m`, `1h`, and Go's forms `1h30m`, `1.5m`, `2m30s`;
+    /// nil for anything else (or a fraction of a millisecond).
     public static func parse(_ text: String) -> Int64? {
-        let units: [(String, Int64)] = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000)]
-        for (suffix, factor) in units where text.hasSuffix(suffix) {
-            let digits = text.dropLast(suffix.count)
-            guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
-                  let value = Int64(digits), value <= Int64.max / factor else { return nil }
-            return value * factor
+        let units: [(String, Double)] = [("ms", 1), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)]
+        var rest = Substring(text)
+        var total: Double = 0
+        guard !rest.isEmpty else { return nil }
+        while !rest.isEmpty {
+            let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+            guard !number.isEmpty, number.first != ".", number.last != ".", number.filter({ $0 == "." }).count <= 1,
+                  let value = Double(number) else { return nil }
+            rest = rest.dropFirst(number.count)
+            guard let (suffix, factor) = units.first(where: { rest.hasPrefix($0.0) }) else { return nil }
+            rest = rest.dropFirst(suffix.count)
+            total += value * factor
         }
-        return nil
+        guard total <= Double(Int64.max / 2), total == total.rounded() else { return nil }
+        return Int64(total)
     }
 
     /// The shortest exact spelling: 300000 → `5m`, 1500 → `1500ms`.

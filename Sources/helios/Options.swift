@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HeliosModel
 import Logging
 
 /// Flags every daemon takes.
@@ -33,7 +34,7 @@ struct DaemonOptions: ParsableArguments {
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
-/// Parses `500ms`, `5s`, `2m`, `1h`.
+/// Parses durations as manifests write them: `500ms`, `5s`, `2m`, `1h30m`.
 struct DurationArgument: ExpressibleByArgument {
     let duration: Duration
     let text: String
@@ -41,13 +42,8 @@ struct DurationArgument: ExpressibleByArgument {
     var defaultValueDescription: String { text }
 
     init?(argument: String) {
+        guard let milliseconds = Durations.parse(argument), milliseconds > 0 else { return nil }
         text = argument
-        let units: [(String, Duration)] = [("ms", .milliseconds(1)), ("s", .seconds(1)), ("m", .seconds(60)), ("h", .seconds(3600))]
-        for (suffix, unit) in units where argument.hasSuffix(suffix) {
-            guard let value = Int(argument.dropLast(suffix.count)), value > 0 else { return nil }
-            duration = unit * value
-            return
-        }
-        return nil
+        duration = .milliseconds(milliseconds)
     }
 }

@@ -129,4 +129,15 @@ struct ManifestLoaderTests {
             "b.yaml:6:1: error: deployment 'd' is declared twice (first at a.yaml:6:1)",
         ])
     }
+
+    @Test func anEmptyDocumentIsSkippedAndGoDurationsRead() throws {
+        let job = "kind: Job\nname: web\nversion: '1'\nimage: busybox\ngracePeriod: 1m30s\nstopTimeout: 1.5m\n"
+        let desired = try ManifestLoader.load([ManifestFile(path: "a.yaml", content: Data(("---\n" + job + "---\n---\n").utf8))]).get()
+        let loaded = try #require(desired.jobs.values.first)
+        #expect(loaded.gracePeriod == 90_000)
+        #expect(loaded.stopTimeout == 90_000)
+        #expect(Durations.parse("2h45m30s") == 9_930_000)
+        #expect(Durations.parse("500ms") == 500)
+        for wrong in ["", "5", "1.5", ".5s", "5s1", "1.0005s", "m", "5 s", "-1s"] { #expect(Durations.parse(wrong) == nil, "\(wrong)") }
+    }
 }
