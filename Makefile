@@ -5,20 +5,32 @@ SWIFT ?= swift
 # Debian packages Helios builds and tests with (DESIGN.md §9).
 DEBIAN_PACKAGES := libzookeeper-mt-dev libgit2-dev libcurl4-openssl-dev libyaml-dev zookeeper \
 	docker.io busybox-static curl git python3 default-jre-headless \
-	docker-registry apache2-utils
+	docker-registry apache2-utils python3-yaml python3-jsonschema
 
-.PHONY: all deps build release test chaos bench bench-plan bench-store bench-agent bench-deploy bench-master demo demo-down services-up services-down test-images clean
+.PHONY: all deps cli build release test chaos bench bench-plan bench-store bench-agent bench-deploy bench-master demo demo-down services-up services-down test-images clean
 
 all: build
 
-## deps: install the Debian packages that are missing (idempotent).
-deps:
-	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
+# What the CLI alone links: no ZooKeeper server, Docker or JRE (`make cli`).
+CLI_PACKAGES := libzookeeper-mt-dev libgit2-dev libcurl4-openssl-dev
+
+# Installs the Debian packages of $(1) that are missing (idempotent).
+install-missing = @missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing:" $$missing; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+
+## deps: install the Debian packages that are missing (idempotent).
+deps:
+	$(call install-missing,$(DEBIAN_PACKAGES))
+
+## cli: just the helios binary, self-contained, with only the libraries it links.
+cli:
+	$(call install-missing,$(CLI_PACKAGES))
+	$(SWIFT) build -c release --product helios --static-swift-stdlib
+	@echo "built $$($(SWIFT) build -c release --show-bin-path)/helios"
 
 ## build: a debug build of the helios binary.
 build: deps
