@@ -11,6 +11,9 @@ DEBIAN_PACKAGES := libzookeeper-mt-dev libgit2-dev libcurl4-openssl-dev libyaml-
 
 all: build
 
+# The revision a release binary names in `helios version`.
+REVISION_FLAG = -Xcc -DHELIOS_REVISION='"$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -modified)"'
+
 # What the CLI alone links: no ZooKeeper server, Docker or JRE (`make cli`).
 CLI_PACKAGES := libzookeeper-mt-dev libgit2-dev libcurl4-openssl-dev
 
@@ -29,7 +32,7 @@ deps:
 ## cli: just the helios binary, self-contained, with only the libraries it links.
 cli:
 	$(call install-missing,$(CLI_PACKAGES))
-	$(SWIFT) build -c release --product helios --static-swift-stdlib
+	$(SWIFT) build -c release --product helios --static-swift-stdlib $(REVISION_FLAG)
 	@echo "built $$($(SWIFT) build -c release --show-bin-path)/helios"
 
 ## build: a debug build of the helios binary.
@@ -38,7 +41,7 @@ build: deps
 
 ## release: one self-contained binary, the way to ship agents.
 release: deps
-	$(SWIFT) build -c release --static-swift-stdlib
+	$(SWIFT) build -c release --static-swift-stdlib $(REVISION_FLAG)
 
 ## test: every test against a real ZooKeeper, dockerd and git, then a smoke of `make chaos`
 ## (one fault of each kind; it restarts dockerd, so it runs after the tests, never beside them).

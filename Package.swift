@@ -22,6 +22,8 @@ let package = Package(
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
                        providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CCurlShims", dependencies: ["CCurl"]),
+        // The revision a release binary was built from (`make cli`, `make release`).
+        .target(name: "CBuildInfo"),
 
         // Wrappers: Swift APIs over the C libraries; they know nothing of Helios.
         .target(name: "BlockingIO"),
@@ -51,7 +53,7 @@ let package = Package(
         ]),
         .executableTarget(name: "helios", dependencies: [
             "HeliosModel", "HeliosManifests", "HeliosPlanner", "HeliosStore",
-            "HeliosAgent", "HeliosMaster", "Git",
+            "HeliosAgent", "HeliosMaster", "Git", "CBuildInfo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

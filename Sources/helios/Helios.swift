@@ -7,7 +7,7 @@ struct Helios: AsyncParsableCommand {
         commandName: "helios",
         abstract: "A declarative GitOps container deployer: git → ZooKeeper → Docker.",
         discussion: "The manifest format: docs/manifests.md. Exit codes: 0 success (or no changes), 1 error, 2 changes present (plan --detailed-exitcode).",
-        version: "helios \(Agent.version)",
+        version: VersionCommand.text,
         subcommands: [Validate.self, PlanCommand.self, ApplyCommand.self, StateCommand.self, StatusCommand.self,
                       HostsCommand.self, JobsCommand.self, DeploymentsCommand.self, HistoryCommand.self, RolloutCommand.self,
                       MasterCommand.self, AgentCommand.self, SchemaCommand.self, VersionCommand.self, CompletionCommand.self])

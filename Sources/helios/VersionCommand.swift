@@ -1,12 +1,16 @@
 import ArgumentParser
+import CBuildInfo
 import HeliosAgent
 
-/// `helios version`: what is installed.
+/// `helios version`: what is installed, and the revision it was built from.
 struct VersionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "version", abstract: "Print Helios' version.")
 
+    /// `helios 0.1.0 (3f2a1bc)`.
+    static var text: String { "helios \(Agent.version) (\(String(cString: helios_build_revision())))" }
+
     func run() {
-        print("helios \(Agent.version)")
+        print(Self.text)
     }
 }
 
