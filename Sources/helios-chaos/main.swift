@@ -10,6 +10,7 @@ import Foundation
 import Git
 import HeliosStore
 import HeliosTestSupport
+import Synchronization
 
 struct Options {
     var seed = UInt64.random(in: 1...999_999)
@@ -57,6 +58,7 @@ func runChaos(_ options: Options) async throws -> Int {
         throw SetupFailed(message: "the test image \(TestServices.image) is missing: scripts/test-images.sh builds it")
     }
     let cluster = try ChaosCluster(dockerSocket: try TestServices.requireDocker())
+    interruptible.withLock { $0 = cluster }
     var report = Report()
     let monitor = Monitor()
     do {
@@ -150,6 +152,28 @@ func removeContainers(_ docker: DockerClient, _ hosts: [String]) async throws {
             try? await docker.removeContainer(container.id, force: true)
         }
     }
+}
+
+/// The cluster to take down when the run is interrupted (Ctrl-C, a CI timeout): an ensemble,
+/// masters and agents must not outlive it.
+let interruptible = Mutex<ChaosCluster?>(nil)
+signal(SIGINT, SIG_IGN)
+signal(SIGTERM, SIG_IGN)
+let interruptions = [SIGINT, SIGTERM].map { number in
+    let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+    source.setEventHandler {
+        print("interrupted: stopping the chaos cluster")
+        let cluster = interruptible.withLock { $0 }
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            await cluster?.stop()
+            done.signal()
+        }
+        done.wait()
+        exit(130)
+    }
+    source.resume()
+    return source
 }
 
 do {

@@ -71,19 +71,17 @@ public enum PlanRenderer {
             return lines.joined(separator: "\n") + "\n"
         }
         var length = lines.reduce(0) { $0 + $1.count + 1 }
-        for (index, entry) in description.entries.enumerated() {
-            let marker = switch entry.marker {
-            case .add: "➕"
-            case .change: "🔄"
-            case .remove: "➖"
-            }
-            let title = "\(marker) **\(cell(entry.subject))**" + (entry.headline.isEmpty ? "" : " — \(cell(entry.headline))")
-            let section = entry.details.isEmpty
-                ? ["- " + title]
-                : ["<details><summary>\(title)</summary>", ""] + entry.details.map { "- " + cell($0) } + ["", "</details>", ""]
+        let groups = sections(plan, description)
+        for (index, group) in groups.enumerated() {
+            let (first, rest) = (group[0], group.dropFirst())
+            let body = first.details.map { "- " + cell($0) }
+                + rest.flatMap { entry in ["- " + title(entry)] + entry.details.map { "  - " + cell($0) } }
+            let section = body.isEmpty
+                ? ["- " + title(first)]
+                : ["<details><summary>\(title(first))</summary>", ""] + body + ["", "</details>", ""]
             let size = section.reduce(0) { $0 + $1.count + 1 }
             if length + size > markdownLimit - 300 {
-                let left = description.entries.count - index
+                let left = groups.dropFirst(index).map(\.count).reduce(0, +)
                 lines += ["", "_… and \(left) more change\(left == 1 ? "" : "s") not shown: a comment holds so much. "
                     + "The whole plan: `helios plan --format json` (or `--format text`)._"]
                 break
@@ -92,6 +90,45 @@ public enum PlanRenderer {
             length += size
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func title(_ entry: PlanDescription.Entry) -> String {
+        let marker = switch entry.marker {
+        case .add: "➕"
+        case .change: "🔄"
+        case .remove: "➖"
+        }
+        return "\(marker) **\(cell(entry.subject))**" + (entry.headline.isEmpty ? "" : " — \(cell(entry.headline))")
+    }
+
+    /// The entries by deployment: each deployment's change first, then the jobs it brings and
+    /// retires; a job no deployment change names is a section of its own.
+    static func sections(_ plan: Plan, _ description: PlanDescription) -> [[PlanDescription.Entry]] {
+        var owner: [JobID: Int] = [:] // job → the index of the deployment change that uses it
+        for (index, change) in plan.changes.enumerated() {
+            switch change {
+            case .createDeployment(let deployment, _): owner[deployment.jobID] = owner[deployment.jobID] ?? index
+            case .updateDeployment(let old, let new, _, _):
+                owner[new.jobID] = owner[new.jobID] ?? index
+                owner[old.jobID] = owner[old.jobID] ?? index
+            case .removeDeployment(let deployment, _): owner[deployment.jobID] = owner[deployment.jobID] ?? index
+            case .createJob, .removeJob: continue
+            }
+        }
+        var groups: [Int: [PlanDescription.Entry]] = [:]
+        var order: [Int] = []
+        for (index, change) in plan.changes.enumerated() {
+            let key: Int = switch change {
+            case .createJob(let job, _): owner[job.id] ?? index
+            case .removeJob(let id, _): owner[id] ?? index
+            default: index
+            }
+            if groups[key] == nil { order.append(key) }
+            let entry = description.entries[index]
+            // The deployment's own entry leads its section.
+            if key == index { groups[key, default: []].insert(entry, at: 0) } else { groups[key, default: []].append(entry) }
+        }
+        return order.sorted().compactMap { groups[$0] }
     }
 
     /// What a plan without changes says: nothing to do, or nothing planned because of its errors.
