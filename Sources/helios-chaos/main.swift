@@ -157,23 +157,31 @@ func removeContainers(_ docker: DockerClient, _ hosts: [String]) async throws {
 /// The cluster to take down when the run is interrupted (Ctrl-C, a CI timeout): an ensemble,
 /// masters and agents must not outlive it.
 let interruptible = Mutex<ChaosCluster?>(nil)
-signal(SIGINT, SIG_IGN)
-signal(SIGTERM, SIG_IGN)
-let interruptions = [SIGINT, SIGTERM].map { number in
-    let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-    source.setEventHandler {
-        print("interrupted: stopping the chaos cluster")
-        let cluster = interruptible.withLock { $0 }
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            await cluster?.stop()
-            done.signal()
+let interruptions = Interruptions.install()
+
+enum Interruptions {
+    /// SIGINT and SIGTERM stop the cluster, then exit 130. Built outside top-level code, whose
+    /// closures would belong to the main actor (the handler runs on a global queue).
+    static func install() -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { @Sendable in
+                FileHandle.standardOutput.write(Data("interrupted: stopping the chaos cluster\n".utf8))
+                let cluster = interruptible.withLock { $0 }
+                let done = DispatchSemaphore(value: 0)
+                Task {
+                    await cluster?.stop()
+                    if let cluster { try? await removeContainers(DockerClient(socketPath: cluster.dockerSocket), cluster.hosts) }
+                    done.signal()
+                }
+                done.wait()
+                exit(130)
+            }
+            source.resume()
+            return source
         }
-        done.wait()
-        exit(130)
     }
-    source.resume()
-    return source
 }
 
 do {
