@@ -82,19 +82,8 @@ public final class ZooKeeperEnsemble: @unchecked Sendable {
     }
 
     private func launch(_ member: Member) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["java", "-Xmx192m", "-Dzookeeper.log.dir=\(member.directory.path)",
-                             "-cp", "/usr/share/java/*:/etc/zookeeper/conf",
-                             "org.apache.zookeeper.server.quorum.QuorumPeerMain", member.directory.path + "/zoo.cfg"]
-        let log = member.directory.appendingPathComponent("server.log")
-        if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
-        let handle = try FileHandle(forWritingTo: log)
-        handle.seekToEndOfFile()
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        member.process = process
+        member.process = try launchZooKeeper(main: "org.apache.zookeeper.server.quorum.QuorumPeerMain", in: member.directory,
+                                             options: ["-Xmx192m"])
     }
 
     /// `leader`, `follower`, or nil when the member does not serve.

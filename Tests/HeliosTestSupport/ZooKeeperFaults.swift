@@ -37,6 +37,23 @@ public final class TCPProxy: @unchecked Sendable {
     }
 }
 
+/// Starts the ZooKeeper server class `main` with `<directory>/zoo.cfg`, its output appended to
+/// `<directory>/server.log`.
+func launchZooKeeper(main: String, in directory: URL, options: [String] = []) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["java"] + options + ["-Dzookeeper.log.dir=\(directory.path)", "-cp", "/usr/share/java/*:/etc/zookeeper/conf",
+                                              main, directory.path + "/zoo.cfg"]
+    let log = directory.appendingPathComponent("server.log")
+    if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
+    let handle = try FileHandle(forWritingTo: log)
+    handle.seekToEndOfFile()
+    process.standardOutput = handle
+    process.standardError = handle
+    try process.run()
+    return process
+}
+
 /// A ZooKeeper server of a test's own, to kill and restart without disturbing other tests.
 public final class PrivateZooKeeperServer: @unchecked Sendable {
     // @unchecked: only the owning test touches it.
@@ -61,18 +78,7 @@ public final class PrivateZooKeeperServer: @unchecked Sendable {
 
     /// Starts the server (on the same port and data as before, after a `kill`) and waits until it answers.
     public func start() async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["java", "-Dzookeeper.log.dir=\(directory.path)", "-cp", "/usr/share/java/*:/etc/zookeeper/conf",
-                             "org.apache.zookeeper.server.ZooKeeperServerMain", directory.path + "/zoo.cfg"]
-        let log = directory.url.appendingPathComponent("server.log")
-        if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
-        let handle = try FileHandle(forWritingTo: log)
-        handle.seekToEndOfFile()
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        self.process = process
+        process = try launchZooKeeper(main: "org.apache.zookeeper.server.ZooKeeperServerMain", in: directory.url)
         let answered = await eventually(timeout: .seconds(60)) { answersRuok() }
         guard answered else { throw MissingService(name: "a private ZooKeeper server on \(address)") }
     }
