@@ -189,14 +189,15 @@ enum JobReader {
     /// Capability names Docker takes: a Linux capability, with or without `CAP_`, or `ALL`.
     static func capabilities(_ reader: MappingReader, _ key: String) -> [String]? {
         guard let capabilities = reader.strings(key) else { return nil }
-        for capability in capabilities {
+        let items = reader.value(key)?.sequence.map(Array.init) ?? []
+        for (index, capability) in capabilities.enumerated() {
             let name = capability.hasPrefix("CAP_") ? String(capability.dropFirst(4)) : capability
             guard name != "ALL", !linuxCapabilities.contains(name) else { continue }
             var message = "unknown capability '\(Printable.escape(capability))' in \(key)"
             if let suggestion = Suggestions.closest(to: name.uppercased(), among: linuxCapabilities.sorted()) {
                 message += " (did you mean '\(suggestion)'?)"
             }
-            reader.report(reader.value(key)!, message)
+            reader.report(index < items.count ? items[index] : reader.value(key)!, message) // at the item itself
         }
         return capabilities
     }
@@ -205,8 +206,9 @@ enum JobReader {
     /// `apparmor=PROFILE`, `seccomp=PROFILE|unconfined`, `systempaths=unconfined`.
     static func securityOptions(_ reader: MappingReader) -> [String]? {
         guard let options = reader.strings("securityOpt") else { return nil }
-        for option in options where !isSecurityOption(option) {
-            reader.report(reader.value("securityOpt")!, "invalid securityOpt '\(Printable.escape(option))' "
+        let items = reader.value("securityOpt")?.sequence.map(Array.init) ?? []
+        for (index, option) in options.enumerated() where !isSecurityOption(option) {
+            reader.report(index < items.count ? items[index] : reader.value("securityOpt")!, "invalid securityOpt '\(Printable.escape(option))' "
                 + "(expected no-new-privileges, label=…, apparmor=PROFILE, seccomp=PROFILE|unconfined or systempaths=unconfined)")
         }
         return options

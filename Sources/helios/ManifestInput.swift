@@ -74,11 +74,33 @@ struct ManifestInput {
         }
     }
 
-    /// `diagnostic` with its file named from the current directory.
+    /// `diagnostic` with its file named from the current directory (also a position it points
+    /// to in its message: "first at deployments/all.yaml:11:1").
     func shown(_ diagnostic: Diagnostic) -> Diagnostic {
         var diagnostic = diagnostic
-        if !prefix.isEmpty { diagnostic.file = prefix + "/" + diagnostic.file }
+        guard !prefix.isEmpty else { return diagnostic }
+        diagnostic.file = prefix + "/" + diagnostic.file
+        for file in files where diagnostic.message.contains(" at \(file.path):") {
+            diagnostic.message = diagnostic.message.replacingOccurrences(of: " at \(file.path):", with: " at \(prefix)/\(file.path):")
+        }
         return diagnostic
+    }
+
+    /// Where the token a diagnostic points at ends on its line (1-based, exclusive): the value
+    /// or key, up to the next space or YAML punctuation. Nil when the file is not one read here.
+    func endColumn(of diagnostic: Diagnostic) -> Int? {
+        let path = prefix.isEmpty ? diagnostic.file : String(diagnostic.file.dropFirst(prefix.count + 1))
+        guard let file = files.first(where: { $0.path == path }) else { return nil }
+        let lines = String(decoding: file.content, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        guard diagnostic.line >= 1, diagnostic.line <= lines.count else { return nil }
+        let rest = lines[diagnostic.line - 1].dropFirst(diagnostic.column - 1)
+        var length = 0
+        if let quote = rest.first, quote == "\"" || quote == "'" {
+            length = (rest.dropFirst().firstIndex(of: quote).map { rest.distance(from: rest.startIndex, to: $0) + 1 }) ?? rest.count
+        } else {
+            length = rest.prefix { !" ,]}#\t".contains($0) && $0 != ":" }.count
+        }
+        return diagnostic.column + max(1, length)
     }
 
     private static func list(_ paths: [String]) -> String {

@@ -32,9 +32,9 @@ struct Validate: ParsableCommand {
                       + "\(Output.count(desired.deployments.count, "deployment"))")
             }
         case .json:
-            print(try ValidationReport(files: input.files.count, desired: desired, diagnostics: diagnostics).json())
+            print(try ValidationReport(input: input, desired: desired, diagnostics: diagnostics).json())
         case .sarif:
-            print(try ValidationReport(files: input.files.count, desired: desired, diagnostics: diagnostics).sarif())
+            print(try ValidationReport(input: input, desired: desired, diagnostics: diagnostics).sarif())
         }
         if desired == nil { throw ExitCode.failure }
     }

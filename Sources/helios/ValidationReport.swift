@@ -4,20 +4,25 @@ import HeliosModel
 
 /// `helios validate --format json|sarif`: the diagnostics for machines.
 struct ValidationReport {
-    let files: Int
+    let input: ManifestInput
     let desired: DesiredState?
     let diagnostics: [Diagnostic]
+
+    var files: Int { input.files.count }
 
     struct Entry: Encodable {
         let file: String
         let line: Int
         let column: Int
+        /// Where the token it points at ends (exclusive), when known.
+        let endColumn: Int?
         let severity: String
         let message: String
     }
 
     private var entries: [Entry] {
-        diagnostics.map { Entry(file: $0.file, line: $0.line, column: $0.column, severity: $0.severity.rawValue, message: $0.message) }
+        diagnostics.map { Entry(file: $0.file, line: $0.line, column: $0.column, endColumn: input.endColumn(of: $0),
+                                severity: $0.severity.rawValue, message: $0.message) }
     }
 
     func json() throws -> String {
@@ -64,12 +69,13 @@ struct ValidationReport {
         struct Location: Encodable { let physicalLocation: PhysicalLocation }
         struct PhysicalLocation: Encodable { let artifactLocation: Artifact; let region: Region }
         struct Artifact: Encodable { let uri: String }
-        struct Region: Encodable { let startLine: Int; let startColumn: Int }
+        struct Region: Encodable { let startLine: Int; let startColumn: Int; let endColumn: Int? }
         let results = diagnostics.map { diagnostic in
             Result(level: diagnostic.severity == .error ? "error" : "warning", message: Message(text: diagnostic.message),
                    locations: [Location(physicalLocation: PhysicalLocation(
                        artifactLocation: Artifact(uri: diagnostic.file),
-                       region: Region(startLine: diagnostic.line, startColumn: diagnostic.column)))])
+                       region: Region(startLine: diagnostic.line, startColumn: diagnostic.column,
+                                      endColumn: input.endColumn(of: diagnostic))))])
         }
         return try encode(Log(runs: [Run(tool: Tool(driver: Driver()), results: results)]))
     }

@@ -124,8 +124,8 @@ struct HostileInputTests {
              ["a.yaml:4:1: error: invalid YAML: a tab character here; YAML indents with spaces only"]),
         // Settings that pass a loose check and then fail, or do nothing, on the agents.
         Case("unknown capability and security option", ["a.yaml": job + "addCapabilities: [NET_ADMINN, CAP_SYS_TIME]\nsecurityOpt: [foo, 'seccomp=unconfined']\n"], [
-            "a.yaml:5:18: error: unknown capability 'NET_ADMINN' in addCapabilities (did you mean 'NET_ADMIN'?)",
-            "a.yaml:6:14: error: invalid securityOpt 'foo' (expected no-new-privileges, label=…, apparmor=PROFILE, seccomp=PROFILE|unconfined or systempaths=unconfined)",
+            "a.yaml:5:19: error: unknown capability 'NET_ADMINN' in addCapabilities (did you mean 'NET_ADMIN'?)",
+            "a.yaml:6:15: error: invalid securityOpt 'foo' (expected no-new-privileges, label=…, apparmor=PROFILE, seccomp=PROFILE|unconfined or systempaths=unconfined)",
         ]),
         Case("== in a selector", ["a.yaml": job + "---\nkind: Deployment\nname: d\njob: web\nhostSelector: [\"role==web\"]\n"],
              ["a.yaml:9:15: error: invalid host selector 'role==web': '==' is no operator (did you mean 'role=web'?)"]),

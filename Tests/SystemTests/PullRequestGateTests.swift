@@ -174,6 +174,10 @@ struct PullRequestGateTests {
         let location = (result["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any]
         #expect((location?["artifactLocation"] as? [String: Any])?["uri"] as? String == "manifests/web.yaml")
         #expect((location?["region"] as? [String: Any])?["startLine"] as? Int == 5)
+        // The range covers the offending value: `NET_ADMINN` at columns 19–28.
+        #expect((location?["region"] as? [String: Any])?["startColumn"] as? Int == 19)
+        #expect((location?["region"] as? [String: Any])?["endColumn"] as? Int == 29)
+        #expect(diagnostic["endColumn"] as? Int == 29)
     }
 
     // MARK: The example CI step
