@@ -122,11 +122,12 @@ public actor GitSync {
                                                  summary: "revision \(head.short) refused; nothing applied",
                                                  diagnostics: plan.errors))
                 }
-                let summary = plan.summary
+                let counts = plan.summary.counted
                 let record = SyncRecord(
                     repo: remote, branch: branch, lastAppliedRevision: head.hex, lastAttemptedRevision: head.hex,
                     status: .synced, reason: .applied, appliedAt: now.formatted(.iso8601),
-                    summary: "applied \(head.short): \(summary.add) added, \(summary.change) changed, \(summary.remove) removed",
+                    summary: "applied \(head.short): \(counts.add) added, \(counts.change) changed, \(counts.remove) removed"
+                        + (counts.replace > 0 ? ", \(counts.replace) replaced" : ""),
                     diagnostics: plan.warnings)
                 return .init(plan: plan, record: record.settled(by: snapshot.rollouts.merging(plan.rollouts)))
             }

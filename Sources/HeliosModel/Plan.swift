@@ -105,6 +105,12 @@ public struct PlanSummary: Sendable, Equatable, Codable {
         self.remove = remove
         self.replace = replace
     }
+
+    /// The counts as people read them: a replacement once, not as an addition and a removal.
+    public var counted: (add: Int, change: Int, remove: Int, replace: Int) {
+        let replaced = replace ?? 0
+        return (add - replaced, change, remove - replaced, replaced)
+    }
 }
 
 /// One change people review.

@@ -36,10 +36,10 @@ struct PlanDescription {
 
     /// `0 to add, 1 to change, 0 to remove, 1 to replace.`: a job replaced by its new version
     /// counts once, as a replacement, not as an addition and a removal.
-    static func summary(_ counts: PlanSummary) -> String {
-        let replaced = counts.replace ?? 0
-        var text = "\(counts.add - replaced) to add, \(counts.change) to change, \(counts.remove - replaced) to remove"
-        if replaced > 0 { text += ", \(replaced) to replace" }
+    static func summary(_ summary: PlanSummary) -> String {
+        let counts = summary.counted
+        var text = "\(counts.add) to add, \(counts.change) to change, \(counts.remove) to remove"
+        if counts.replace > 0 { text += ", \(counts.replace) to replace" }
         return text + "."
     }
 
