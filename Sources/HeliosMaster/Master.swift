@@ -33,7 +33,7 @@ public struct Master: Service {
         let metrics = MasterMetrics()
         let leadership = Leadership(metrics: metrics)
         let api = Application(
-            router: MasterAPI(store: store, leadership: leadership).router(),
+            router: MasterAPI(store: store, leadership: leadership, access: configuration.access).router(),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),
                                  serverName: "helios-master"),
             logger: logger)

@@ -7,11 +7,13 @@ import Hummingbird
 struct MasterAPI: Sendable {
     let store: HeliosStore
     let leadership: Leadership
+    var access = APIAccessPolicy()
     var metrics: MasterMetrics { leadership.metrics }
 
     func router() -> Router<MasterContext> {
         let router = Router(context: MasterContext.self)
         router.add(middleware: JSONErrors())
+        router.add(middleware: AccessControl(policy: access))
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/metrics") { _, _ -> Response in
             if let roundTrip = await store.roundTrip() { metrics.zooKeeperAnswered(in: roundTrip) }

@@ -22,6 +22,8 @@ public struct MasterConfiguration: Sendable {
     public var httpPort: Int
     /// The ZooKeeper session timeout: how long a master that dies keeps the lead.
     public var sessionTimeout: Duration
+    /// Who may call the API (tokens, open reads, served Host names).
+    public var access = APIAccessPolicy()
 
     public init(zooKeeper: String, chroot: String = "/helios", repository: String?, branch: String = "main", subpath: String = "",
                 gitCredentials: GitCredentials? = nil,

@@ -40,7 +40,7 @@ struct ApplyCommand: AsyncParsableCommand {
                                hint: "save one with `helios plan --master HOST:PORT --format json --out FILE`")
             }
         }
-        let client = MasterClient(base: MasterOptions.url(master))
+        let client = try options.client(master)
         do {
             let reply = try client.decode(ApplyReply.self, try await client.post("/v1/apply", request))
             print(reply.text, terminator: "")
@@ -76,7 +76,7 @@ struct ApplyCommand: AsyncParsableCommand {
         if let master = options.master ?? MasterOptions.environmentMaster {
             let request = ApplyRequest(
                 files: try ManifestInput(options.directory, includeUntracked: options.untracked).files.map(ApplyRequest.File.init))
-            let client = MasterClient(base: MasterOptions.url(master))
+            let client = try options.client(master)
             let reply: ApplyReply
             do {
                 reply = try client.decode(ApplyReply.self, try await client.post("/v1/plan", request))

@@ -20,6 +20,9 @@ struct MasterOptions: ParsableArguments {
     @Flag(help: "The same as --format json.")
     var json = false
 
+    @Option(help: "A file holding the API token (default: $HELIOS_TOKEN, or the file $HELIOS_TOKEN_FILE names).")
+    var tokenFile: String?
+
     /// Whether to print the master's JSON rather than a table.
     var printsJSON: Bool { json || format == .json }
 
@@ -27,7 +30,7 @@ struct MasterOptions: ParsableArguments {
         guard let url = master ?? Self.environmentMaster else {
             throw CLIError("this command talks to a master", hint: "give it with --master HOST:PORT or HELIOS_MASTER")
         }
-        return MasterClient(base: Self.url(url))
+        return MasterClient(base: Self.url(url), token: try tokenFile.map(MasterClient.readToken) ?? MasterClient.environmentToken)
     }
 
     /// `HELIOS_MASTER`, when set and not empty.
@@ -45,6 +48,26 @@ struct MasterOptions: ParsableArguments {
 /// The master's HTTP API, for the CLI.
 struct MasterClient {
     let base: String
+    /// Sent as `Authorization: Bearer …`: `HELIOS_TOKEN`, else the file `HELIOS_TOKEN_FILE` names.
+    var token: String? = MasterClient.environmentToken
+
+    init(base: String, token: String? = MasterClient.environmentToken) {
+        self.base = base
+        self.token = token
+    }
+
+    static var environmentToken: String? {
+        let environment = ProcessInfo.processInfo.environment
+        if let token = environment["HELIOS_TOKEN"], !token.isEmpty { return token }
+        if let file = environment["HELIOS_TOKEN_FILE"], !file.isEmpty { return try? readToken(file) }
+        return nil
+    }
+
+    /// A token file's first line.
+    static func readToken(_ file: String) throws -> String {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError("--token-file: cannot read \(file)") }
+        return text.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+    }
 
     /// A failed call: the master's `{"error": …}` message, or why it could not be reached.
     struct Failure: Error, CustomStringConvertible {
@@ -74,6 +97,7 @@ struct MasterClient {
         guard let url = URL(string: base + path) else { throw Failure(status: 0, message: "not a URL: \(base + path)") }
         var request = URLRequest(url: url, timeoutInterval: 30)
         request.httpMethod = method
+        if let token { request.setValue("Bearer " + token, forHTTPHeaderField: "Authorization") }
         if let body {
             request.httpBody = body
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Git
 import HeliosMaster
+import Logging
 import ServiceLifecycle
 
 struct MasterCommand: AsyncParsableCommand {
@@ -66,18 +67,60 @@ struct MasterCommand: AsyncParsableCommand {
     @Option(help: "The ZooKeeper session timeout: a master that dies leads no more after it, e.g. 10s.")
     var sessionTimeout = DurationArgument(argument: "10s")!
 
+    @Option(help: "The API's tokens: lines of NAME SCOPES sha256:HASH (`helios token create` appends them). Without it the API serves loopback only.")
+    var apiTokens: String?
+
+    @Flag(help: "Let GET requests in without a token.")
+    var anonymousRead = false
+
+    @Flag(help: "Let /metrics in without a token.")
+    var openMetrics = false
+
+    @Option(help: "A Host name (host or host:port) clients reach this master by, besides its --http address; repeatable.")
+    var apiHost: [String] = []
+
+    /// The access policy from the flags: tokens from their file, the Host names served.
+    func accessPolicy(host: String, port: Int, logger: Logger) throws -> APIAccessPolicy {
+        let loopback = ["127.0.0.1", "localhost", "::1", "[::1]"]
+        var policy = APIAccessPolicy(anonymousRead: anonymousRead, openMetrics: openMetrics)
+        if let file = apiTokens {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError("--api-tokens: cannot read \(file)") }
+            do {
+                policy.tokens = try APITokens.parse(text, file: file)
+            } catch {
+                throw CLIError("--api-tokens: \(error)")
+            }
+            logger.info("API tokens loaded", metadata: ["tokens": "\(policy.tokens!.tokens.count)"])
+        } else {
+            guard loopback.contains(host) else {
+                throw CLIError("without --api-tokens the API serves loopback only, not \(host)",
+                               hint: "create a token with `helios token create NAME --scopes deploy --file FILE` and pass --api-tokens FILE")
+            }
+            logger.warning("no --api-tokens: the API serves \(host) only and asks no token")
+        }
+        var names = loopback + apiHost
+        if !["0.0.0.0", "::"].contains(host) { names.append(host) } else { names.append(ProcessInfo.processInfo.hostName) }
+        policy.hosts = Set(names.flatMap { name in
+            name.contains(":") && !name.hasPrefix("[") && name.filter({ $0 == ":" }).count == 1 ? [name.lowercased()] : ["\(name.lowercased()):\(port)"]
+        })
+        return policy
+    }
+
     func run() async throws {
         let logger = options.bootstrapLogging(label: "helios.master")
         let address = http.split(separator: ":")
         guard address.count == 2, let port = Int(address[1]) else {
             throw CLIError("--http takes host:port, e.g. 127.0.0.1:5801")
         }
+        let access = try accessPolicy(host: String(address[0]), port: port, logger: logger)
         try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
-        let master = Master(configuration: MasterConfiguration(
+        var configuration = MasterConfiguration(
             zooKeeper: try options.zooKeeperServers(), chroot: options.chroot, repository: repo, branch: branch, subpath: path,
             gitCredentials: try gitCredentials(),
             pollInterval: poll.duration, fetchTimeout: gitTimeout.duration, mirrorPath: stateDir + "/mirror.git",
-            httpHost: String(address[0]), httpPort: port, sessionTimeout: sessionTimeout.duration), logger: logger)
+            httpHost: String(address[0]), httpPort: port, sessionTimeout: sessionTimeout.duration)
+        configuration.access = access
+        let master = Master(configuration: configuration, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [master], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

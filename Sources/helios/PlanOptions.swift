@@ -25,6 +25,14 @@ struct PlanOptions: ParsableArguments {
     @Flag(help: "In a git work tree, also plan untracked and ignored manifests (the master reads only committed ones).")
     var untracked = false
 
+    @Option(help: "With --master: a file holding the API token (default: $HELIOS_TOKEN, or the file $HELIOS_TOKEN_FILE names).")
+    var tokenFile: String?
+
+    /// The master's API at `master`, with the token.
+    func client(_ master: String) throws -> MasterClient {
+        MasterClient(base: MasterOptions.url(master), token: try tokenFile.map(MasterClient.readToken) ?? MasterClient.environmentToken)
+    }
+
     @Flag(help: "No colour, even on a terminal (as a non-empty NO_COLOR or TERM=dumb).")
     var noColor = false
 
@@ -57,7 +65,7 @@ struct PlanOptions: ParsableArguments {
 
     private func loadBase(_ input: ManifestInput) async throws -> (ClusterState, PlanBase, String, [String]) {
         if let master = master ?? (base == nil && state == nil ? MasterOptions.environmentMaster : nil) {
-            let client = MasterClient(base: MasterOptions.url(master))
+            let client = try client(master)
             let snapshot = try client.decode(ClusterState.self, try await client.get("/v1/state"))
             return (snapshot, PlanBase(kind: .cluster, revision: snapshot.revision, checkIndex: snapshot.checkIndex),
                     "working tree", [])

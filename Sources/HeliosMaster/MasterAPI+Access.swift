@@ -1,0 +1,61 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The API's door: the Host a request names (no DNS rebinding), its Origin (no cross-site
+/// request), a write's Content-Type (no "simple" cross-site POST), and its token and scope.
+/// Refusals are JSON errors: 401 without a (valid) token, 403 without the scope or from
+/// elsewhere, 415 for a write that is not JSON. Tokens never reach a log.
+struct AccessControl: RouterMiddleware {
+    let policy: APIAccessPolicy
+
+    func handle(_ request: Request, context: MasterContext,
+                next: (Request, MasterContext) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        let host = request.head.authority
+        if !policy.hosts.isEmpty, path != "/healthz" {
+            guard let host, policy.hosts.contains(host.lowercased()) else {
+                return MasterAPI.error("this master does not serve the host '\(host ?? "")'", status: .forbidden)
+            }
+        }
+        if let origin = request.headers[.origin], !Self.isSameOrigin(origin, host: host) {
+            return MasterAPI.error("cross-origin requests are refused", status: .forbidden)
+        }
+        if request.method == .post {
+            let type = request.headers[.contentType]?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            // A POST without a body (a webhook's ping, `curl -X POST`) carries no type; one with a body must be JSON.
+            let hasBody = (request.headers[.contentLength].flatMap(Int.init) ?? 0) > 0 || request.headers[.transferEncoding] != nil
+            if hasBody || type != nil, type != "application/json" {
+                return MasterAPI.error("a write takes Content-Type: application/json", status: .unsupportedMediaType)
+            }
+        }
+        guard let tokens = policy.tokens, let scope = APIAccessPolicy.scope(method: request.method.rawValue, path: path) else {
+            return try await next(request, context)
+        }
+        let open = scope == .read && (policy.anonymousRead || path == "/metrics" && policy.openMetrics)
+        guard let authorization = request.headers[.authorization] else {
+            if open { return try await next(request, context) }
+            return Self.unauthorized("this call needs a token: Authorization: Bearer …")
+        }
+        guard authorization.hasPrefix("Bearer "), let token = tokens.authenticate(String(authorization.dropFirst(7))) else {
+            return Self.unauthorized("the token is not valid")
+        }
+        guard token.allows(scope) else {
+            return MasterAPI.error("token '\(token.name)' lacks the \(scope.rawValue) scope", status: .forbidden)
+        }
+        return try await next(request, context)
+    }
+
+    static func unauthorized(_ message: String) -> Response {
+        var response = MasterAPI.error(message, status: .unauthorized)
+        response.headers[.wwwAuthenticate] = "Bearer"
+        return response
+    }
+
+    /// `http://127.0.0.1:5801` for the Host `127.0.0.1:5801`: the page was served by this master.
+    static func isSameOrigin(_ origin: String, host: String?) -> Bool {
+        guard let host, let url = URL(string: origin), let originHost = url.host else { return false }
+        let originAuthority = url.port.map { "\(originHost):\($0)" } ?? originHost
+        return originAuthority.lowercased() == host.lowercased()
+    }
+}
