@@ -117,12 +117,33 @@ public struct APIAccessPolicy: Sendable {
     public var openMetrics = false
     /// The Host names (with port) the master answers to; others are refused (DNS rebinding).
     public var hosts: Set<String> = []
+    /// The secret webhooks are signed with (`--webhook-secret-file`): GitHub's
+    /// `X-Hub-Signature-256` HMAC of the body, or GitLab's `X-Gitlab-Token`.
+    public var webhookSecret: [UInt8]?
 
-    public init(tokens: APITokens? = nil, anonymousRead: Bool = false, openMetrics: Bool = false, hosts: Set<String> = []) {
+    public init(tokens: APITokens? = nil, anonymousRead: Bool = false, openMetrics: Bool = false, hosts: Set<String> = [],
+                webhookSecret: [UInt8]? = nil) {
         self.tokens = tokens
         self.anonymousRead = anonymousRead
         self.openMetrics = openMetrics
         self.hosts = hosts
+        self.webhookSecret = webhookSecret
+    }
+
+    /// Whether nothing asks for credentials (no tokens, no webhook secret: loopback only).
+    var isOpen: Bool { tokens == nil && webhookSecret == nil }
+
+    /// A webhook's proof, checked against the secret: GitHub's `sha256=HEX` HMAC-SHA256 of the
+    /// body, or GitLab's token; nil when the request carries neither.
+    func verifiesWebhook(signature: String?, gitlabToken: String?, body: [UInt8]) -> Bool? {
+        guard signature != nil || gitlabToken != nil else { return nil }
+        guard let secret = webhookSecret else { return false }
+        if let signature {
+            guard signature.hasPrefix("sha256="), let presented = APITokens.hex(String(signature.dropFirst(7))) else { return false }
+            let expected = Array(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: secret)))
+            return APITokens.constantTimeEquals(presented, expected)
+        }
+        return APITokens.constantTimeEquals(Array(gitlabToken!.utf8), secret)
     }
 
     /// What a request needs: nil for open ones.

@@ -21,16 +21,33 @@ struct AccessControl: RouterMiddleware {
         if let origin = request.headers[.origin], !Self.isSameOrigin(origin, host: host) {
             return MasterAPI.error("cross-origin requests are refused", status: .forbidden)
         }
+        var request = request
         if request.method == .post {
             let type = request.headers[.contentType]?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-            // A POST without a body (a webhook's ping, `curl -X POST`) carries no type; one with a body must be JSON.
+            // A POST without a body (a webhook's ping, `curl -X POST`) carries no type; one with a body must be
+            // JSON (a forge's webhook may also send a form: it is signed).
             let hasBody = (request.headers[.contentLength].flatMap(Int.init) ?? 0) > 0 || request.headers[.transferEncoding] != nil
-            if hasBody || type != nil, type != "application/json" {
+            let allowed = path == "/v1/sync" ? ["application/json", "application/x-www-form-urlencoded"] : ["application/json"]
+            if hasBody || type != nil, !allowed.contains(type ?? "") {
                 return MasterAPI.error("a write takes Content-Type: application/json", status: .unsupportedMediaType)
             }
+            if path == "/v1/sync", !policy.isOpen {
+                let body = try await request.body.collect(upTo: context.maxUploadSize)
+                request.body = RequestBody(buffer: body)
+                switch policy.verifiesWebhook(signature: request.headers[HTTPField.Name("X-Hub-Signature-256")!],
+                                              gitlabToken: request.headers[HTTPField.Name("X-Gitlab-Token")!],
+                                              body: Array(buffer: body)) {
+                case true?: return try await next(request, context)
+                case false?: return Self.unauthorized("the webhook's signature does not match its body and the shared secret")
+                case nil: break // no signature: a bearer token with deploy, below
+                }
+            }
         }
-        guard let tokens = policy.tokens, let scope = APIAccessPolicy.scope(method: request.method.rawValue, path: path) else {
+        guard !policy.isOpen, let scope = APIAccessPolicy.scope(method: request.method.rawValue, path: path) else {
             return try await next(request, context)
+        }
+        guard let tokens = policy.tokens else {
+            return Self.unauthorized("this master takes only signed webhooks (no --api-tokens)")
         }
         let open = scope == .read && (policy.anonymousRead || path == "/metrics" && policy.openMetrics)
         guard let authorization = request.headers[.authorization] else {

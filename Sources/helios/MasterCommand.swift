@@ -79,6 +79,9 @@ struct MasterCommand: AsyncParsableCommand {
     @Option(help: "A Host name (host or host:port) clients reach this master by, besides its --http address; repeatable.")
     var apiHost: [String] = []
 
+    @Option(help: "A file holding the webhook secret: POST /v1/sync then takes GitHub's X-Hub-Signature-256 or GitLab's X-Gitlab-Token.")
+    var webhookSecretFile: String?
+
     /// The access policy from the flags: tokens from their file, the Host names served.
     func accessPolicy(host: String, port: Int, logger: Logger) throws -> APIAccessPolicy {
         let loopback = ["127.0.0.1", "localhost", "::1", "[::1]"]
@@ -97,6 +100,12 @@ struct MasterCommand: AsyncParsableCommand {
                                hint: "create a token with `helios token create NAME --scopes deploy --file FILE` and pass --api-tokens FILE")
             }
             logger.warning("no --api-tokens: the API serves \(host) only and asks no token")
+        }
+        if let file = webhookSecretFile {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8), !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw CLIError("--webhook-secret-file: cannot read \(file), or it is empty")
+            }
+            policy.webhookSecret = Array(text.trimmingCharacters(in: .whitespacesAndNewlines).utf8)
         }
         var names = loopback + apiHost
         if !["0.0.0.0", "::"].contains(host) { names.append(host) } else { names.append(ProcessInfo.processInfo.hostName) }

@@ -96,4 +96,40 @@ struct APISecurityTests {
         let token = deployer.output.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(try Self.call("POST", base + "/v1/sync", headers: ["Authorization: Bearer \(token)"]).status == 202)
     }
+
+    /// GitHub's `sha256=` HMAC of `body` with `secret`, computed by Python's hmac module.
+    static func githubSignature(_ body: String, secret: String) throws -> String {
+        let script = "import hmac, hashlib, sys; print(hmac.new(sys.argv[1].encode(), sys.argv[2].encode(), hashlib.sha256).hexdigest())"
+        return "sha256=" + (try run(["python3", "-c", script, secret, body])).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test func webhooksAreTakenSignedOnly() async throws {
+        let directory = try TemporaryDirectory("security-webhook")
+        defer { directory.remove() }
+        let secret = "webhook-\(UUID().uuidString.prefix(8))"
+        try directory.write(secret + "\n", to: "webhook-secret")
+        let tokens = directory.path + "/tokens"
+        _ = try helios(["token", "create", "dashboard", "--scopes", "read", "--file", tokens])
+        let (master, base) = try await startMaster(directory, extra: ["--api-tokens", tokens,
+                                                                      "--webhook-secret-file", directory.path + "/webhook-secret"])
+        defer { Task { await master.stop() } }
+        let body = #"{"ref":"refs/heads/main","after":"0123456789abcdef"}"#
+        let signed = try Self.githubSignature(body, secret: secret)
+        let json = "Content-Type: application/json"
+        #expect(try Self.call("POST", base + "/v1/sync", headers: [json, "X-Hub-Signature-256: \(signed)"], body: body).status == 202)
+        // GitHub may send the payload as a form: signed, it is taken too.
+        let form = "payload=%7B%7D"
+        #expect(try Self.call("POST", base + "/v1/sync", headers: ["Content-Type: application/x-www-form-urlencoded",
+                                                                    "X-Hub-Signature-256: \(try Self.githubSignature(form, secret: secret))"],
+                              body: form).status == 202)
+        let wrong = try Self.githubSignature(body, secret: "not-the-secret")
+        #expect(try Self.call("POST", base + "/v1/sync", headers: [json, "X-Hub-Signature-256: \(wrong)"], body: body).status == 401)
+        // A signature seen on one body does not carry another.
+        let replayed = body.replacingOccurrences(of: "main", with: "evil")
+        #expect(try Self.call("POST", base + "/v1/sync", headers: [json, "X-Hub-Signature-256: \(signed)"], body: replayed).status == 401)
+        #expect(try Self.call("POST", base + "/v1/sync", headers: [json, "X-Gitlab-Token: \(secret)"], body: body).status == 202)
+        #expect(try Self.call("POST", base + "/v1/sync", headers: [json, "X-Gitlab-Token: guess"], body: body).status == 401)
+        #expect(try Self.call("POST", base + "/v1/sync", headers: [json], body: body).status == 401, "unsigned, no token")
+        #expect(!master.log.contains(secret))
+    }
 }
