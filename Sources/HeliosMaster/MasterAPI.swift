@@ -66,8 +66,8 @@ struct MastersReply: Encodable {
     let masters: [Master]
 }
 
-/// Every failure as `{"error": …}`: an HTTP error with its status, ZooKeeper unreachable as 503,
-/// anything else as 500.
+/// Every failure as `{"error": …}`: an HTTP error with its status (413 for a body over the
+/// limit), ZooKeeper unreachable as 503, anything else as 500.
 struct JSONErrors: RouterMiddleware {
     func handle(_ request: Request, context: MasterContext,
                 next: (Request, MasterContext) async throws -> Response) async throws -> Response {
@@ -77,6 +77,11 @@ struct JSONErrors: RouterMiddleware {
             return MasterAPI.error(error.body ?? "\(error.status)", status: error.status)
         } catch let error where HeliosStore.isUnavailable(error) {
             return MasterAPI.error("\(error)", status: .serviceUnavailable)
+        } catch let error as any HTTPResponseError {
+            // A body over the upload limit, and other errors that name their status.
+            return MasterAPI.error(error.status == .contentTooLarge
+                ? "the request is larger than the \(context.maxUploadSize >> 20) MiB this master takes" : "\(error.status)",
+                status: error.status)
         } catch {
             return MasterAPI.error("\(error)", status: .internalServerError)
         }
