@@ -46,9 +46,12 @@ git -C "$demo/work" log --oneline --stat | cat
 step "helios validate"
 "$helios" validate "$demo/work"
 
-step "Start a master (polling the repository every second) and an agent named demo-host"
+step "Create an API token, then start a master (polling the repository every second) and an agent named demo-host"
+rm -f "$demo/tokens"
+HELIOS_TOKEN=$("$helios" token create demo --scopes deploy --file "$demo/tokens")
+export HELIOS_TOKEN # the CLI sends it; the master's tokens file holds only its hash
 "$helios" master --zk "$HELIOS_TEST_ZK" --chroot "$chroot" --repo "$demo/manifests.git" --poll 1s \
-    --state-dir "$demo/master" --http "$http" > "$demo/master.log" 2>&1 &
+    --state-dir "$demo/master" --http "$http" --api-tokens "$demo/tokens" > "$demo/master.log" 2>&1 &
 echo $! > "$demo/master.pid"
 "$helios" agent --zk "$HELIOS_TEST_ZK" --chroot "$chroot" --name demo-host --reconcile-interval 5s \
     --state-dir "$demo/agent-state" > "$demo/agent.log" 2>&1 &
@@ -71,7 +74,7 @@ wait_for_version 1
 docker ps --filter label=helios.host=demo-host --format 'table {{.Names}}\t{{.Status}}\t{{.Command}}'
 container=$(docker ps -q --filter label=helios.host=demo-host)
 echo "it serves: $(docker exec "$container" wget -qO- http://127.0.0.1:8080/)"
-echo "sync record: $(curl -s "http://$http/v1/sync")"
+echo "sync record: $(curl -s -H "Authorization: Bearer $HELIOS_TOKEN" "http://$http/v1/sync")"
 
 step "Bump the version and plan it offline, as a CI step would (helios plan --base origin/main)"
 sed -i 's/^version: "1"/version: "2"/' "$demo/work/hello.yaml"
@@ -89,7 +92,9 @@ step "The cluster as the master sees it: helios rollout status, helios status"
 "$helios" status --master "http://$http"
 
 if [ -n "${KEEP:-}" ]; then
+    (umask 077; echo "$HELIOS_TOKEN" > "$demo/token")
     step "Still running. Push to $demo/manifests.git (work tree: $demo/work); stop with: make demo-down"
+    echo "the CLI's token: HELIOS_TOKEN_FILE=$demo/token helios status --master $http"
 else
     step "Done: stopping the master and agent (make demo KEEP=1 keeps them running)"
     stop_daemons
