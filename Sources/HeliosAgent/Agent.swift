@@ -80,7 +80,8 @@ public struct Agent: Service {
             ports: PortLedger(allocator: PortAllocator(range: configuration.portRange)),
             reporter: StatusReporter(host: configuration.name, store: store, logger: logger),
             registries: registries, logger: logger, wake: { wake.yield() }, taskCache: cache,
-            registration: Registration(agentID: agentID, info: info, labels: configuration.labels)))
+            registration: Registration(agentID: agentID, info: info, labels: configuration.labels),
+            policy: configuration.policy))
         // Online from registration on; the reconciler keeps to its known tasks through short
         // outages, the offline keeper takes over only once this session is over.
         connectivity.set(true)

@@ -1,3 +1,4 @@
+import HeliosModel
 import DockerEngine
 import Foundation
 
@@ -21,6 +22,8 @@ public struct AgentConfiguration: Sendable {
     public var labels: [String: String]
     /// The docker config file whose registry credentials image pulls use.
     public var dockerConfig: String
+    /// What the host lets a job do (host directories, capabilities, …); refused tasks FAIL.
+    public var policy = HostPolicy()
 
     public init(name: String, zooKeeper: String, chroot: String = "/helios", dockerSocket: String,
                 reconcileInterval: Duration = .seconds(30), sessionTimeout: Duration = .seconds(10),

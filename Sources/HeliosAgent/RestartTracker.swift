@@ -18,6 +18,8 @@ struct RestartTracker {
         case unhealthy
         /// Docker refused the container's settings: trying the same job again cannot help.
         case refused
+        /// The host's policy refuses what the job asks: the same.
+        case refusedByPolicy
     }
 
     struct Decision: Equatable {
@@ -96,9 +98,10 @@ struct RestartTracker {
             decision = Decision(action: .wait(portDelay.next(policy.firstDelay, policy.maximumDelay)), reason: .portInUse)
         case .unhealthy:
             return Decision(action: .wait(checkDelay.next(policy.firstCheck, policy.maximumCheck)), reason: nil)
-        case .refused:
-            gaveUp = .containerRefused
-            return Decision(action: .giveUp, reason: .containerRefused)
+        case .refused, .refusedByPolicy:
+            let reason: TaskStatus.Throttle = setback == .refused ? .containerRefused : .refusedByPolicy
+            gaveUp = reason
+            return Decision(action: .giveUp, reason: reason)
         }
         if case .wait(let delay) = decision.action, let reason = decision.reason {
             heldBack = (now + delay, reason)
@@ -113,7 +116,7 @@ struct RestartTracker {
         case .pullFailed: pullDelay.reset()
         case .portInUse: portDelay.reset()
         case .unhealthy: checkDelay.reset()
-        case .refused: return
+        case .refused, .refusedByPolicy: return
         }
         heldBack = nil
     }

@@ -23,6 +23,8 @@ struct HostContext: Sendable {
     let taskCache: TaskCache
     /// How this agent registers the host: again whenever its registration is found gone.
     let registration: Registration
+    /// What the host lets a job do.
+    let policy: HostPolicy
 }
 
 /// What an agent registers its host with.
@@ -183,6 +185,15 @@ actor TaskSupervisor {
         }
         guard let job = try await job() else {
             await report(.failed, containerError: "job \(jobID) is not in ZooKeeper")
+            return
+        }
+        let violations = context.policy.violations(of: job)
+        guard violations.isEmpty else {
+            // Nothing of it is created: FAILED until the job changes.
+            let decision = restarts.failed(.refusedByPolicy, now: .now)
+            context.logger.error("the host's policy refuses the task", metadata: ["job.id": "\(jobID)", "reasons": "\(violations)"])
+            await report(.failed, containerError: "refused by the host's policy: " + violations.joined(separator: "; "),
+                         throttled: decision.reason)
             return
         }
         guard try await pullIfMissing(job.image) else { return }

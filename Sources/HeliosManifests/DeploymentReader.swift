@@ -79,7 +79,7 @@ enum DeploymentReader {
 
 /// Reads `helios.yaml`.
 enum SettingsReader {
-    static let fields = ["paths", "prune", "maxPrune", "selfHeal", "pollInterval"]
+    static let fields = ["paths", "prune", "maxPrune", "selfHeal", "pollInterval", "policy"]
 
     static func read(_ reader: MappingReader) -> SyncSettings {
         reader.checkFields(fields)
@@ -92,6 +92,19 @@ enum SettingsReader {
         }
         settings.prune = reader.bool("prune") ?? settings.prune
         settings.selfHeal = reader.bool("selfHeal") ?? settings.selfHeal
+        if let policy = reader.mapping("policy") {
+            policy.checkFields(["volumeRoots", "capabilities", "allowPrivileged", "networkModes"])
+            let roots = policy.strings("volumeRoots") ?? []
+            for root in roots where !root.hasPrefix("/") {
+                policy.report(policy.value("volumeRoots")!, "volume root '\(Printable.escape(root))' must be an absolute path")
+            }
+            let modes = policy.strings("networkModes") ?? []
+            for mode in modes where !["host", "container"].contains(mode) {
+                policy.report(policy.value("networkModes")!, "invalid network mode '\(Printable.escape(mode))' in policy (host or container)")
+            }
+            settings.policy = HostPolicy(volumeRoots: roots, capabilities: Set(policy.strings("capabilities") ?? []),
+                                         allowPrivileged: policy.bool("allowPrivileged") ?? false, networkModes: Set(modes))
+        }
         if let interval = reader.duration("pollInterval") {
             if interval < 100 { reader.report(reader.value("pollInterval")!, "pollInterval must be at least 100ms") }
             settings.pollInterval = interval

@@ -54,6 +54,15 @@ public enum ManifestLoader {
         for file in parsed {
             for diagnostic in file.diagnostics { sink.append(diagnostic) }
         }
+        // What an agent with the repository's policy would refuse, said at the job.
+        if let policy = settings.policy {
+            for job in parsed.flatMap(\.jobs) {
+                for violation in policy.violations(of: job.value.job) {
+                    sink.append(Diagnostic(file: job.file, line: job.line, column: job.column,
+                                           message: "job \(job.value.job.name):\(job.value.job.version) breaks the policy in \(settingsFile): \(violation)"))
+                }
+            }
+        }
         let desired = resolve(jobs: parsed.flatMap(\.jobs),
                               deployments: parsed.flatMap(\.deployments), settings: settings, sink: sink)
         return (byPath, sink.diagnostics.isEmpty ? .success(desired) : .failure(ManifestError(diagnostics: sink.diagnostics)))

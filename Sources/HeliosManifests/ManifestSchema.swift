@@ -418,6 +418,37 @@ public enum ManifestSchema {
           },
           "type": "array"
         },
+        "policy": {
+          "additionalProperties": false,
+          "properties": {
+            "allowPrivileged": {
+              "type": "boolean"
+            },
+            "capabilities": {
+              "items": {
+                "type": "string"
+              },
+              "type": "array"
+            },
+            "networkModes": {
+              "items": {
+                "enum": [
+                  "host",
+                  "container"
+                ]
+              },
+              "type": "array"
+            },
+            "volumeRoots": {
+              "items": {
+                "pattern": "^/",
+                "type": "string"
+              },
+              "type": "array"
+            }
+          },
+          "type": "object"
+        },
         "pollInterval": {
           "description": "e.g. 500ms, 5s, 2m, 1h30m, 1.5m",
           "pattern": "^([0-9]+(\\.[0-9]+)?(ms|h|m|s))+$",

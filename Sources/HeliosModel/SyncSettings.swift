@@ -9,6 +9,9 @@ public struct SyncSettings: Sendable, Equatable, Codable {
     public var selfHeal: Bool
     /// Milliseconds between the leader's looks at the repository; nil: the master's `--poll`.
     public var pollInterval: Int64?
+    /// The host policy manifests are validated against (`policy:`), so a pull request shows what
+    /// an agent would refuse; the agents' own policy still decides.
+    public var policy: HostPolicy?
 
     public init(paths: [String] = [], prune: Bool = true, maxPrune: PruneLimit = .percent(50),
                 selfHeal: Bool = true, pollInterval: Int64? = nil) {

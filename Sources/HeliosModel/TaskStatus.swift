@@ -25,6 +25,8 @@ public struct TaskStatus: Sendable, Equatable, Codable {
         case portInUse = "PORT_IN_USE"
         /// Docker refused the container's settings: the agent gave up until the job changes.
         case containerRefused = "CONTAINER_REFUSED"
+        /// The host's policy refuses what the job asks (a host directory, a capability, …): not tried again.
+        case refusedByPolicy = "REFUSED_BY_POLICY"
     }
 
     public var jobID: JobID

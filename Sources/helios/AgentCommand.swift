@@ -2,6 +2,7 @@ import ArgumentParser
 import DockerEngine
 import Foundation
 import HeliosAgent
+import HeliosModel
 import ServiceLifecycle
 
 struct AgentCommand: AsyncParsableCommand {
@@ -36,6 +37,27 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "The docker config file with registry credentials for image pulls (default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json).")
     var dockerConfig: String?
 
+    @Option(help: "Host directories jobs may mount (with what is below them), comma-separated; default none. /etc, /proc, /sys and the Docker socket only when named exactly.")
+    var allowVolumeRoot: [String] = []
+
+    @Option(help: "Capabilities jobs may add, comma-separated; default none.")
+    var allowCapability: [String] = []
+
+    @Flag(help: "Let jobs ask for what is as good as --privileged: SYS_ADMIN, ALL, seccomp/apparmor/systempaths=unconfined.")
+    var allowPrivileged = false
+
+    @Option(help: "Network modes jobs may use beyond bridge and none: host, container; comma-separated.")
+    var allowNetworkMode: [String] = []
+
+    /// The host's policy from the flags.
+    var policy: HostPolicy {
+        func list(_ values: [String]) -> [String] {
+            values.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+        }
+        return HostPolicy(volumeRoots: list(allowVolumeRoot), capabilities: Set(list(allowCapability)),
+                          allowPrivileged: allowPrivileged, networkModes: Set(list(allowNetworkMode)))
+    }
+
     func run() async throws {
         let bounds = portRange.split(separator: "-").compactMap { Int($0) }
         guard bounds.count == 2, bounds[0] > 0, bounds[0] <= bounds[1], bounds[1] < 65_536 else {
@@ -50,12 +72,13 @@ struct AgentCommand: AsyncParsableCommand {
             hostLabels[parts[0]] = parts[1]
         }
         let logger = options.bootstrapLogging(label: "helios.agent")
-        let agent = Agent(configuration: AgentConfiguration(
+        var configuration = AgentConfiguration(
             name: name ?? ProcessInfo.processInfo.hostName, zooKeeper: try options.zooKeeperServers(), chroot: options.chroot,
             dockerSocket: dockerSocket ?? DockerClient.defaultSocketPath, reconcileInterval: reconcileInterval.duration,
             sessionTimeout: sessionTimeout.duration, stateDirectory: stateDir, portRange: bounds[0]...bounds[1],
-            labels: hostLabels, dockerConfig: dockerConfig ?? DockerConfig.defaultPath),
-            logger: logger)
+            labels: hostLabels, dockerConfig: dockerConfig ?? DockerConfig.defaultPath)
+        configuration.policy = policy
+        let agent = Agent(configuration: configuration, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -33,13 +33,15 @@ struct AgentTests {
         }
 
         /// Starts an agent in this process; cancel the task to stop it.
-        func startAgent(instance: String = "", dockerConfig: String = "/nonexistent/config.json") throws -> Task<Void, any Error> {
-            let agent = Agent(configuration: AgentConfiguration(
+        func startAgent(instance: String = "", dockerConfig: String = "/nonexistent/config.json",
+                        policy: HostPolicy = HostPolicy()) throws -> Task<Void, any Error> {
+            var configuration = AgentConfiguration(
                 name: host, zooKeeper: try TestServices.requireZooKeeper(), chroot: chroot,
                 dockerSocket: try TestServices.requireDocker(), reconcileInterval: .seconds(1),
                 stateDirectory: stateDirectory(instance: instance), portRange: portRange,
-                labels: ["zone": "test-a"], dockerConfig: dockerConfig),
-                logger: Logger(label: "test.agent"))
+                labels: ["zone": "test-a"], dockerConfig: dockerConfig)
+            configuration.policy = policy
+            let agent = Agent(configuration: configuration, logger: Logger(label: "test.agent"))
             return Task { try await agent.run() }
         }
 
@@ -542,7 +544,7 @@ struct AgentTests {
 
     @Test func aContainerDockerRefusesFailsOnceAndIsNotTriedAgain() async throws {
         let fixture = try await Fixture()
-        let agent = try fixture.startAgent()
+        let agent = try fixture.startAgent(policy: HostPolicy(capabilities: ["NET_ADMINN"])) // the host lets it through to Docker
         var job = fixture.job
         job.addCapabilities = ["NET_ADMINN"] // no such capability: Docker refuses the container
         try await fixture.deploy(job)
@@ -588,5 +590,29 @@ struct AgentTests {
         #expect(exits.all == ["137"], "killed at once, not ended by its TERM trap")
         follower.cancel()
         await fixture.cleanUp(agent)
+    }
+
+    /// The host's policy refuses what the job asks before anything is created; a host that
+    /// allows it runs the same job.
+    @Test func aTaskThatBreaksTheHostsPolicyFailsWithTheReasonAndCreatesNothing() async throws {
+        let fixture = try await Fixture()
+        let agent = try fixture.startAgent()
+        var job = fixture.job
+        job.volumes = ["/etc:/host-etc:ro"]
+        job.addCapabilities = ["NET_ADMIN"]
+        try await fixture.deploy(job)
+        let refused = try await eventually(timeout: .seconds(30)) { try await fixture.status(job.id)?.throttled == .refusedByPolicy }
+        let status = try await fixture.status(job.id)
+        #expect(refused, "\(String(describing: status))")
+        #expect(status?.state == .failed)
+        #expect(status?.containerError?.contains("the host path /etc is not under an allowed volume root") == true)
+        #expect(status?.containerError?.contains("capability NET_ADMIN is not one the host allows") == true)
+        #expect(try await fixture.containers().isEmpty)
+        agent.cancel()
+        _ = await agent.result
+
+        let allowing = try fixture.startAgent(policy: HostPolicy(volumeRoots: ["/etc"], capabilities: ["NET_ADMIN"]))
+        #expect(try await eventually(timeout: .seconds(60)) { try await fixture.status(job.id)?.state == .running })
+        await fixture.cleanUp(allowing)
     }
 }

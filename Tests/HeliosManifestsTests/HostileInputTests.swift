@@ -131,6 +131,11 @@ struct HostileInputTests {
              ["a.yaml:9:15: error: invalid host selector 'role==web': '==' is no operator (did you mean 'role=web'?)"]),
         Case("no host at all", ["a.yaml": job + "---\nkind: Deployment\nname: d\njob: web\nhosts: []\n"],
              ["a.yaml:9:8: error: Deployment 'd' names no host: give hosts, a hostSelector, or remove the deployment"]),
+        Case("a job the repository's policy refuses", ["helios.yaml": "policy: { volumeRoots: [/data], capabilities: [NET_ADMIN] }\n",
+                                                      "a.yaml": job + "volumes: [\"/etc:/etc\", \"/data/x:/x\"]\naddCapabilities: [SYS_ADMIN]\n"], [
+            "a.yaml:1:1: error: job web:1 breaks the policy in helios.yaml: capability SYS_ADMIN is as good as privileged, which the host does not allow",
+            "a.yaml:1:1: error: job web:1 breaks the policy in helios.yaml: volume /etc:/etc: the host path /etc is not under an allowed volume root (/data)",
+        ]),
         Case("a paths entry selecting nothing", ["helios.yaml": "paths: [jobs, deploy]\n", "jobs/a.yaml": job, "deployments/b.yaml": job],
              ["helios.yaml:1:15: error: paths entry 'deploy' selects no manifest file (did you mean 'deployments'?)"]),
     ]
