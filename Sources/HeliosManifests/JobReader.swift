@@ -6,7 +6,7 @@ import Yams
 enum JobReader {
     static let fields = ["kind", "name", "version", "image", "command", "env", "ports", "healthCheck", "gracePeriod",
                          "stopTimeout", "volumes", "ramdisks", "resources", "networkMode", "hostname", "labels",
-                         "metadata", "addCapabilities", "dropCapabilities", "securityOpt", "registration", "expires"]
+                         "metadata", "addCapabilities", "dropCapabilities", "securityOpt", "registration", "expires", "sensitive"]
 
     /// The job, when it has a name, version and image: also when other fields are wrong, so
     /// that references to it are still checked (any diagnostic fails the load anyway).
@@ -65,6 +65,10 @@ enum JobReader {
         job.dropCapabilities = capabilities(reader, "dropCapabilities")
         job.securityOpt = securityOptions(reader)
         job.registration = registration(reader, ports: declaredPorts)
+        job.sensitive = reader.strings("sensitive")
+        for name in job.sensitive ?? [] where !isEnvName(name) {
+            reader.report(reader.value("sensitive")!, "invalid env name '\(Printable.escape(name))' in sensitive")
+        }
         if let text = reader.string("expires") {
             if let date = ISO8601DateFormatter().date(from: text) {
                 job.expires = date // whether it is past is checked at each load, against its clock

@@ -360,6 +360,14 @@ public enum ManifestSchema {
           },
           "type": "array"
         },
+        "sensitive": {
+          "description": "env names whose values are secret besides those that look it",
+          "items": {
+            "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+            "type": "string"
+          },
+          "type": "array"
+        },
         "stopTimeout": {
           "description": "e.g. 500ms, 5s, 2m, 1h30m, 1.5m",
           "pattern": "^([0-9]+(\\.[0-9]+)?(ms|h|m|s))+$",

@@ -8,7 +8,10 @@ import Hummingbird
 extension MasterAPI {
     func addReads(to router: Router<MasterContext>) {
         router.get("/v1/state") { _, _ -> Response in
-            Self.json(try await store.readCluster().state)
+            // Secret env values never leave the master: a snapshot holds them masked.
+            var state = try await store.readCluster().state
+            state.config.jobs = state.config.jobs.mapValues { $0.masked() }
+            return Self.json(state)
         }
         router.get("/v1/hosts") { _, _ -> Response in
             let state = try await store.readCluster().state
@@ -91,7 +94,7 @@ public struct JobReply: Codable, Sendable {
 
     init(id: JobID, state: ClusterState) {
         self.id = id.description
-        job = state.config.jobs[id]
+        job = state.config.jobs[id]?.masked()
         var hosts: [String: TaskStatus?] = [:]
         for (host, tasks) in state.config.tasks where tasks[id] != nil { hosts[host] = state.statuses[host]?[id] }
         self.hosts = hosts

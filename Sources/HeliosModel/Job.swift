@@ -39,6 +39,9 @@ public struct Job: Sendable, Equatable, Codable {
     public var registration: [String: Registration]?
     /// After this instant the job is undeployed and removed.
     public var expires: Date?
+    /// Env names whose values are secret besides those that look it (`Secrets`): never printed,
+    /// never in an API reply.
+    public var sensitive: [String]?
 
     public static let defaultStopTimeout: Int64 = 10_000
     public static let defaultNetworkMode = "bridge"
@@ -84,6 +87,19 @@ public struct Job: Sendable, Equatable, Codable {
         job.dropCapabilities = job.dropCapabilities.nilIfEmpty
         job.securityOpt = job.securityOpt.nilIfEmpty
         job.registration = job.registration.nilIfEmpty
+        job.sensitive = job.sensitive.map { Array(Set($0)).sorted() }.nilIfEmpty
+        return job
+    }
+
+    /// Whether the value of env `name` is a secret: it looks like one, or the job says so.
+    public func isSensitive(_ name: String) -> Bool {
+        sensitive?.contains(name) == true || Secrets.isSensitive(name, value: env?[name])
+    }
+
+    /// The job as it may be shown: secret env values replaced by `Secrets.mask`.
+    public func masked() -> Job {
+        var job = self
+        job.env = env.map { env in Dictionary(uniqueKeysWithValues: env.map { ($0.key, isSensitive($0.key) ? Secrets.mask : $0.value) }) }
         return job
     }
 

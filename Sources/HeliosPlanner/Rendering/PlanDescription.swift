@@ -147,8 +147,11 @@ enum JobDiff {
         let before = flatten(old), after = flatten(new)
         return Set(before.keys).union(after.keys).sorted().compactMap { key in
             guard before[key] != after[key] else { return nil }
-            let sensitive = key.hasPrefix("env.") && Secrets.isSensitive(String(key.dropFirst(4)))
-            return FieldChange(field: key, old: before[key], new: after[key], sensitive: sensitive)
+            let name = String(key.dropFirst(4))
+            let sensitive = key.hasPrefix("env.") && (old.isSensitive(name) || new.isSensitive(name))
+            // A snapshot from the API masks secrets: one side masked cannot be compared.
+            if sensitive && (before[key] == Secrets.mask || after[key] == Secrets.mask) { return nil }
+            return FieldChange(field: key, old: sensitive ? nil : before[key], new: sensitive ? nil : after[key], sensitive: sensitive)
         }
     }
 

@@ -115,9 +115,7 @@ public struct PlanDocument: Codable, Sendable, Equatable {
 
         init(_ job: Job) {
             var masked = job.normalised()
-            masked.env = masked.env.map { env in
-                Dictionary(uniqueKeysWithValues: env.map { ($0.key, Secrets.isSensitive($0.key) ? "(sensitive)" : $0.value) })
-            }
+            masked.env = job.masked().env
             self.job = masked
         }
 
