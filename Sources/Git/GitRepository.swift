@@ -10,6 +10,13 @@ public struct TreeFile: Sendable, Equatable {
     public let blob: ObjectID
 }
 
+/// A commit's people and subject.
+public struct CommitInfo: Sendable, Equatable {
+    public let author: String
+    public let committer: String
+    public let summary: String
+}
+
 /// A file that differs between two trees: added (no `old`), removed (no `new`) or changed.
 public struct TreeChange: Sendable, Equatable {
     public let path: String
@@ -196,6 +203,23 @@ public final class GitRepository: Sendable {
         try check("resolve \(revision) to a commit") { git_object_peel(&commit, object, GIT_OBJECT_COMMIT) }
         defer { git_object_free(commit) }
         return ObjectID(git_object_id(commit).pointee)
+    }
+
+    /// Who wrote and who committed a commit, and its subject line.
+    public func commitInfo(_ id: ObjectID) throws -> CommitInfo {
+        try repository.withLock { repository in
+            var oid = id.oid
+            var commit: OpaquePointer?
+            try check("read commit \(id.short)") { git_commit_lookup(&commit, repository.raw, &oid) }
+            defer { git_commit_free(commit) }
+            func person(_ signature: UnsafePointer<git_signature>?) -> String {
+                guard let signature = signature?.pointee else { return "?" }
+                return "\(String(cString: signature.name)) <\(String(cString: signature.email))>"
+            }
+            let summary = git_commit_summary(commit).map { String(cString: $0) } ?? ""
+            return CommitInfo(author: person(git_commit_author(commit)), committer: person(git_commit_committer(commit)),
+                              summary: summary)
+        }
     }
 
     /// The best common ancestor of two commits (what a pull request is compared with); nil

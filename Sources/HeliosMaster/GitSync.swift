@@ -158,6 +158,10 @@ public actor GitSync {
         if !plan.isEmpty {
             try await store.appendAppliedRevision(AppliedRevision(
                 revision: head.hex, appliedAt: record.appliedAt ?? "", summary: record.summary))
+            let commit = try? repository.commitInfo(head)
+            let people = commit.map { $0.author == $0.committer ? "by \($0.author)" : "by \($0.author), committed by \($0.committer)" } ?? ""
+            try? await store.appendAudit(AuditEntry(actor: "commit \(head.short) \(people)", action: "applied revision",
+                                                   detail: Printable.escape((commit.map { "\($0.summary): " } ?? "") + record.summary, limit: 300)))
         }
         return record
     }

@@ -37,7 +37,11 @@ struct AccessControl: RouterMiddleware {
                 switch policy.verifiesWebhook(signature: request.headers[HTTPField.Name("X-Hub-Signature-256")!],
                                               gitlabToken: request.headers[HTTPField.Name("X-Gitlab-Token")!],
                                               body: Array(buffer: body)) {
-                case true?: return try await next(request, context)
+                case true?:
+                    var context = context
+                    context.principal = request.headers[HTTPField.Name("X-Hub-Signature-256")!] != nil
+                        ? "webhook (GitHub signature)" : "webhook (GitLab token)"
+                    return try await next(request, context)
                 case false?: return Self.unauthorized("the webhook's signature does not match its body and the shared secret")
                 case nil: break // no signature: a bearer token with deploy, below
                 }
@@ -60,6 +64,8 @@ struct AccessControl: RouterMiddleware {
         guard token.allows(scope) else {
             return MasterAPI.error("token '\(token.name)' lacks the \(scope.rawValue) scope", status: .forbidden)
         }
+        var context = context
+        context.principal = "token \(token.name)"
         return try await next(request, context)
     }
 

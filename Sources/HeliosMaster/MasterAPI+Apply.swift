@@ -88,6 +88,11 @@ extension MasterAPI {
                     return .init(plan: planned)
                 }
                 let applied = outcome.decision.plan!
+                if !applied.isEmpty {
+                    let counts = applied.summary.counted
+                    try? await store.appendAudit(AuditEntry(actor: context.principal, action: "apply" + (body.force ? " --force" : ""),
+                        detail: "\(counts.add) added, \(counts.change) changed, \(counts.remove) removed, \(counts.replace) replaced"))
+                }
                 return Self.json(ApplyReply(applied, to: outcome.snapshot, applied: !applied.isEmpty))
             } catch let refusal as ResponseRefusal {
                 return refusal.response
@@ -147,4 +152,6 @@ struct MasterContext: RequestContext {
     }
 
     var maxUploadSize: Int { 2 * ManifestLoader.maxRepositoryBytes }
+    /// Who the request is from, for the audit log: `token NAME`, a signed webhook, or loopback.
+    var principal = "loopback (no tokens)"
 }

@@ -27,10 +27,14 @@ struct MasterAPI: Sendable {
             }
             return Self.json(record)
         }
-        router.post("/v1/sync") { _, _ -> Response in
+        router.post("/v1/sync") { _, context -> Response in
             // Any master takes the webhook; the leader watches for it and syncs at once.
             try await store.requestSync()
+            try? await store.appendAudit(AuditEntry(actor: context.principal, action: "sync requested", detail: ""))
             return Self.json(["status": "sync requested"], status: .accepted)
+        }
+        router.get("/v1/audit") { _, _ -> Response in
+            Self.json(try await store.auditLog())
         }
         router.get("/v1/masters") { _, _ -> Response in
             let candidates = try await store.candidates()

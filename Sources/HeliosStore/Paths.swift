@@ -19,12 +19,14 @@ enum Paths {
     static let syncRevisions = "/sync/revisions"
 
     static let election = "/masters/election"
+    /// Who changed what: sequential entries, the oldest pruned (HeliosStore+Audit).
+    static let audit = "/audit"
 
     static let rollouts = "/status/deployments"
     static func rollout(_ deployment: String) -> String { "\(rollouts)/\(deployment)" }
 
     static let tree = [jobs, deployments, configHosts, journal, statusHosts, rollouts, historyJobs,
-                       syncRevisions, election]
+                       syncRevisions, election, audit]
 
     static func taskHistory(_ id: JobID, _ host: String) -> String { "\(historyJobs)/\(id)/hosts/\(host)/events" }
 

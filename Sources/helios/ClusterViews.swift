@@ -56,6 +56,18 @@ struct StatusCommand: AsyncParsableCommand {
 
 
 /// `helios hosts`: the hosts, up or down, with their labels and task counts.
+/// `helios audit`: who changed what, newest first.
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "audit", abstract: "Who changed the cluster, newest first.")
+    @OptionGroup var master: MasterOptions
+
+    func run() async throws {
+        try await master.show("/v1/audit", as: [AuditEntry].self, header: ["AT", "ACTOR", "ACTION", "DETAIL"]) {
+            $0.map { [$0.at.formatted(.iso8601), Printable.escape($0.actor, limit: 80), $0.action, Printable.escape($0.detail, limit: 120)] }
+        }
+    }
+}
+
 struct HostsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "hosts", abstract: "The cluster's hosts.")
     @OptionGroup var master: MasterOptions

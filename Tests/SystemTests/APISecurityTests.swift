@@ -132,4 +132,31 @@ struct APISecurityTests {
         #expect(try Self.call("POST", base + "/v1/sync", headers: [json], body: body).status == 401, "unsigned, no token")
         #expect(!master.log.contains(secret))
     }
+
+    /// Every change is in the audit log with who made it: a commit's author, a token's name.
+    @Test func theAuditLogSaysWhoChangedWhat() async throws {
+        let directory = try TemporaryDirectory("security-audit")
+        let git = try GitFixture()
+        defer { directory.remove(); git.remove() }
+        let head = try git.commit(["web.yaml": PlanInCITests.job + "\n---\n" + PlanInCITests.deployment], message: "web 1")
+        let tokens = directory.path + "/tokens"
+        let token = try helios(["token", "create", "ci", "--scopes", "deploy", "--file", tokens]).output
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let (master, base) = try await startMaster(directory, extra: ["--api-tokens", tokens, "--repo", git.remote, "--poll", "1s"])
+        defer { Task { await master.stop() } }
+        let auth = "Authorization: Bearer \(token)"
+        #expect(try Self.call("POST", base + "/v1/sync", headers: [auth]).status == 202)
+        let logged = await eventually(timeout: .seconds(30)) {
+            let body = (try? Self.call("GET", base + "/v1/audit", headers: [auth]))?.body ?? ""
+            return body.contains("applied revision") && body.contains("sync requested")
+        }
+        let audit = try Self.call("GET", base + "/v1/audit", headers: [auth]).body
+        #expect(logged, "\(audit)")
+        #expect(audit.contains("commit \(head.prefix(7)) by Helios Test <test@helios.invalid>"), "\(audit)")
+        #expect(audit.contains("web 1: applied"), "\(audit)")
+        #expect(audit.contains("token ci"), "\(audit)")
+        let view = try helios(["audit", "--master", base], environment: ["HELIOS_TOKEN": token])
+        #expect(view.status == 0 && view.output.contains("applied revision") && view.output.contains("token ci"), "\(view.output)\(view.errors)")
+        #expect(try Self.call("GET", base + "/v1/audit").status == 401)
+    }
 }
