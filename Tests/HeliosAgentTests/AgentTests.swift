@@ -555,7 +555,9 @@ struct AgentTests {
         #expect(refused, "\(String(describing: status))")
         #expect(status?.state == .failed)
         #expect(status?.containerError?.contains("NET_ADMINN") == true)
-        // Given up: three reconcile passes later, no new attempt.
+        // Given up: three reconcile passes later, no new attempt. (The history is written after the
+        // status: wait for the failure to be in it before counting.)
+        try #require(try await eventually { try await fixture.store.taskHistory(job.id, host: fixture.host).contains { $0.state == .failed } })
         let attempts = try await fixture.store.taskHistory(job.id, host: fixture.host).filter { $0.state == .creating }.count
         try await Task.sleep(for: .seconds(3))
         #expect(try await fixture.store.taskHistory(job.id, host: fixture.host).filter { $0.state == .creating }.count == attempts)
