@@ -9,6 +9,9 @@ import Hummingbird
 struct AccessControl: RouterMiddleware {
     let policy: APIAccessPolicy
 
+    static let githubSignature = HTTPField.Name("X-Hub-Signature-256")!
+    static let gitlabToken = HTTPField.Name("X-Gitlab-Token")!
+
     func handle(_ request: Request, context: MasterContext,
                 next: (Request, MasterContext) async throws -> Response) async throws -> Response {
         let path = request.uri.path
@@ -34,12 +37,12 @@ struct AccessControl: RouterMiddleware {
             if path == "/v1/sync", !policy.isOpen {
                 let body = try await request.body.collect(upTo: context.maxUploadSize)
                 request.body = RequestBody(buffer: body)
-                switch policy.verifiesWebhook(signature: request.headers[HTTPField.Name("X-Hub-Signature-256")!],
-                                              gitlabToken: request.headers[HTTPField.Name("X-Gitlab-Token")!],
+                switch policy.verifiesWebhook(signature: request.headers[Self.githubSignature],
+                                              gitlabToken: request.headers[Self.gitlabToken],
                                               body: Array(buffer: body)) {
                 case true?:
                     var context = context
-                    context.principal = request.headers[HTTPField.Name("X-Hub-Signature-256")!] != nil
+                    context.principal = request.headers[Self.githubSignature] != nil
                         ? "webhook (GitHub signature)" : "webhook (GitLab token)"
                     return try await next(request, context)
                 case false?: return Self.unauthorized("the webhook's signature does not match its body and the shared secret")

@@ -42,4 +42,13 @@ public enum Sizes {
         guard let bytes = Int64(text), bytes >= 0 else { return nil }
         return bytes
     }
+
+    /// The largest binary unit `bytes` is a whole number of: 536870912 → `512Mi`; plain bytes else.
+    public static func format(_ bytes: Int64) -> String {
+        for (suffix, factor) in [("Ti", Int64(1) << 40), ("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)]
+            where bytes != 0 && bytes % factor == 0 {
+            return "\(bytes / factor)\(suffix)"
+        }
+        return "\(bytes)"
+    }
 }

@@ -44,9 +44,9 @@ public struct HostPolicy: Sendable, Equatable, Codable {
         }
         for raw in job.addCapabilities ?? [] {
             let capability = Self.capability(raw)
-            if Self.privilegedCapabilities.contains(capability) && !allowPrivileged {
-                reasons.append("capability \(capability) is as good as privileged, which the host does not allow")
-            } else if !capabilities.contains(capability) && !(allowPrivileged && Self.privilegedCapabilities.contains(capability)) {
+            if Self.privilegedCapabilities.contains(capability) {
+                if !allowPrivileged { reasons.append("capability \(capability) is as good as privileged, which the host does not allow") }
+            } else if !capabilities.contains(capability) {
                 reasons.append("capability \(capability) is not one the host allows"
                     + (capabilities.isEmpty ? " (it allows none)" : " (\(capabilities.sorted().joined(separator: ", ")))"))
             }

@@ -26,7 +26,7 @@ struct Report {
     }
 
     static func seconds(_ duration: Duration) -> String {
-        String(format: "%.1f s", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+        String(format: "%.1f s", duration.seconds)
     }
 
     func render(seed: UInt64) -> String {
@@ -49,4 +49,9 @@ struct Report {
         lines += violations.map { "  - \($0)" }
         return lines.joined(separator: "\n")
     }
+}
+
+extension Duration {
+    /// The duration in seconds, with its fraction.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HeliosModel
 import Git
 import HeliosManifests
 
@@ -82,7 +83,7 @@ enum CommandRunner {
                 root.exit(withError: error) // help asked of a subcommand
             }
             let explained = CLIError.explaining(error)
-            Output.error("error: " + Output.printable(explained.message))
+            Output.error("error: " + Printable.lines(explained.message))
             if let hint = explained.hint { Output.error("hint: " + hint) }
             Foundation.exit(1)
         }

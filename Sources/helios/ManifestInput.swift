@@ -19,6 +19,24 @@ struct ManifestInput {
     let notes: [String]
     /// Which files: `tracked files`, `tracked and untracked files`, or nil outside git.
     let selection: String?
+    /// The git work tree the folder is in; nil outside one.
+    let workTree: WorkTree?
+
+    struct WorkTree {
+        let repository: GitRepository
+        /// The work tree's root, standardized.
+        let root: String
+        /// The folder's path from the root ("" for the root itself).
+        let subpath: String
+
+        init?(containing directory: String) {
+            guard let repository = try? GitRepository.discover(from: directory), let root = repository.workTree else { return nil }
+            self.repository = repository
+            self.root = URL(fileURLWithPath: root).standardizedFileURL.path
+            let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path
+            subpath = absolute == self.root ? "" : String(absolute.dropFirst(self.root.count + 1))
+        }
+    }
 
     init(_ directory: String, includeUntracked: Bool = false) throws {
         var isDirectory: ObjCBool = false
@@ -39,11 +57,9 @@ struct ManifestInput {
                 + "from a commit the master reads a link's target path, not a manifest")
         }
         var files = found
-        if let repository = try? GitRepository.discover(from: directory), let root = repository.workTree,
-           let tracked = try? repository.trackedPaths() {
-            let rootPath = URL(fileURLWithPath: root).standardizedFileURL.path
-            let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path
-            let below = absolute == rootPath ? "" : String(absolute.dropFirst(rootPath.count + 1)) + "/"
+        workTree = WorkTree(containing: directory)
+        if let workTree, let tracked = try? workTree.repository.trackedPaths() {
+            let below = workTree.subpath.isEmpty ? "" : workTree.subpath + "/"
             let untracked = found.filter { !tracked.contains(below + $0.path) }.map(\.path)
             if !untracked.isEmpty && !includeUntracked {
                 files = found.filter { tracked.contains(below + $0.path) }

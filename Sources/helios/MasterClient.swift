@@ -30,7 +30,7 @@ struct MasterOptions: ParsableArguments {
         guard let url = master ?? Self.environmentMaster else {
             throw CLIError("this command talks to a master", hint: "give it with --master HOST:PORT or HELIOS_MASTER")
         }
-        return MasterClient(base: Self.url(url), token: try tokenFile.map(MasterClient.readToken) ?? MasterClient.environmentToken)
+        return MasterClient(base: Self.url(url), token: try MasterClient.token(file: tokenFile))
     }
 
     /// `HELIOS_MASTER`, when set and not empty.
@@ -61,6 +61,11 @@ struct MasterClient {
         if let token = environment["HELIOS_TOKEN"], !token.isEmpty { return token }
         if let file = environment["HELIOS_TOKEN_FILE"], !file.isEmpty { return try? readToken(file) }
         return nil
+    }
+
+    /// The token of `--token-file FILE`, else of the environment.
+    static func token(file: String?) throws -> String? {
+        try file.map(readToken) ?? environmentToken
     }
 
     /// A token file's first line.

@@ -15,14 +15,9 @@ enum Output {
         return isatty(STDOUT_FILENO) == 1 && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
     }
 
-    /// `text` with control characters other than newlines shown as escapes.
-    static func printable(_ text: String) -> String {
-        Printable.lines(text)
-    }
-
     /// The diagnostics on standard error, then `N errors and M warnings in K files`.
     static func report(_ diagnostics: [Diagnostic]) {
-        for diagnostic in diagnostics { error(printable(diagnostic.description)) }
+        for diagnostic in diagnostics { error(Printable.lines(diagnostic.description)) }
         let errors = diagnostics.filter { $0.severity == .error }
         let warnings = diagnostics.count - errors.count
         guard !diagnostics.isEmpty else { return }

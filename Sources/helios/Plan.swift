@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HeliosModel
 import HeliosPlanner
 
 extension PlanRenderer.Format: ExpressibleByArgument {}
@@ -30,10 +31,10 @@ struct PlanCommand: AsyncParsableCommand {
         // Diagnostics and refusals on standard error: a CI log shows why, whatever went to stdout.
         Output.report(diagnostics)
         for warning in plan.warnings where !diagnostics.map(\.description).contains(warning) {
-            Output.error(Output.printable("warning: " + warning))
+            Output.error(Printable.lines("warning: " + warning))
         }
         for error in plan.errors where !diagnostics.map(\.description).contains(error) {
-            Output.error(Output.printable("error: " + error))
+            Output.error(Printable.lines("error: " + error))
         }
         let toTerminal = out == nil && format == .text
         // On standard output the text plan leaves out what standard error just said.

@@ -30,7 +30,7 @@ struct PlanOptions: ParsableArguments {
 
     /// The master's API at `master`, with the token.
     func client(_ master: String) throws -> MasterClient {
-        MasterClient(base: MasterOptions.url(master), token: try tokenFile.map(MasterClient.readToken) ?? MasterClient.environmentToken)
+        MasterClient(base: MasterOptions.url(master), token: try MasterClient.token(file: tokenFile))
     }
 
     @Flag(help: "No colour, even on a terminal (as a non-empty NO_COLOR or TERM=dumb).")
@@ -85,17 +85,14 @@ struct PlanOptions: ParsableArguments {
             return (snapshot, PlanBase(kind: .state, revision: snapshot.revision, checkIndex: snapshot.checkIndex),
                     "working tree", [])
         }
-        let repository: GitRepository
-        do {
-            repository = try GitRepository.discover(from: directory)
-        } catch {
+        guard let workTree = input.workTree else {
+            if (try? GitRepository.discover(from: directory)) != nil {
+                throw CLIError("\(directory) is in a bare repository: give a work tree")
+            }
             throw CLIError("\(directory) is not in a git repository, so there is no revision to plan against",
                            hint: "run it in a clone of the manifest repository, or plan against --state FILE or --master HOST:PORT")
         }
-        guard let root = repository.workTree else { throw CLIError("\(directory) is in a bare repository: give a work tree") }
-        let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path
-        let rootPath = URL(fileURLWithPath: root).standardizedFileURL.path
-        let subpath = absolute == rootPath ? "" : String(absolute.dropFirst(rootPath.count + 1))
+        let (repository, rootPath, subpath) = (workTree.repository, workTree.root, workTree.subpath)
 
         let head = repository.resolveIfPresent("HEAD")
         let target = head.flatMap { head in

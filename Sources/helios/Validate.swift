@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HeliosModel
 import HeliosManifests
 
 struct Validate: ParsableCommand {
@@ -23,7 +24,7 @@ struct Validate: ParsableCommand {
     func run() throws {
         let input = try ManifestInput(directory, includeUntracked: untracked)
         let (desired, diagnostics) = input.load()
-        for note in input.notes { Output.error("warning: " + Output.printable(note)) }
+        for note in input.notes { Output.error("warning: " + Printable.lines(note)) }
         Output.report(diagnostics)
         switch format {
         case .text:

@@ -27,7 +27,7 @@ struct SchemaAgreementTests {
             try content.write(to: url)
         }
         let python = FileManager.default.fileExists(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "python3"
-        let result = try execute([python, repositoryRoot + "/scripts/schema-check.py", directory.path + "/schema.json"]
+        let result = try execute([python, repositoryRoot.appendingPathComponent("scripts/schema-check.py").path, directory.path + "/schema.json"]
                                  + files.keys.sorted().map { directory.path + "/" + $0 })
         try #require(result.status == 0, "schema-check.py failed (python3-yaml and python3-jsonschema installed?): \(result.errors)")
         var errors: [String: [String]] = [:]
@@ -37,10 +37,6 @@ struct SchemaAgreementTests {
             errors[file] = entry?["errors"] as? [String] ?? []
         }
         return errors
-    }
-
-    static var repositoryRoot: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     }
 
     @Test func theSchemaRefusesEachMistakeTheLoaderRefuses() throws {
@@ -54,7 +50,7 @@ struct SchemaAgreementTests {
     }
 
     @Test func everyExampleValidatesAgainstTheSchemaAndTheCommittedCopyIsCurrent() throws {
-        let root = URL(fileURLWithPath: Self.repositoryRoot)
+        let root = repositoryRoot
         var files: [String: Data] = [:]
         for folder in ["examples/basic/manifests", "examples/rolling-update/manifests", "deployments"] {
             for file in try ManifestSource.directory(root.appendingPathComponent(folder).path) {

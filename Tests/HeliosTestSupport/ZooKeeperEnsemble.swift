@@ -88,22 +88,8 @@ public final class ZooKeeperEnsemble: @unchecked Sendable {
 
     /// `leader`, `follower`, or nil when the member does not serve.
     public static func mode(of member: Member) -> String? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 2, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        guard withLoopbackAddress(port: member.clientPort, { connect(fd, $0, $1) }) == 0 else { return nil }
-        _ = "srvr".withCString { send(fd, $0, 4, 0) }
-        var reply = Data()
-        var buffer = [UInt8](repeating: 0, count: 1024)
-        while true {
-            let count = recv(fd, &buffer, buffer.count, 0)
-            guard count > 0 else { break }
-            reply.append(contentsOf: buffer[0..<count])
-        }
-        let text = String(decoding: reply, as: UTF8.self)
-        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Mode: ") }) else { return nil }
+        guard let reply = zooKeeperReply("srvr", port: member.clientPort),
+              let line = reply.split(separator: "\n").first(where: { $0.hasPrefix("Mode: ") }) else { return nil }
         return String(line.dropFirst("Mode: ".count))
     }
 }

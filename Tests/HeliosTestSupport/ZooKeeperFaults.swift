@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// The repository's root, found from this file.
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+public let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent()
 
 /// A loopback TCP forwarder (scripts/tcp-proxy.py) between a client and a server. `pause()`
@@ -35,6 +35,26 @@ public final class TCPProxy: @unchecked Sendable {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
+}
+
+/// A ZooKeeper server's answer to a four-letter command (`srvr`, `mntr`) on a loopback port;
+/// nil when nothing listens.
+func zooKeeperReply(_ command: String, port: Int) -> String? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var timeout = timeval(tv_sec: 2, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    guard withLoopbackAddress(port: port, { connect(fd, $0, $1) }) == 0 else { return nil }
+    _ = command.withCString { send(fd, $0, strlen($0), 0) }
+    var reply = Data()
+    var buffer = [UInt8](repeating: 0, count: 1024)
+    while true {
+        let count = recv(fd, &buffer, buffer.count, 0)
+        guard count > 0 else { break }
+        reply.append(contentsOf: buffer[0..<count])
+    }
+    return String(decoding: reply, as: UTF8.self)
 }
 
 /// Starts the ZooKeeper server class `main` with `<directory>/zoo.cfg`, its output appended to
@@ -97,12 +117,6 @@ public final class PrivateZooKeeperServer: @unchecked Sendable {
     }
 
     private func answersRuok() -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        guard withLoopbackAddress(port: port, { connect(fd, $0, $1) }) == 0 else { return false }
-        _ = "srvr".withCString { send(fd, $0, 4, 0) }
-        var buffer = [UInt8](repeating: 0, count: 256)
-        return recv(fd, &buffer, buffer.count, 0) > 0
+        !(zooKeeperReply("srvr", port: port) ?? "").isEmpty
     }
 }

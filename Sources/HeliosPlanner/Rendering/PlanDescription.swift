@@ -175,26 +175,12 @@ enum JobDiff {
         result["name"] = nil
         result["version"] = nil
         // Sizes and durations as people write them, not in bytes and milliseconds.
-        for key in ["resources.memory", "resources.memorySwap"] { result[key] = result[key].flatMap(size) }
-        for key in ["gracePeriod", "stopTimeout", "rollout.timeout", "rollout.minHealthy"] { result[key] = result[key].flatMap(duration) }
+        for key in ["resources.memory", "resources.memorySwap"] {
+            if let text = result[key], let bytes = Int64(text), bytes > 0 { result[key] = Sizes.format(bytes) }
+        }
+        for key in ["gracePeriod", "stopTimeout"] {
+            if let text = result[key], let milliseconds = Int64(text), milliseconds > 0 { result[key] = Durations.format(milliseconds) }
+        }
         return result
-    }
-
-    /// `536870912` as `512Mi`: the largest binary unit it is a whole number of.
-    static func size(_ bytes: String) -> String? {
-        guard let value = Int64(bytes), value > 0 else { return bytes }
-        for (unit, factor) in [("Ti", Int64(1) << 40), ("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)] where value % factor == 0 {
-            return "\(value / factor)\(unit)"
-        }
-        return bytes
-    }
-
-    /// `90000` (milliseconds) as `90s`, `120000` as `2m`.
-    static func duration(_ milliseconds: String) -> String? {
-        guard let value = Int64(milliseconds), value > 0 else { return milliseconds }
-        for (unit, factor) in [("h", Int64(3_600_000)), ("m", 60_000), ("s", 1000)] where value % factor == 0 {
-            return "\(value / factor)\(unit)"
-        }
-        return "\(value)ms"
     }
 }
