@@ -40,6 +40,7 @@ let package = Package(
         .target(name: "HeliosPlanner", dependencies: ["HeliosModel"]),
         .target(name: "HeliosStore", dependencies: [
             "HeliosModel", "ZooKeeper", .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "HeliosAgent", dependencies: [
             "HeliosStore", "DockerEngine",
@@ -86,6 +87,6 @@ let package = Package(
         .testTarget(name: "HeliosMasterTests", dependencies: [
             "HeliosMaster", "HeliosPlanner", "HeliosTestSupport", "Git", .product(name: "Hummingbird", package: "hummingbird"),
         ]),
-        .testTarget(name: "SystemTests", dependencies: ["helios", "HeliosTestSupport", "DockerEngine"]),
+        .testTarget(name: "SystemTests", dependencies: ["helios", "HeliosTestSupport", "DockerEngine", "ZooKeeper"]),
     ]
 )

@@ -44,7 +44,8 @@ public struct Agent: Service {
     fileprivate func serveOneSession(docker: DockerClient, registries: DockerConfig, agentID: String, cache: TaskCache,
                                  connectivity: Connectivity) async throws {
         let store = try await HeliosStore.connect(servers: configuration.zooKeeper, chroot: configuration.chroot,
-                                                  sessionTimeout: configuration.sessionTimeout)
+                                                  sessionTimeout: configuration.sessionTimeout,
+                                                  security: configuration.zooKeeperSecurity)
         do {
             try await serve(store: store, docker: docker, registries: registries, agentID: agentID, cache: cache,
                             connectivity: connectivity)
@@ -81,7 +82,7 @@ public struct Agent: Service {
             reporter: StatusReporter(host: configuration.name, store: store, logger: logger),
             registries: registries, logger: logger, wake: { wake.yield() }, taskCache: cache,
             registration: Registration(agentID: agentID, info: info, labels: configuration.labels),
-            policy: configuration.policy))
+            policy: configuration.policy, secrets: HostSecrets(directory: configuration.secretsDirectory)))
         // Online from registration on; the reconciler keeps to its known tasks through short
         // outages, the offline keeper takes over only once this session is over.
         connectivity.set(true)

@@ -1,6 +1,7 @@
 import HeliosModel
 import DockerEngine
 import Foundation
+import HeliosStore
 
 /// How an agent runs.
 public struct AgentConfiguration: Sendable {
@@ -24,6 +25,10 @@ public struct AgentConfiguration: Sendable {
     public var dockerConfig: String
     /// What the host lets a job do (host directories, capabilities, …); refused tasks FAIL.
     public var policy = HostPolicy()
+    /// The directory of this host's secrets (one file per secret); nil: jobs with secrets FAIL here.
+    public var secretsDirectory: String?
+    /// The agents' shared ZooKeeper identity and this host's own; `.open` without them.
+    public var zooKeeperSecurity: StoreSecurity = .open
 
     public init(name: String, zooKeeper: String, chroot: String = "/helios", dockerSocket: String,
                 reconcileInterval: Duration = .seconds(30), sessionTimeout: Duration = .seconds(10),

@@ -20,6 +20,8 @@ struct RestartTracker {
         case refused
         /// The host's policy refuses what the job asks: the same.
         case refusedByPolicy
+        /// A secret the job references is not on the host (or not readable as it must be).
+        case secretMissing
     }
 
     struct Decision: Equatable {
@@ -56,6 +58,7 @@ struct RestartTracker {
     private var flapDelay = Backoff()
     private var pullDelay = Backoff()
     private var portDelay = Backoff()
+    private var secretDelay = Backoff()
     private var checkDelay = Backoff()
     /// The decision that holds the next restart back, and until when.
     private(set) var heldBack: (until: Instant, reason: TaskStatus.Throttle)?
@@ -96,6 +99,8 @@ struct RestartTracker {
                                 reason: missing ? .imageMissing : .imagePullFailed)
         case .portInUse:
             decision = Decision(action: .wait(portDelay.next(policy.firstDelay, policy.maximumDelay)), reason: .portInUse)
+        case .secretMissing:
+            decision = Decision(action: .wait(secretDelay.next(policy.firstDelay, policy.maximumDelay)), reason: .secretMissing)
         case .unhealthy:
             return Decision(action: .wait(checkDelay.next(policy.firstCheck, policy.maximumCheck)), reason: nil)
         case .refused, .refusedByPolicy:
@@ -115,6 +120,7 @@ struct RestartTracker {
         case .exited: return // only a whole window without restarts ends flapping
         case .pullFailed: pullDelay.reset()
         case .portInUse: portDelay.reset()
+        case .secretMissing: secretDelay.reset()
         case .unhealthy: checkDelay.reset()
         case .refused, .refusedByPolicy: return
         }

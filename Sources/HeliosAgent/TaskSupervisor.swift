@@ -25,6 +25,8 @@ struct HostContext: Sendable {
     let registration: Registration
     /// What the host lets a job do.
     let policy: HostPolicy
+    /// Where the values of jobs' secret references are.
+    let secrets: HostSecrets
 }
 
 /// What an agent registers its host with.
@@ -196,6 +198,19 @@ actor TaskSupervisor {
                          throttled: decision.reason)
             return
         }
+        let secrets: [String: String]
+        switch context.secrets.resolve(job.secrets ?? [:]) {
+        case .success(let values):
+            secrets = values
+            restarts.succeeded(.secretMissing)
+        case .failure(let refusal):
+            // Tried again after a back-off: the operator may put the file in place.
+            let decision = restarts.failed(.secretMissing, now: .now)
+            context.logger.error("a secret of the task is missing", metadata: ["job.id": "\(jobID)", "reason": "\(refusal)"])
+            await report(.failed, containerError: refusal.description, throttled: decision.reason)
+            try await wait(decision)
+            return
+        }
         guard try await pullIfMissing(job.image) else { return }
         guard let hostPorts = await context.ports.allocate(job, for: jobID) else {
             let decision = restarts.failed(.portInUse, now: .now)
@@ -207,7 +222,7 @@ actor TaskSupervisor {
         let id: String
         do {
             id = try await context.docker.createContainer(name: containerName(job),
-                                                          spec: spec(for: job, hostPorts: hostPorts))
+                                                          spec: spec(for: job, hostPorts: hostPorts, secrets: secrets))
         } catch {
             await context.ports.release(jobID)
             throw error
@@ -330,10 +345,11 @@ actor TaskSupervisor {
         return job
     }
 
-    /// The container a task runs: the job's settings, its ports published on loopback and
-    /// named in the environment, and the labels that tie it to the task.
-    func spec(for job: Job, hostPorts: [String: Int]) -> ContainerSpec {
-        let environment = (job.env ?? [:]).merging(PortAllocator.environment(hostPorts)) { _, port in port }
+    /// The container a task runs: the job's settings with its secrets' values, its ports
+    /// published on loopback and named in the environment, and the labels that tie it to the task.
+    func spec(for job: Job, hostPorts: [String: Int], secrets: [String: String] = [:]) -> ContainerSpec {
+        let environment = (job.env ?? [:]).merging(secrets) { _, secret in secret }
+            .merging(PortAllocator.environment(hostPorts)) { _, port in port }
         var labels = job.labels ?? [:]
         labels[HostContext.hostLabel] = context.host
         labels[HostContext.jobLabel] = jobID.description

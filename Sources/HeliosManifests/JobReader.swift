@@ -8,6 +8,33 @@ enum JobReader {
                          "stopTimeout", "volumes", "ramdisks", "resources", "networkMode", "hostname", "labels",
                          "metadata", "addCapabilities", "dropCapabilities", "securityOpt", "registration", "expires", "sensitive"]
 
+    /// `env`: plain values, and `NAME: {secret: name}` references to a secret on each host.
+    static func environment(_ reader: MappingReader) -> (env: [String: String]?, secrets: [String: String]?) {
+        guard let value = reader.value("env"), let env = MappingReader(file: reader.file, node: value, what: "'env'", sink: reader.sink)
+        else { return (nil, nil) }
+        var plain: [String: String] = [:], secrets: [String: String] = [:]
+        for (name, keyNode, valueNode) in env.entries {
+            guard case .scalar = keyNode else { continue }
+            if !isEnvName(name) {
+                env.report(keyNode, "invalid env name '\(Printable.escape(name))' (letters, digits and '_', not starting with a digit)")
+            }
+            guard case .mapping = valueNode else {
+                if let text = env.scalarString(valueNode, name) { plain[name] = text }
+                continue
+            }
+            let reference = MappingReader(file: reader.file, node: valueNode, what: "env '\(name)'", sink: reader.sink)!
+            reference.checkFields(["secret"])
+            guard let secret = reference.string("secret", required: true) else { continue }
+            if Names.isValid(secret) {
+                secrets[name] = secret
+            } else {
+                reference.report(reference.value("secret")!,
+                                 "invalid secret name '\(Printable.escape(secret))' (letters, digits, '.', '_' and '-': a file in the agent's --secrets-dir)")
+            }
+        }
+        return (plain, secrets)
+    }
+
     /// The job, when it has a name, version and image: also when other fields are wrong, so
     /// that references to it are still checked (any diagnostic fails the load anyway).
     static func read(_ document: MappingReader) -> Job? {
@@ -21,12 +48,7 @@ enum JobReader {
             reader.report(reader.value("image")!, "invalid image reference '\(Printable.escape(image))'")
         }
         var job = Job(name: name ?? "", version: version ?? "", image: image ?? "", command: reader.strings("command"))
-        job.env = reader.stringMap("env")
-        if let env = job.env, let node = reader.value("env") {
-            for key in env.keys.sorted() where !isEnvName(key) {
-                reader.report(node, "invalid env name '\(Printable.escape(key))' (letters, digits and '_', not starting with a digit)")
-            }
-        }
+        (job.env, job.secrets) = environment(reader)
         job.ports = ports(reader)
         let declaredPorts = Set(reader.mapping("ports")?.entries.map(\.name) ?? [])
         job.healthCheck = healthCheck(reader, ports: declaredPorts)

@@ -132,10 +132,28 @@ public enum ManifestSchema {
         },
         "env": {
           "additionalProperties": {
-            "type": [
-              "string",
-              "number",
-              "boolean"
+            "anyOf": [
+              {
+                "type": [
+                  "string",
+                  "number",
+                  "boolean"
+                ]
+              },
+              {
+                "additionalProperties": false,
+                "description": "a secret read by each agent from its --secrets-dir",
+                "properties": {
+                  "secret": {
+                    "pattern": "^[A-Za-z0-9._-]+$",
+                    "type": "string"
+                  }
+                },
+                "required": [
+                  "secret"
+                ],
+                "type": "object"
+              }
             ]
           },
           "propertyNames": {

@@ -18,8 +18,12 @@ public struct Master: Service {
     }
 
     public func run() async throws {
+        if case .open = configuration.zooKeeperSecurity {
+            logger.warning("no --zk-auth-file: the ZooKeeper tree is open to every client that reaches ZooKeeper")
+        }
         let store = try await HeliosStore.connect(servers: configuration.zooKeeper, chroot: configuration.chroot,
-                                                  sessionTimeout: configuration.sessionTimeout)
+                                                  sessionTimeout: configuration.sessionTimeout,
+                                                  security: configuration.zooKeeperSecurity)
         do {
             try await serve(store: store)
         } catch {

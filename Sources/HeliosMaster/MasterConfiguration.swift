@@ -1,4 +1,5 @@
 import Git
+import HeliosStore
 
 /// How a master runs.
 public struct MasterConfiguration: Sendable {
@@ -24,6 +25,8 @@ public struct MasterConfiguration: Sendable {
     public var sessionTimeout: Duration
     /// Who may call the API (tokens, open reads, served Host names).
     public var access = APIAccessPolicy()
+    /// The master's ZooKeeper identity, which owns a secured tree; `.open` without one.
+    public var zooKeeperSecurity: StoreSecurity = .open
 
     public init(zooKeeper: String, chroot: String = "/helios", repository: String?, branch: String = "main", subpath: String = "",
                 gitCredentials: GitCredentials? = nil,

@@ -13,6 +13,9 @@ public struct Job: Sendable, Equatable, Codable {
     /// The container's command; nil runs the image's default.
     public var command: [String]?
     public var env: [String: String]?
+    /// Env values each agent reads from its host's secrets directory: env name → secret name.
+    /// The value is never in git, ZooKeeper, a plan or an API reply; only the name is.
+    public var secrets: [String: String]?
     /// Named ports: `HELIOS_PORT_<name>` in the container's environment.
     public var ports: [String: PortMapping]?
     public var healthCheck: HealthCheck?
@@ -73,6 +76,7 @@ public struct Job: Sendable, Equatable, Codable {
         var job = self
         job.command = job.command.nilIfEmpty
         job.env = job.env.nilIfEmpty
+        job.secrets = job.secrets.nilIfEmpty
         job.ports = job.ports.map { $0.mapValues { $0.normalised() } }.nilIfEmpty
         job.gracePeriod = job.gracePeriod == 0 ? nil : job.gracePeriod
         job.stopTimeout = job.stopTimeout == Self.defaultStopTimeout ? nil : job.stopTimeout

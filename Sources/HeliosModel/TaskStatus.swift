@@ -27,6 +27,8 @@ public struct TaskStatus: Sendable, Equatable, Codable {
         case containerRefused = "CONTAINER_REFUSED"
         /// The host's policy refuses what the job asks (a host directory, a capability, …): not tried again.
         case refusedByPolicy = "REFUSED_BY_POLICY"
+        /// A secret the job references is not in the host's secrets directory: tried again after a back-off.
+        case secretMissing = "SECRET_MISSING"
     }
 
     public var jobID: JobID

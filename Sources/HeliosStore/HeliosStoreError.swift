@@ -17,6 +17,10 @@ public enum HeliosStoreError: Error, Sendable, CustomStringConvertible {
     /// A chunk of a committed plan failed for a reason other than having been applied before:
     /// the rest was applied and the journal finished; the next plan corrects what it left.
     case replayFailed(entry: String, chunk: Int, path: String, cause: String)
+    /// ZooKeeper's ACLs keep this process out (it has no credentials, or not the ones needed).
+    case accessDenied(String)
+    /// The tree is open to everyone while this process has credentials.
+    case openTree(String)
 
     public var description: String {
         switch self {
@@ -36,6 +40,11 @@ public enum HeliosStoreError: Error, Sendable, CustomStringConvertible {
         case .replayFailed(let entry, let chunk, let path, let cause):
             "chunk \(chunk) of the plan in journal \(entry) failed at \(path): \(cause); the rest of the plan "
                 + "was applied, and the next plan corrects what this one left"
+        case .accessDenied(let reason):
+            reason
+        case .openTree(let chroot):
+            "the ZooKeeper tree \(chroot) is open to everyone; secure it once with `helios zk secure` "
+                + "(docs/security.md), then start the cluster with its credentials"
         }
     }
 }

@@ -62,3 +62,38 @@ final class ACLVector {
         pointer.deallocate()
     }
 }
+
+/// What a session proves to the server and how the nodes it creates are protected.
+public struct ZooKeeperAccess: Sendable {
+    /// An identity added to every connection of a session (`zoo_add_auth`).
+    public struct Credential: Sendable, CustomStringConvertible {
+        /// `digest`, for one.
+        public var scheme: String
+        /// For `digest`, `user:password`. Never printed.
+        public var value: String
+
+        public init(scheme: String, value: String) {
+            self.scheme = scheme
+            self.value = value
+        }
+
+        public var description: String { "\(scheme) credential (hidden)" }
+    }
+
+    public var credentials: [Credential]
+    private let policy: (@Sendable (String) -> [ACLEntry]?)?
+
+    /// - Parameters:
+    ///   - credentials: the identities the session authenticates as.
+    ///   - acl: the ACL of a node the session creates, by its path (relative to the chroot; the
+    ///     chroot itself is `/`); nil for a node open to everyone. A create that names its ACL wins.
+    public init(credentials: [Credential] = [], acl: (@Sendable (String) -> [ACLEntry]?)? = nil) {
+        self.credentials = credentials
+        self.policy = acl
+    }
+
+    /// No credentials, every node open to everyone.
+    public static let open = ZooKeeperAccess()
+
+    func acl(_ path: String) -> [ACLEntry]? { policy?(path) }
+}

@@ -3,12 +3,12 @@ import Foundation
 
 extension ZooKeeperSession {
     /// Creates a node and returns its path (with the sequence number for sequential modes).
-    /// `acl` defaults to open to everyone.
+    /// `acl` defaults to the session's policy (`ZooKeeperAccess`), else open to everyone.
     @discardableResult
     public func create(_ path: String, data: Data = Data(), mode: CreateMode = .persistent,
                        acl: [ACLEntry]? = nil) async throws -> String {
         // The request is serialised during the call: the vector may go once it returns.
-        let vector = acl.map(ACLVector.init)
+        let vector = (acl ?? access.acl(path)).map(ACLVector.init)
         return try await withCompletion(of: String.self, operation: "create", path: path) { handle, box in
             data.withUnsafeBytes { bytes in
                 zoo_acreate(handle, path, bytes.baseAddress?.assumingMemoryBound(to: CChar.self),
@@ -44,6 +44,22 @@ extension ZooKeeperSession {
         }
     }
 
+    /// A node's access control list and stat.
+    public func acl(of path: String) async throws -> (acl: [ACLEntry], stat: NodeStat) {
+        try await withCompletion(of: ([ACLEntry], NodeStat).self, operation: "getacl", path: path) { handle, box in
+            zoo_aget_acl(handle, path, aclCompletion, box)
+        }
+    }
+
+    /// Replaces a node's access control list; with `version` (the stat's `aclVersion`), only if
+    /// it was not changed since.
+    public func setACL(_ path: String, _ acl: [ACLEntry], version: Int32? = nil) async throws {
+        let vector = ACLVector(acl)
+        try await withCompletion(of: Void.self, operation: "setacl", path: path) { handle, box in
+            zoo_aset_acl(handle, path, version ?? -1, vector.pointer, voidCompletion, box)
+        }
+    }
+
     /// Creates `path` and each missing ancestor as empty persistent nodes; existing ones are kept.
     public func createPath(_ path: String) async throws {
         var prefix = ""
@@ -53,6 +69,10 @@ extension ZooKeeperSession {
                 try await create(prefix)
             } catch let error as ZooKeeperError where error.code == .nodeExists {
                 continue
+            } catch let error as ZooKeeperError where error.code == .noAuth {
+                // The server checks the right to create under the parent before it looks for the
+                // node: a node that exists where this session may not create is fine too.
+                guard try await exists(prefix) != nil else { throw error }
             }
         }
     }
@@ -209,6 +229,20 @@ private let stringsCompletion: strings_completion_t = { rc, strings, data in
         }
     }
     CompletionBox<[String]>.take(data).complete(rc, names)
+}
+
+private let aclCompletion: acl_completion_t = { rc, vector, stat, data in
+    var entries: [ACLEntry] = []
+    if let vector {
+        for index in 0..<Int(vector.pointee.count) {
+            let entry = vector.pointee.data[index]
+            entries.append(ACLEntry(permissions: .init(rawValue: entry.perms),
+                                    scheme: entry.id.scheme.map { String(cString: $0) } ?? "",
+                                    id: entry.id.id.map { String(cString: $0) } ?? ""))
+        }
+    }
+    let nodeStat = stat.map { NodeStat($0.pointee) }
+    CompletionBox<([ACLEntry], NodeStat)>.take(data).complete(rc, (entries, nodeStat!))
 }
 
 /// The world:anyone ACL with every permission, for every create that names none.

@@ -3,7 +3,7 @@ import Foundation
 
 /// One operation of a multi-op transaction.
 public enum TransactionOperation: Sendable, Equatable {
-    /// Creates a node open to everyone.
+    /// Creates a node with the session's ACL for its path (`ZooKeeperAccess`).
     case create(path: String, data: Data, mode: CreateMode)
     case set(path: String, data: Data, version: Int32?)
     case delete(path: String, version: Int32?)
@@ -54,7 +54,7 @@ extension ZooKeeperSession {
     @discardableResult
     public func transaction(_ operations: [TransactionOperation]) async throws -> [TransactionResult] {
         guard !operations.isEmpty else { return [] }
-        let request = TransactionRequest(operations)
+        let request = TransactionRequest(operations, acl: access.acl)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             request.finish = { continuation.resume(with: $0) }
             submit(request)
@@ -67,7 +67,7 @@ extension ZooKeeperSession {
     /// without a round trip each. Await `result()` for its outcome.
     public func submit(_ operations: [TransactionOperation]) -> PendingTransaction {
         let pending = PendingTransaction()
-        let request = TransactionRequest(operations)
+        let request = TransactionRequest(operations, acl: access.acl)
         request.finish = { result in pending.fulfil(result.map { request.committedResults() }) }
         submit(request)
         return pending
@@ -137,12 +137,13 @@ final class TransactionRequest: @unchecked Sendable {
     let pathOffsets: [Int]
     let stats: UnsafeMutablePointer<Stat>
     private var strings: [UnsafeMutablePointer<CChar>] = []
+    private var vectors: [ACLVector] = []
     /// Called once with the outcome.
     var finish: ((Result<Void, any Error>) -> Void)?
 
     static func pathBufferLength(_ path: String) -> Int { path.utf8.count + 16 }
 
-    init(_ operations: [TransactionOperation]) {
+    init(_ operations: [TransactionOperation], acl: (String) -> [ACLEntry]?) {
         self.operations = operations
         let count = operations.count
         ops = .allocate(capacity: count)
@@ -165,7 +166,9 @@ final class TransactionRequest: @unchecked Sendable {
             switch operation {
             case .create(_, let data, let mode):
                 let (bytes, length) = copy(data)
-                zoo_create_op_init(op, path, bytes, length, OpenACL.pointer, mode.flags,
+                let vector = acl(operation.path).map(ACLVector.init)
+                if let vector { vectors.append(vector) }
+                zoo_create_op_init(op, path, bytes, length, vector?.pointer ?? OpenACL.pointer, mode.flags,
                                    pathBuffers + pathOffsets[index], Int32(Self.pathBufferLength(operation.path)))
             case .set(_, let data, let version):
                 let (bytes, length) = copy(data)

@@ -24,6 +24,8 @@ public final class ZooKeeperSession: Sendable {
     private let connectTimeout: Duration
     /// The loop that renews the session when it expires: the session's own, ended by `close()`.
     private let renewal = Locked<Task<Void, Never>?>(nil)
+    /// What the session proves on every connection and how the nodes it creates are protected.
+    let access: ZooKeeperAccess
 
     /// The `zhandle_t` of the session now, and the context its watcher was given.
     struct Handle: @unchecked Sendable {
@@ -48,8 +50,9 @@ public final class ZooKeeperSession: Sendable {
     }
 
     private init(handle: Handle, core: SessionCore, connectString: String, timeoutMilliseconds: Int32,
-                 connectTimeout: Duration) {
+                 connectTimeout: Duration, access: ZooKeeperAccess) {
         current = Locked(handle)
+        self.access = access
         self.core = core
         self.connectString = connectString
         self.timeoutMilliseconds = timeoutMilliseconds
@@ -64,18 +67,27 @@ public final class ZooKeeperSession: Sendable {
     ///   - sessionTimeout: how long the server keeps the session (and its ephemeral nodes)
     ///     after the client goes silent.
     ///   - connectTimeout: how long to wait for the first connection.
+    ///   - access: the credentials added to every connection, and the ACL of each node created;
+    ///     by default none, and nodes open to everyone.
     public static func connect(
         servers: String,
         chroot: String? = nil,
         sessionTimeout: Duration = .seconds(10),
-        connectTimeout: Duration = .seconds(15)
+        connectTimeout: Duration = .seconds(15),
+        access: ZooKeeperAccess = .open
     ) async throws -> ZooKeeperSession {
         if let chroot, chroot != "/" {
-            // The C client does not create the chroot node; create it from the root first.
-            let root = try await connect(servers: servers, chroot: nil,
-                                         sessionTimeout: sessionTimeout, connectTimeout: connectTimeout)
+            // The C client does not create the chroot node; create it from the root first. Its
+            // ancestors are open, the chroot itself gets the ACL of the root of the chroot's tree.
+            let root = try await connect(servers: servers, chroot: nil, sessionTimeout: sessionTimeout,
+                                         connectTimeout: connectTimeout, access: .init(credentials: access.credentials))
             do {
-                try await root.createPath(chroot)
+                if try await root.exists(chroot) == nil {
+                    try await root.createPath(String(chroot.prefix(upTo: chroot.lastIndex(of: "/")!)))
+                    do {
+                        try await root.create(chroot, acl: access.acl("/"))
+                    } catch let error as ZooKeeperError where error.code == .nodeExists {}
+                }
                 await root.close()
             } catch {
                 await root.close()
@@ -91,9 +103,11 @@ public final class ZooKeeperSession: Sendable {
             throw ZooKeeperError(code: .badArguments, operation: "connect", path: servers)
         }
         let session = ZooKeeperSession(handle: handle, core: core, connectString: connectString,
-                                       timeoutMilliseconds: timeoutMilliseconds, connectTimeout: connectTimeout)
+                                       timeoutMilliseconds: timeoutMilliseconds, connectTimeout: connectTimeout,
+                                       access: access)
         do {
             try await core.waitUntilConnected(timeout: connectTimeout)
+            try await session.authenticate()
         } catch {
             await session.close()
             throw error
@@ -154,6 +168,7 @@ public final class ZooKeeperSession: Sendable {
             await Self.close(old)
             do {
                 try await core.waitUntilConnected(timeout: connectTimeout)
+                try await authenticate()
             } catch {
                 continue // not reachable yet, or expired again: start over with a fresh handle
             }
@@ -171,6 +186,14 @@ public final class ZooKeeperSession: Sendable {
             }
             core.sessionRenewed(watches: watches)
             return
+        }
+    }
+
+    /// Adds the session's credentials to the connection now (the C client sends them again
+    /// after a reconnection; a new handle needs them once).
+    private func authenticate() async throws {
+        for credential in access.credentials {
+            try await addAuth(scheme: credential.scheme, credentials: credential.value)
         }
     }
 

@@ -49,6 +49,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Network modes jobs may use beyond bridge and none: host, container; comma-separated.")
     var allowNetworkMode: [String] = []
 
+    @Option(help: "The directory of this host's secrets, one file per secret (mode 600, the agent's user's), which jobs reference as env: {NAME: {secret: FILE}}.")
+    var secretsDir: String?
+
     /// The host's policy from the flags.
     var policy: HostPolicy {
         func list(_ values: [String]) -> [String] {
@@ -78,6 +81,8 @@ struct AgentCommand: AsyncParsableCommand {
             sessionTimeout: sessionTimeout.duration, stateDirectory: stateDir, portRange: bounds[0]...bounds[1],
             labels: hostLabels, dockerConfig: dockerConfig ?? DockerConfig.defaultPath)
         configuration.policy = policy
+        configuration.secretsDirectory = secretsDir
+        configuration.zooKeeperSecurity = try options.zooKeeperSecurity(host: configuration.name)
         let agent = Agent(configuration: configuration, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

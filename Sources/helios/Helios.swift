@@ -10,7 +10,7 @@ struct Helios: AsyncParsableCommand {
         version: VersionCommand.text,
         subcommands: [Validate.self, PlanCommand.self, ApplyCommand.self, StateCommand.self, StatusCommand.self,
                       HostsCommand.self, JobsCommand.self, DeploymentsCommand.self, HistoryCommand.self, RolloutCommand.self, AuditCommand.self,
-                      MasterCommand.self, AgentCommand.self, SchemaCommand.self, TokenCommand.self, VersionCommand.self, CompletionCommand.self])
+                      MasterCommand.self, AgentCommand.self, SchemaCommand.self, TokenCommand.self, ZooKeeperCommand.self, VersionCommand.self, CompletionCommand.self])
 
     static func main() async {
         await CommandRunner.main(self)

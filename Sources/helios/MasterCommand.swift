@@ -129,6 +129,7 @@ struct MasterCommand: AsyncParsableCommand {
             pollInterval: poll.duration, fetchTimeout: gitTimeout.duration, mirrorPath: stateDir + "/mirror.git",
             httpHost: String(address[0]), httpPort: port, sessionTimeout: sessionTimeout.duration)
         configuration.access = access
+        configuration.zooKeeperSecurity = try options.zooKeeperSecurity()
         let master = Master(configuration: configuration, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [master], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeliosModel
+import HeliosStore
 import Logging
 
 /// Flags every daemon takes.
@@ -10,6 +11,19 @@ struct DaemonOptions: ParsableArguments {
 
     @Option(help: "The ZooKeeper chroot Helios keeps its tree under.")
     var chroot = "/helios"
+
+    @Option(help: "A file (mode 600) with this process' ZooKeeper digest identity, user:password: the master's, or an agent's two lines from `helios zk credentials HOST`. Secures the tree.")
+    var zkAuthFile: String?
+
+    /// The ZooKeeper identity from `--zk-auth-file`; an agent's names its host.
+    func zooKeeperSecurity(host: String? = nil) throws -> StoreSecurity {
+        guard let zkAuthFile else { return .open }
+        do {
+            return try StoreSecurity.load(zkAuthFile, host: host)
+        } catch {
+            throw CLIError("--zk-auth-file: \(error)")
+        }
+    }
 
     @Option(help: "Log level.")
     var logLevel: Logger.Level = .info

@@ -34,13 +34,14 @@ struct AgentTests {
 
         /// Starts an agent in this process; cancel the task to stop it.
         func startAgent(instance: String = "", dockerConfig: String = "/nonexistent/config.json",
-                        policy: HostPolicy = HostPolicy()) throws -> Task<Void, any Error> {
+                        policy: HostPolicy = HostPolicy(), secrets: String? = nil) throws -> Task<Void, any Error> {
             var configuration = AgentConfiguration(
                 name: host, zooKeeper: try TestServices.requireZooKeeper(), chroot: chroot,
                 dockerSocket: try TestServices.requireDocker(), reconcileInterval: .seconds(1),
                 stateDirectory: stateDirectory(instance: instance), portRange: portRange,
                 labels: ["zone": "test-a"], dockerConfig: dockerConfig)
             configuration.policy = policy
+            configuration.secretsDirectory = secrets
             let agent = Agent(configuration: configuration, logger: Logger(label: "test.agent"))
             return Task { try await agent.run() }
         }
@@ -616,5 +617,41 @@ struct AgentTests {
         let allowing = try fixture.startAgent(policy: HostPolicy(volumeRoots: ["/etc"], capabilities: ["NET_ADMIN"]))
         #expect(try await eventually(timeout: .seconds(60)) { try await fixture.status(job.id)?.state == .running })
         await fixture.cleanUp(allowing)
+    }
+
+    /// A secret by reference: missing, the task FAILS with the secret's name and is tried again;
+    /// readable by others, it is refused; in place, the container gets the value — and the
+    /// value is in no ZooKeeper node the agent wrote.
+    @Test func aSecretReferenceIsResolvedFromTheHostsSecretsDirectory() async throws {
+        let fixture = try await Fixture()
+        let directory = try TemporaryDirectory("secrets")
+        defer { directory.remove() }
+        let canary = "canary-\(UUID().uuidString)"
+        let agent = try fixture.startAgent(secrets: directory.path)
+        var job = fixture.job
+        job.secrets = ["DB_PASS": "db-password"]
+        try await fixture.deploy(job)
+        #expect(try await eventually(timeout: .seconds(30)) { try await fixture.status(job.id)?.throttled == .secretMissing })
+        let missing = try await fixture.status(job.id)
+        #expect(missing?.state == .failed)
+        #expect(missing?.containerError?.contains("secret db-password is not in \(directory.path)") == true, "\(String(describing: missing))")
+        #expect(try await fixture.containers().isEmpty)
+
+        let file = directory.path + "/db-password"
+        #expect(FileManager.default.createFile(atPath: file, contents: Data((canary + "\n").utf8), attributes: [.posixPermissions: 0o644]))
+        #expect(try await eventually(timeout: .seconds(30)) {
+            try await fixture.status(job.id)?.containerError?.contains("readable by it alone") == true
+        })
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        // Tried again after its back-off: it runs, with the value (without the newline).
+        #expect(try await eventually(timeout: .seconds(90)) { try await fixture.status(job.id)?.state == .running })
+        let container = try #require(try await fixture.containers().first)
+        let details = try await fixture.docker.inspectContainer(container.id)
+        #expect(details.config.env.contains("DB_PASS=\(canary)"))
+        #expect(!details.config.labels.values.contains { $0.contains(canary) })
+        let history = try await fixture.store.taskHistory(job.id, host: fixture.host)
+        let written = try await fixture.store.taskStatuses(host: fixture.host)
+        #expect(!"\(history)\(written)".contains(canary))
+        await fixture.cleanUp(agent)
     }
 }

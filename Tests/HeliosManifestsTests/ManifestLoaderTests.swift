@@ -36,6 +36,40 @@ struct ManifestLoaderTests {
                                                                source: Source(file: "web.yaml", revision: nil))])
     }
 
+    @Test func envValuesBySecretReferenceAreNamesOnly() throws {
+        let job = """
+            kind: Job
+            name: api
+            version: "1"
+            image: busybox
+            env:
+              LOG_LEVEL: info
+              DB_PASS: {secret: db-password}
+            """
+        let desired = try ManifestLoader.load(files(["api.yaml": job])).get()
+        let loaded = try #require(desired.jobs.values.first)
+        #expect(loaded.env == ["LOG_LEVEL": "info"])
+        #expect(loaded.secrets == ["DB_PASS": "db-password"])
+        // Another secret is another job: the agents must read the other file.
+        let other = try ManifestLoader.load(files(["api.yaml": job.replacingOccurrences(of: "db-password", with: "db-password-2")])).get()
+        #expect(other.jobs.keys.first != loaded.id)
+
+        let wrong = """
+            kind: Job
+            name: api
+            version: "1"
+            image: busybox
+            env:
+              DB_PASS: {secret: ../etc/shadow}
+              API_KEY: {secrte: api-key}
+              TOKEN: [a, b]
+            """
+        let errors = diagnostics(["api.yaml": wrong])
+        #expect(errors.contains { $0.hasPrefix("api.yaml:6:21:") && $0.contains("invalid secret name '../etc/shadow'") }, "\(errors)")
+        #expect(errors.contains { $0.hasPrefix("api.yaml:7:") && $0.contains("secrte") }, "\(errors)")
+        #expect(errors.contains { $0.hasPrefix("api.yaml:8:") }, "\(errors)")
+    }
+
     @Test func reformattingAndReorderingKeepTheJobID() throws {
         let reordered = """
             command:

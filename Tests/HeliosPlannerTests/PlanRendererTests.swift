@@ -42,6 +42,36 @@ struct PlanRendererTests {
         #expect(output.contains("debug"), "a non-secret env change is shown")
     }
 
+    /// A secret by reference: the plan names the secret and shows a change of reference; the
+    /// plain value it replaced is still never shown.
+    @Test(arguments: PlanRenderer.Format.allCases)
+    func secretReferencesShowTheirNameAndTheirChanges(format: PlanRenderer.Format) {
+        var plain = Job(name: "api", version: "1", image: "example/api:1")
+        plain.env = ["DB_PASS": "hunter2"]
+        var referenced = Job(name: "api", version: "2", image: "example/api:1")
+        referenced.secrets = ["DB_PASS": "db-password"]
+        var moved = referenced
+        moved.version = "3"
+        moved.secrets = ["DB_PASS": "db-password-2026"]
+        func change(_ old: Job, _ new: Job) -> String {
+            let before = ClusterState(config: ClusterConfig(
+                jobs: [old.id: old], deployments: ["api": Deployment(name: "api", jobID: old.id, hosts: ["h1"])],
+                tasks: ["h1": [old.id: HostTask(jobID: old.id, goal: .start, deployment: "api")]]),
+                hosts: ["h1": HostState()])
+            let desired = DesiredState(jobs: [new.id: new], deployments: ["api": Deployment(name: "api", jobID: new.id, hosts: ["h1"])])
+            return PlanRenderer.render(planning(desired, against: before), as: format)
+        }
+        let toReference = change(plain, referenced)
+        #expect(!toReference.contains("hunter2"))
+        #expect(toReference.contains("db-password"))
+        let newReference = change(referenced, moved)
+        #expect(newReference.contains("db-password-2026"))
+        if format == .text {
+            #expect(toReference.contains("env.DB_PASS (sensitive) → (secret db-password)"))
+            #expect(newReference.contains("env.DB_PASS (secret db-password) → (secret db-password-2026)"))
+        }
+    }
+
     @Test func colourOnlyWhenAsked() {
         #expect(!PlanRenderer.text(secretPlan()).contains("\u{1B}["))
         #expect(PlanRenderer.text(secretPlan(), color: true).contains("\u{1B}[32m  + job"))

@@ -148,6 +148,13 @@ enum JobDiff {
         return Set(before.keys).union(after.keys).sorted().compactMap { key in
             guard before[key] != after[key] else { return nil }
             let name = String(key.dropFirst(4))
+            if key.hasPrefix("env."), old.secrets?[name] != nil || new.secrets?[name] != nil {
+                // A reference is shown (`(secret db-password)`); a plain secret value on the other side is not.
+                func shown(_ job: Job, _ value: String?) -> String? {
+                    job.secrets?[name] == nil && job.isSensitive(name) && value != nil ? Secrets.mask : value
+                }
+                return FieldChange(field: key, old: shown(old, before[key]), new: shown(new, after[key]))
+            }
             let sensitive = key.hasPrefix("env.") && (old.isSensitive(name) || new.isSensitive(name))
             // A snapshot from the API masks secrets: one side masked cannot be compared.
             if sensitive && (before[key] == Secrets.mask || after[key] == Secrets.mask) { return nil }
@@ -174,6 +181,10 @@ enum JobDiff {
         walk(object, "")
         result["name"] = nil
         result["version"] = nil
+        for (name, secret) in job.secrets ?? [:] {
+            result["secrets.\(name)"] = nil
+            result["env.\(name)"] = "(secret \(secret))"
+        }
         // Sizes and durations as people write them, not in bytes and milliseconds.
         for key in ["resources.memory", "resources.memorySwap"] {
             if let text = result[key], let bytes = Int64(text), bytes > 0 { result[key] = Sizes.format(bytes) }
