@@ -222,6 +222,20 @@ public final class GitRepository: Sendable {
         }
     }
 
+    /// A commit's signature (an armored SSH or OpenPGP signature) and the bytes it signs; nil
+    /// for an unsigned commit.
+    public func signature(of id: ObjectID) throws -> (signature: Data, signed: Data)? {
+        try repository.withLock { repository in
+            var oid = id.oid
+            var signature = git_buf(), signed = git_buf()
+            defer { git_buf_dispose(&signature); git_buf_dispose(&signed) }
+            let code = git_commit_extract_signature(&signature, &signed, repository.raw, &oid, nil)
+            if code == GIT_ENOTFOUND.rawValue { return nil }
+            if code < 0 { throw GitError.last(code, "read the signature of \(id.short)") }
+            return (Data(bytes: signature.ptr, count: signature.size), Data(bytes: signed.ptr, count: signed.size))
+        }
+    }
+
     /// The best common ancestor of two commits (what a pull request is compared with); nil
     /// when they share none.
     public func mergeBase(_ one: ObjectID, _ other: ObjectID) throws -> ObjectID? {

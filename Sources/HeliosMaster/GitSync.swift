@@ -16,6 +16,8 @@ public actor GitSync {
     let subpath: String
     let credentials: GitCredentials?
     let fetchTimeout: Duration
+    /// With `--require-signed-commits`: who may sign the commits applied.
+    let verifier: CommitVerifier?
     let store: HeliosStore
     let logger: Logger
     let metrics: MasterMetrics
@@ -39,7 +41,7 @@ public actor GitSync {
     private var fetchFailing = true
 
     public init(remote: String, branch: String, subpath: String = "", credentials: GitCredentials? = nil,
-                fetchTimeout: Duration = .seconds(60),
+                fetchTimeout: Duration = .seconds(60), verifier: CommitVerifier? = nil,
                 mirrorPath: String, store: HeliosStore, logger: Logger, metrics: MasterMetrics = MasterMetrics()) throws {
         self.repository = try GitRepository.mirror(of: remote, at: mirrorPath)
         self.remote = remote
@@ -47,6 +49,7 @@ public actor GitSync {
         self.subpath = subpath
         self.credentials = credentials
         self.fetchTimeout = fetchTimeout
+        self.verifier = verifier
         self.store = store
         self.logger = logger
         self.metrics = metrics
@@ -85,6 +88,19 @@ public actor GitSync {
         let start = ContinuousClock.now
         var log = logger
         log[metadataKey: "git.revision"] = .string(head.short)
+
+        var signer: String?
+        if let verifier {
+            switch await verifier.verify(try repository.signature(of: head)) {
+            case .verified(let who):
+                signer = who
+            case .refused(let why):
+                log.error("commit not verified, nothing applied", metadata: ["reason": "\(why)"])
+                metrics.synced("failed", in: .now - start)
+                return try await recordRefusal(of: head, reason: .unverifiedCommit,
+                                               summary: "revision \(head.short) not applied: \(why)", diagnostics: [why])
+            }
+        }
 
         let loaded = if let loadedRevision {
             manifests.apply(try ManifestSource.changes(from: loadedRevision, to: head, in: repository, subpath: subpath))
@@ -159,7 +175,8 @@ public actor GitSync {
             try await store.appendAppliedRevision(AppliedRevision(
                 revision: head.hex, appliedAt: record.appliedAt ?? "", summary: record.summary))
             let commit = try? repository.commitInfo(head)
-            let people = commit.map { $0.author == $0.committer ? "by \($0.author)" : "by \($0.author), committed by \($0.committer)" } ?? ""
+            let people = (commit.map { $0.author == $0.committer ? "by \($0.author)" : "by \($0.author), committed by \($0.committer)" } ?? "")
+                + (signer.map { ", signed by \($0)" } ?? "")
             try? await store.appendAudit(AuditEntry(actor: "commit \(head.short) \(people)", action: "applied revision",
                                                    detail: Printable.escape((commit.map { "\($0.summary): " } ?? "") + record.summary, limit: 300)))
         }

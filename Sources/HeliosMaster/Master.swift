@@ -44,7 +44,7 @@ public struct Master: Service {
         let sync = try configuration.repository.map {
             try GitSync(remote: $0, branch: configuration.branch, subpath: configuration.subpath,
                         credentials: configuration.gitCredentials, fetchTimeout: configuration.fetchTimeout,
-                        mirrorPath: configuration.mirrorPath,
+                        verifier: configuration.commitVerifier, mirrorPath: configuration.mirrorPath,
                         store: store, logger: logger, metrics: metrics)
         }
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -27,6 +27,8 @@ public struct MasterConfiguration: Sendable {
     public var access = APIAccessPolicy()
     /// The master's ZooKeeper identity, which owns a secured tree; `.open` without one.
     public var zooKeeperSecurity: StoreSecurity = .open
+    /// With `--require-signed-commits`: only commits signed by these keys are applied.
+    public var commitVerifier: CommitVerifier?
 
     public init(zooKeeper: String, chroot: String = "/helios", repository: String?, branch: String = "main", subpath: String = "",
                 gitCredentials: GitCredentials? = nil,

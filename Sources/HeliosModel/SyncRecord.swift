@@ -35,6 +35,8 @@ public struct SyncRecord: Sendable, Equatable, Codable {
         case expired = "JobsExpired"
         /// The repository could not be fetched (or did not answer in time): nothing new is seen.
         case fetchFailed = "FetchFailed"
+        /// The branch head is unsigned, or not signed by a key the master trusts: nothing applied.
+        case unverifiedCommit = "UnverifiedCommit"
     }
 
     public var repo: String

@@ -82,6 +82,32 @@ struct MasterCommand: AsyncParsableCommand {
     @Option(help: "A file holding the webhook secret: POST /v1/sync then takes GitHub's X-Hub-Signature-256 or GitLab's X-Gitlab-Token.")
     var webhookSecretFile: String?
 
+    @Flag(help: "Apply only branch heads signed by a key of --allowed-signers (SSH) or --gpg-keyring (OpenPGP).")
+    var requireSignedCommits = false
+
+    @Option(help: "The SSH keys that may sign commits, in git's allowed signers format (principal key-type key).")
+    var allowedSigners: String?
+
+    @Option(help: "An OpenPGP keyring (gpg --export > FILE) of the keys that may sign commits, checked with gpgv.")
+    var gpgKeyring: String?
+
+    /// The commit verifier from the flags: the trust comes from them, never from the repository.
+    func commitVerifier() throws -> CommitVerifier? {
+        for file in [allowedSigners, gpgKeyring].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: file) {
+            throw CLIError("cannot read \(file)")
+        }
+        guard requireSignedCommits else {
+            if allowedSigners != nil || gpgKeyring != nil {
+                throw CLIError("--allowed-signers and --gpg-keyring take effect with --require-signed-commits")
+            }
+            return nil
+        }
+        guard allowedSigners != nil || gpgKeyring != nil else {
+            throw CLIError("--require-signed-commits needs the keys: --allowed-signers FILE and/or --gpg-keyring FILE")
+        }
+        return CommitVerifier(allowedSigners: allowedSigners, gpgKeyring: gpgKeyring)
+    }
+
     /// The access policy from the flags: tokens from their file, the Host names served.
     func accessPolicy(host: String, port: Int, logger: Logger) throws -> APIAccessPolicy {
         let loopback = ["127.0.0.1", "localhost", "::1", "[::1]"]
@@ -130,6 +156,7 @@ struct MasterCommand: AsyncParsableCommand {
             httpHost: String(address[0]), httpPort: port, sessionTimeout: sessionTimeout.duration)
         configuration.access = access
         configuration.zooKeeperSecurity = try options.zooKeeperSecurity()
+        configuration.commitVerifier = try commitVerifier()
         let master = Master(configuration: configuration, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [master], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -23,11 +23,11 @@ struct GitSyncTests {
         let sync: GitSync
         let metrics = MasterMetrics()
 
-        init() async throws {
+        init(verifier: CommitVerifier? = nil) async throws {
             git = try GitFixture()
             store = try await HeliosStore.connect(servers: try TestServices.requireZooKeeper(),
                                                   chroot: TestServices.uniqueChroot("master"))
-            sync = try GitSync(remote: git.remote, branch: "main", mirrorPath: git.directory.path + "/mirror.git",
+            sync = try GitSync(remote: git.remote, branch: "main", verifier: verifier, mirrorPath: git.directory.path + "/mirror.git",
                                store: store, logger: Logger(label: "test"), metrics: metrics)
             // Host a's agent is UP: rollouts wait for it (a host never registered would be skipped).
             try await store.registerHost("a", agentID: "test", info: HostInfo(hostname: "a", agentVersion: "test", dockerAPIVersion: nil))
