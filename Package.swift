@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
     ],
     targets: [
         // C libraries, as Debian ships them.
@@ -30,7 +31,8 @@ let package = Package(
         .target(name: "BlockingIO"),
         .target(name: "ZooKeeper", dependencies: ["CZooKeeper", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Git", dependencies: ["CGit2"]),
-        .target(name: "DockerEngine", dependencies: ["CCurl", "CCurlShims", "BlockingIO"]),
+        .target(name: "HTTPTransport", dependencies: ["CCurl", "CCurlShims", "BlockingIO"]),
+        .target(name: "DockerEngine", dependencies: ["HTTPTransport"]),
 
         // Helios.
         .target(name: "HeliosModel"),
@@ -52,11 +54,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "helios", dependencies: [
             "HeliosModel", "HeliosManifests", "HeliosPlanner", "HeliosStore",
-            "HeliosAgent", "HeliosMaster", "Git", "CBuildInfo",
+            "HeliosAgent", "HeliosMaster", "Git", "CBuildInfo", "HTTPTransport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

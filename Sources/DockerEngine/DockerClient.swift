@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTransport
 import Synchronization
 
 /// A client of the Docker Engine API over its unix socket.
@@ -14,7 +15,7 @@ public final class DockerClient: Sendable {
 
     /// A client of the engine listening on `socketPath`.
     public init(socketPath: String = "/var/run/docker.sock") {
-        transport = HTTPTransport(socketPath: socketPath)
+        transport = HTTPTransport(.unixSocket(socketPath))
     }
 
     /// The socket path from `DOCKER_HOST=unix://…`, else Docker's default.
@@ -28,7 +29,7 @@ public final class DockerClient: Sendable {
     /// The API version in use, negotiated with the engine.
     public func apiVersion() async throws -> String {
         if let version = negotiated.withLock({ $0 }) { return version }
-        let response = try await transport.send(.init(method: "GET", path: "/version", timeout: .seconds(10)))
+        let response = try await reachable { try await transport.send(.init(method: "GET", path: "/version", timeout: .seconds(10))) }
         guard response.status == 200 else { throw error(response, "version") }
         let engine = try JSONDecoder().decode(EngineVersion.self, from: response.body)
         let version = Self.older(engine.apiVersion, Self.newestAPIVersion)
@@ -47,8 +48,10 @@ public final class DockerClient: Sendable {
     func call(_ method: String, _ path: String, body: Data? = nil, headers: [String] = [],
               timeout: Duration? = .seconds(60)) async throws -> HTTPTransport.Response {
         let version = try await apiVersion()
-        return try await transport.send(.init(method: method, path: "/v\(version)" + path, body: body, headers: headers,
-                                              timeout: timeout))
+        return try await reachable {
+            try await transport.send(.init(method: method, path: "/v\(version)" + path, body: body, headers: headers,
+                                           timeout: timeout))
+        }
     }
 
     /// A request whose successful reply is a stream of JSON lines, each handed to `onLine` as it
@@ -56,8 +59,19 @@ public final class DockerClient: Sendable {
     func stream(_ method: String, _ path: String, body: Data? = nil, headers: [String] = [],
                 timeout: Duration? = nil, onLine: @escaping @Sendable (Data) -> Void) async throws -> HTTPTransport.Response {
         let version = try await apiVersion()
-        return try await transport.streamLines(.init(method: method, path: "/v\(version)" + path, body: body,
-                                                     headers: headers, timeout: timeout), onLine: onLine)
+        return try await reachable {
+            try await transport.streamLines(.init(method: method, path: "/v\(version)" + path, body: body,
+                                                  headers: headers, timeout: timeout), onLine: onLine)
+        }
+    }
+
+    /// A request that got no reply is the engine unreachable (status 0).
+    private func reachable(_ body: () async throws -> HTTPTransport.Response) async throws -> HTTPTransport.Response {
+        do {
+            return try await body()
+        } catch let failure as HTTPTransport.Failure {
+            throw DockerError(status: 0, operation: failure.operation, message: failure.message)
+        }
     }
 
     /// The error a failed reply stands for, with Docker's own message.

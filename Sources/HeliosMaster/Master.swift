@@ -2,6 +2,7 @@ import Foundation
 import HeliosModel
 import HeliosStore
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -38,6 +39,7 @@ public struct Master: Service {
         let leadership = Leadership(metrics: metrics)
         let api = Application(
             router: MasterAPI(store: store, leadership: leadership, access: configuration.access).router(),
+            server: try configuration.tls?.server() ?? .http1(),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),
                                  serverName: "helios-master"),
             logger: logger)

@@ -1,9 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeliosModel
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import HTTPTransport
 
 /// `--master URL` (default `$HELIOS_MASTER`): where the online commands reach the cluster.
 struct MasterOptions: ParsableArguments {
@@ -23,6 +21,9 @@ struct MasterOptions: ParsableArguments {
     @Option(help: "A file holding the API token (default: $HELIOS_TOKEN, or the file $HELIOS_TOKEN_FILE names).")
     var tokenFile: String?
 
+    @Option(help: "With an https master: the CA certificates (PEM) its certificate must chain to (default: $HELIOS_CA_FILE, else the system's).")
+    var caFile: String?
+
     /// Whether to print the master's JSON rather than a table.
     var printsJSON: Bool { json || format == .json }
 
@@ -30,7 +31,7 @@ struct MasterOptions: ParsableArguments {
         guard let url = master ?? Self.environmentMaster else {
             throw CLIError("this command talks to a master", hint: "give it with --master HOST:PORT or HELIOS_MASTER")
         }
-        return MasterClient(base: Self.url(url), token: try MasterClient.token(file: tokenFile))
+        return MasterClient(base: Self.url(url), token: try MasterClient.token(file: tokenFile), caFile: try MasterClient.caFile(caFile))
     }
 
     /// `HELIOS_MASTER`, when set and not empty.
@@ -50,10 +51,19 @@ struct MasterClient {
     let base: String
     /// Sent as `Authorization: Bearer …`: `HELIOS_TOKEN`, else the file `HELIOS_TOKEN_FILE` names.
     var token: String? = MasterClient.environmentToken
+    private let transport: HTTPTransport
 
-    init(base: String, token: String? = MasterClient.environmentToken) {
+    init(base: String, token: String? = MasterClient.environmentToken, caFile: String? = nil) {
         self.base = base
         self.token = token
+        transport = HTTPTransport(.url(base, caFile: caFile))
+    }
+
+    /// `--ca-file FILE`, else `HELIOS_CA_FILE`; it must be readable.
+    static func caFile(_ flag: String?) throws -> String? {
+        guard let file = flag ?? ProcessInfo.processInfo.environment["HELIOS_CA_FILE"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
+        guard FileManager.default.isReadableFile(atPath: file) else { throw CLIError("--ca-file: cannot read \(file)") }
+        return file
     }
 
     static var environmentToken: String? {
@@ -99,22 +109,15 @@ struct MasterClient {
     }
 
     private func send(_ method: String, _ path: String, body: Data?) async throws -> Data {
-        guard let url = URL(string: base + path) else { throw Failure(status: 0, message: "not a URL: \(base + path)") }
-        var request = URLRequest(url: url, timeoutInterval: 30)
-        request.httpMethod = method
-        if let token { request.setValue("Bearer " + token, forHTTPHeaderField: "Authorization") }
-        if let body {
-            request.httpBody = body
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        let data: Data
-        let response: URLResponse
+        let response: HTTPTransport.Response
         do {
-            (data, response) = try await URLSession.shared.data(for: request)
-        } catch {
-            throw Failure(status: 0, message: "cannot reach the master at \(base): \(error.localizedDescription)")
+            response = try await transport.send(.init(method: method, path: path, body: body,
+                                                      headers: token.map { ["Authorization: Bearer " + $0] } ?? [],
+                                                      timeout: .seconds(30)))
+        } catch let failure as HTTPTransport.Failure {
+            throw Failure(status: 0, message: "cannot reach the master at \(base): \(failure.message)")
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let (status, data) = (response.status, response.body)
         guard (200..<300).contains(status) else {
             let message = (try? JSONDecoder().decode([String: String].self, from: data))
                 .map { [$0["error"], $0["diagnostics"]].compactMap { $0 }.joined(separator: "\n") }

@@ -91,6 +91,25 @@ struct MasterCommand: AsyncParsableCommand {
     @Option(help: "An OpenPGP keyring (gpg --export > FILE) of the keys that may sign commits, checked with gpgv.")
     var gpgKeyring: String?
 
+    @Option(help: "The API's certificate chain (PEM): with --tls-key, the API serves HTTPS only.")
+    var tlsCert: String?
+
+    @Option(help: "The private key (PEM) of --tls-cert.")
+    var tlsKey: String?
+
+    /// TLS for the API from the flags: both files, or neither.
+    func tls() throws -> TLSFiles? {
+        switch (tlsCert, tlsKey) {
+        case (nil, nil): return nil
+        case (let certificate?, let key?):
+            for file in [certificate, key] where !FileManager.default.isReadableFile(atPath: file) {
+                throw CLIError("cannot read \(file)")
+            }
+            return TLSFiles(certificateChain: certificate, privateKey: key)
+        default: throw CLIError("--tls-cert and --tls-key go together")
+        }
+    }
+
     /// The commit verifier from the flags: the trust comes from them, never from the repository.
     func commitVerifier() throws -> CommitVerifier? {
         for file in [allowedSigners, gpgKeyring].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: file) {
@@ -157,6 +176,7 @@ struct MasterCommand: AsyncParsableCommand {
         configuration.access = access
         configuration.zooKeeperSecurity = try options.zooKeeperSecurity()
         configuration.commitVerifier = try commitVerifier()
+        configuration.tls = try tls()
         let master = Master(configuration: configuration, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [master], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

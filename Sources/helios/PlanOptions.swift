@@ -28,9 +28,12 @@ struct PlanOptions: ParsableArguments {
     @Option(help: "With --master: a file holding the API token (default: $HELIOS_TOKEN, or the file $HELIOS_TOKEN_FILE names).")
     var tokenFile: String?
 
+    @Option(help: "With an https --master: the CA certificates (PEM) its certificate must chain to (default: $HELIOS_CA_FILE, else the system's).")
+    var caFile: String?
+
     /// The master's API at `master`, with the token.
     func client(_ master: String) throws -> MasterClient {
-        MasterClient(base: MasterOptions.url(master), token: try MasterClient.token(file: tokenFile))
+        MasterClient(base: MasterOptions.url(master), token: try MasterClient.token(file: tokenFile), caFile: try MasterClient.caFile(caFile))
     }
 
     @Flag(help: "No colour, even on a terminal (as a non-empty NO_COLOR or TERM=dumb).")

@@ -4,32 +4,61 @@ import BlockingIO
 import Foundation
 import Synchronization
 
-/// HTTP/1.1 over a unix socket with libcurl. Each request runs on the blocking pool:
+/// HTTP/1.1 with libcurl, over a unix socket (the Docker engine) or TCP (a master's API, TLS
+/// verified against a CA file when given). Each request runs on the blocking pool:
 /// `curl_easy_perform` blocks until the reply is complete.
-struct HTTPTransport: Sendable {
-    let socketPath: String
-
-    struct Request: Sendable {
-        var method: String
-        var path: String
-        var body: Data?
-        /// Extra header lines, `Name: value`.
-        var headers: [String] = []
-        /// nil: no limit (a stream that lasts as long as its reader).
-        var timeout: Duration?
+public struct HTTPTransport: Sendable {
+    /// Where requests go.
+    public enum Endpoint: Sendable {
+        /// A unix socket: paths are sent as `http://localhost<path>`.
+        case unixSocket(String)
+        /// `http://host:port` or `https://host:port`; `caFile`: the certificates an https server's
+        /// must chain to (else the system's).
+        case url(String, caFile: String? = nil)
     }
 
-    struct Response: Sendable {
-        let status: Int
-        let body: Data
+    public let endpoint: Endpoint
+
+    public init(_ endpoint: Endpoint) {
+        self.endpoint = endpoint
+    }
+
+    public struct Request: Sendable {
+        public var method: String
+        public var path: String
+        public var body: Data?
+        /// Extra header lines, `Name: value`.
+        public var headers: [String] = []
+        /// nil: no limit (a stream that lasts as long as its reader).
+        public var timeout: Duration?
+
+        public init(method: String, path: String, body: Data? = nil, headers: [String] = [], timeout: Duration? = nil) {
+            self.method = method
+            self.path = path
+            self.body = body
+            self.headers = headers
+            self.timeout = timeout
+        }
+    }
+
+    public struct Response: Sendable {
+        public let status: Int
+        public let body: Data
+    }
+
+    /// No reply: the server could not be reached, TLS failed, the time ran out.
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public let operation: String
+        public let message: String
+        public var description: String { "\(operation): \(message)" }
     }
 
     /// Sends `request` and returns the whole reply. A request without a timeout (one that
     /// waits for something to happen) runs on a thread of its own, not the shared pool.
-    func send(_ request: Request) async throws -> Response {
-        let socketPath = self.socketPath
+    public func send(_ request: Request) async throws -> Response {
+        let endpoint = self.endpoint
         let perform = { @Sendable in
-            try Self.perform(socketPath: socketPath, request: request, sink: ResponseSink(onLine: nil), abort: nil)
+            try Self.perform(endpoint, request: request, sink: ResponseSink(onLine: nil), abort: nil)
         }
         return request.timeout == nil ? try await BlockingPool.runOnOwnThread(perform) : try await BlockingPool.shared.run(perform)
     }
@@ -38,24 +67,24 @@ struct HTTPTransport: Sendable {
     /// until the engine ends the reply or the calling task is cancelled. A failed reply's body is
     /// returned whole, to carry Docker's message. Streams run on threads of their own: they
     /// last as long as their reader.
-    func streamLines(_ request: Request, onLine: @escaping @Sendable (Data) -> Void) async throws -> Response {
-        let socketPath = self.socketPath
+    public func streamLines(_ request: Request, onLine: @escaping @Sendable (Data) -> Void) async throws -> Response {
+        let endpoint = self.endpoint
         let abort = AbortFlag()
         return try await withTaskCancellationHandler {
             try await BlockingPool.runOnOwnThread {
-                try Self.perform(socketPath: socketPath, request: request, sink: ResponseSink(onLine: onLine), abort: abort)
+                try Self.perform(endpoint, request: request, sink: ResponseSink(onLine: onLine), abort: abort)
             }
         } onCancel: {
             abort.raise()
         }
     }
 
-    private static func perform(socketPath: String, request: Request, sink: ResponseSink,
+    private static func perform(_ endpoint: Endpoint, request: Request, sink: ResponseSink,
                                 abort: AbortFlag?) throws -> Response {
         Curl.initialize()
         let operation = "\(request.method) \(request.path)"
         guard let handle = curl_easy_init() else {
-            throw DockerError(status: 0, operation: operation, message: "curl_easy_init failed")
+            throw Failure(operation: operation, message: "curl_easy_init failed")
         }
         defer { curl_easy_cleanup(handle) }
         sink.handle = handle
@@ -69,8 +98,16 @@ struct HTTPTransport: Sendable {
 
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE))
         let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { errors in
-            CCurlShims_setopt_string(handle, CURLOPT_UNIX_SOCKET_PATH, socketPath)
-            CCurlShims_setopt_string(handle, CURLOPT_URL, "http://docker" + request.path)
+            switch endpoint {
+            case .unixSocket(let path):
+                CCurlShims_setopt_string(handle, CURLOPT_UNIX_SOCKET_PATH, path)
+                CCurlShims_setopt_string(handle, CURLOPT_URL, "http://localhost" + request.path)
+            case .url(let base, let caFile):
+                CCurlShims_setopt_string(handle, CURLOPT_URL, base + request.path)
+                if let caFile { CCurlShims_setopt_string(handle, CURLOPT_CAINFO, caFile) }
+                // Never follow a redirect with the token to another host.
+                CCurlShims_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
+            }
             CCurlShims_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
             CCurlShims_setopt_slist(handle, CURLOPT_HTTPHEADER, headers)
             CCurlShims_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
@@ -94,8 +131,7 @@ struct HTTPTransport: Sendable {
         if abort?.isRaised == true { throw CancellationError() }
         guard code == CURLE_OK else {
             let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw DockerError(status: 0, operation: operation,
-                              message: detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
+            throw Failure(operation: operation, message: detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
         }
         sink.finish()
         return Response(status: sink.status, body: sink.data)
