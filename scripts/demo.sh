@@ -46,15 +46,20 @@ git -C "$demo/work" log --oneline --stat | cat
 step "helios validate"
 "$helios" validate "$demo/work"
 
-step "Create an API token, then start a master (polling the repository every second) and an agent named demo-host"
+step "Secure it: an API token, ZooKeeper identities for the master and the agent"
 rm -f "$demo/tokens"
 HELIOS_TOKEN=$("$helios" token create demo --scopes deploy --file "$demo/tokens")
 export HELIOS_TOKEN # the CLI sends it; the master's tokens file holds only its hash
-"$helios" master --zk "$HELIOS_TEST_ZK" --chroot "$chroot" --repo "$demo/manifests.git" --poll 1s \
+"$helios" zk credentials --file "$demo/master.auth"
+"$helios" zk credentials demo-host --master "$demo/master.auth" --file "$demo/agent.auth"
+
+step "Start a master (polling the repository every second) and an agent named demo-host"
+"$helios" master --zk "$HELIOS_TEST_ZK" --chroot "$chroot" --zk-auth-file "$demo/master.auth" \
+    --repo "$demo/manifests.git" --poll 1s \
     --state-dir "$demo/master" --http "$http" --api-tokens "$demo/tokens" > "$demo/master.log" 2>&1 &
 echo $! > "$demo/master.pid"
-"$helios" agent --zk "$HELIOS_TEST_ZK" --chroot "$chroot" --name demo-host --reconcile-interval 5s \
-    --state-dir "$demo/agent-state" > "$demo/agent.log" 2>&1 &
+"$helios" agent --zk "$HELIOS_TEST_ZK" --chroot "$chroot" --zk-auth-file "$demo/agent.auth" --name demo-host \
+    --reconcile-interval 5s --state-dir "$demo/agent-state" > "$demo/agent.log" 2>&1 &
 echo $! > "$demo/agent.pid"
 [ -n "${KEEP:-}" ] || trap stop_daemons EXIT
 echo "master: http://$http (log $demo/master.log); agent: demo-host (log $demo/agent.log)"
