@@ -64,8 +64,8 @@ public final class HeliosStore: Sendable {
         }
     }
 
-    /// The session's credentials and ACLs for `security`. An agent learns the master's id from
-    /// the ACL of `/status/hosts`, which the master made: the one identity with every right.
+    /// The session's credentials and ACLs for `security`. An agent first learns the master's id
+    /// from `/status/hosts` (which only the master writes) with a session of its own.
     private static func access(for security: StoreSecurity, servers: String, chroot: String) async throws -> ZooKeeperAccess {
         switch security {
         case .open:
