@@ -5,7 +5,8 @@ SWIFT ?= swift
 # Debian packages Helios builds and tests with (DESIGN.md §9).
 DEBIAN_PACKAGES := libzookeeper-mt-dev libgit2-dev libcurl4-openssl-dev libyaml-dev zookeeper \
 	docker.io busybox-static curl git python3 default-jre-headless \
-	docker-registry apache2-utils python3-yaml python3-jsonschema openssh-client gpgv gnupg
+	docker-registry apache2-utils python3-yaml python3-jsonschema openssh-client gpgv gnupg \
+	chromium chromium-driver python3-selenium
 
 .PHONY: all deps cli build release test chaos bench bench-plan bench-store bench-agent bench-deploy bench-master demo demo-down services-up services-down test-images clean
 

@@ -96,8 +96,12 @@ step "The cluster as the master sees it: helios rollout status, helios status"
 "$helios" rollout status hello --master "http://$http" --watch
 "$helios" status --master "http://$http"
 
+(umask 077; echo "$HELIOS_TOKEN" > "$demo/token")
+step "The dashboard"
+echo "dashboard: http://$http/ui (sign in with the token in $demo/token)"
+curl -sf -o /dev/null -H "Authorization: Bearer $HELIOS_TOKEN" "http://$http/ui" && echo "(it answers: $(curl -s -H "Authorization: Bearer $HELIOS_TOKEN" "http://$http/ui" | grep -o 'data-test="sync-status">[A-Z_]*' | cut -d'>' -f2))"
+
 if [ -n "${KEEP:-}" ]; then
-    (umask 077; echo "$HELIOS_TOKEN" > "$demo/token")
     step "Still running. Push to $demo/manifests.git (work tree: $demo/work); stop with: make demo-down"
     echo "the CLI's token: HELIOS_TOKEN_FILE=$demo/token helios status --master $http"
 else

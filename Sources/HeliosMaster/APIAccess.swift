@@ -148,7 +148,9 @@ public struct APIAccessPolicy: Sendable {
 
     /// What a request needs: nil for open ones.
     static func scope(method: String, path: String) -> APIScope? {
-        if path == "/healthz" { return nil }
+        // The dashboard's front door: its redirect, assets and sign-in page.
+        if ["/healthz", "/", "/ui/login"].contains(path) || path.hasPrefix("/ui/assets/") { return nil }
+        if path == "/ui/logout" { return .read }
         return method == "GET" || method == "HEAD" ? .read : .deploy
     }
 }

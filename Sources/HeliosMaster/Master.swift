@@ -38,7 +38,8 @@ public struct Master: Service {
         let metrics = MasterMetrics()
         let leadership = Leadership(metrics: metrics)
         let api = Application(
-            router: MasterAPI(store: store, leadership: leadership, access: configuration.access).router(),
+            router: MasterAPI(store: store, leadership: leadership, access: configuration.access,
+                              browseURL: configuration.repoBrowseURL, secure: configuration.tls != nil).router(),
             server: try configuration.tls?.server() ?? .http1(),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),
                                  serverName: "helios-master"),

@@ -30,7 +30,8 @@ struct AccessControl: RouterMiddleware {
             // A POST without a body (a webhook's ping, `curl -X POST`) carries no type; one with a body must be
             // JSON (a forge's webhook may also send a form: it is signed).
             let hasBody = (request.headers[.contentLength].flatMap(Int.init) ?? 0) > 0 || request.headers[.transferEncoding] != nil
-            let allowed = path == "/v1/sync" ? ["application/json", "application/x-www-form-urlencoded"] : ["application/json"]
+            // The dashboard's forms too: they carry a CSRF field, checked by the dashboard.
+            let allowed = path == "/v1/sync" || path.hasPrefix("/ui/") ? ["application/json", "application/x-www-form-urlencoded"] : ["application/json"]
             if hasBody || type != nil, !allowed.contains(type ?? "") {
                 return MasterAPI.error("a write takes Content-Type: application/json", status: .unsupportedMediaType)
             }
@@ -53,23 +54,42 @@ struct AccessControl: RouterMiddleware {
         guard !policy.isOpen, let scope = APIAccessPolicy.scope(method: request.method.rawValue, path: path) else {
             return try await next(request, context)
         }
+        let page = path == "/ui" || path.hasPrefix("/ui/")
         guard let tokens = policy.tokens else {
             return Self.unauthorized("this master takes only signed webhooks (no --api-tokens)")
         }
         let open = scope == .read && (policy.anonymousRead || path == "/metrics" && policy.openMetrics)
-        guard let authorization = request.headers[.authorization] else {
+        // A token in the header, or the dashboard's session cookie.
+        let presented = request.headers[.authorization].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : "" }
+            ?? Self.cookie(Dashboard.cookie, in: request.headers[.cookie])
+        guard let presented else {
+            var context = context
+            context.scopes = [.read]
             if open { return try await next(request, context) }
-            return Self.unauthorized("this call needs a token: Authorization: Bearer …")
+            return page ? Self.signIn() : Self.unauthorized("this call needs a token: Authorization: Bearer …")
         }
-        guard authorization.hasPrefix("Bearer "), let token = tokens.authenticate(String(authorization.dropFirst(7))) else {
-            return Self.unauthorized("the token is not valid")
+        guard let token = tokens.authenticate(presented) else {
+            return page ? Self.signIn() : Self.unauthorized("the token is not valid")
         }
         guard token.allows(scope) else {
             return MasterAPI.error("token '\(token.name)' lacks the \(scope.rawValue) scope", status: .forbidden)
         }
         var context = context
         context.principal = "token \(token.name)"
+        context.scopes = Set(APIScope.allCases.filter(token.allows))
+        context.sessionToken = presented
         return try await next(request, context)
+    }
+
+    /// The dashboard's way to say "sign in first".
+    static func signIn() -> Response {
+        Response(status: .seeOther, headers: [.location: "/ui/login"])
+    }
+
+    /// The value of cookie `name` in a `Cookie` header.
+    static func cookie(_ name: String, in header: String?) -> String? {
+        header?.split(separator: ";").lazy.map { $0.trimmingCharacters(in: .whitespaces) }
+            .first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     static func unauthorized(_ message: String) -> Response {

@@ -154,4 +154,8 @@ struct MasterContext: RequestContext {
     var maxUploadSize: Int { 2 * ManifestLoader.maxRepositoryBytes }
     /// Who the request is from, for the audit log: `token NAME`, a signed webhook, or loopback.
     var principal = "loopback (no tokens)"
+    /// What the request may do: every scope on an open master, a token's, or read when anonymous reads are on.
+    var scopes: Set<APIScope> = Set(APIScope.allCases)
+    /// The token the request came with (a header or the dashboard's cookie).
+    var sessionToken: String?
 }

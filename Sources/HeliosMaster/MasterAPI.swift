@@ -8,6 +8,10 @@ struct MasterAPI: Sendable {
     let store: HeliosStore
     let leadership: Leadership
     var access = APIAccessPolicy()
+    /// The dashboard's link to a repository browser for diagnostics (`--repo-browse-url`).
+    var browseURL: String?
+    /// Whether the API is served over TLS.
+    var secure = false
     var metrics: MasterMetrics { leadership.metrics }
 
     func router() -> Router<MasterContext> {
@@ -45,6 +49,7 @@ struct MasterAPI: Sendable {
         addReads(to: router)
         addApply(to: router)
         addEvents(to: router)
+        Dashboard(store: store, access: access, browse: browseURL, secure: secure).add(to: router)
         return router
     }
 

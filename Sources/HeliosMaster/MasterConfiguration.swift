@@ -27,6 +27,8 @@ public struct MasterConfiguration: Sendable {
     public var access = APIAccessPolicy()
     /// The master's ZooKeeper identity, which owns a secured tree; `.open` without one.
     public var zooKeeperSecurity: StoreSecurity = .open
+    /// The dashboard links a diagnostic's file:line here: a URL with `{revision}`, `{file}`, `{line}`.
+    public var repoBrowseURL: String?
     /// The API's certificate and key (`--tls-cert`, `--tls-key`); nil serves plain HTTP.
     public var tls: TLSFiles?
     /// With `--require-signed-commits`: only commits signed by these keys are applied.

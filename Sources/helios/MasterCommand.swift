@@ -91,6 +91,9 @@ struct MasterCommand: AsyncParsableCommand {
     @Option(help: "An OpenPGP keyring (gpg --export > FILE) of the keys that may sign commits, checked with gpgv.")
     var gpgKeyring: String?
 
+    @Option(help: "The dashboard links a manifest error's file:line to this repository browser URL, with {revision}, {file} and {line}, e.g. https://git.example.com/ops/manifests/blob/{revision}/{file}#L{line}.")
+    var repoBrowseURL: String?
+
     @Option(help: "The API's certificate chain (PEM): with --tls-key, the API serves HTTPS only.")
     var tlsCert: String?
 
@@ -177,6 +180,7 @@ struct MasterCommand: AsyncParsableCommand {
         configuration.zooKeeperSecurity = try options.zooKeeperSecurity()
         configuration.commitVerifier = try commitVerifier()
         configuration.tls = try tls()
+        configuration.repoBrowseURL = repoBrowseURL
         let master = Master(configuration: configuration, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [master], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

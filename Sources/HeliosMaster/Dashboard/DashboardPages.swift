@@ -1,0 +1,445 @@
+import Foundation
+import HeliosModel
+import HeliosStore
+
+/// What each dashboard page shows, built from the same store reads and reply types as the JSON
+/// API (`DeploymentReply`, `HostReply`, the sync record): pure values the templates render, so a
+/// page says what `/v1/…` says.
+enum DashboardPages {
+    /// Rows of the deployments matrix and hosts lists per page: large clusters page, never truncate.
+    static let pageSize = 50
+    /// Hosts (columns) of the matrix per page.
+    static let hostColumns = 40
+
+    struct Common {
+        var title: String
+        var nav: [NavItem]
+        /// Whether the session may take actions (a token with `deploy`, or an open master).
+        var canDeploy: Bool
+        /// Whether a token signed this session in (a sign-out button).
+        var signedIn: Bool
+        var csrf: String
+        var generatedAt: String
+    }
+
+    struct NavItem {
+        var label: String
+        var href: String
+        var current: Bool
+    }
+
+    static func common(_ title: String, section: String, session: DashboardSession, now: Date) -> Common {
+        let sections = [("Overview", "/ui"), ("Deployments", "/ui/deployments"), ("Hosts", "/ui/hosts"), ("Commits", "/ui/commits")]
+        return Common(title: title, nav: sections.map { NavItem(label: $0.0, href: $0.1, current: $0.0 == section) },
+                      canDeploy: session.canDeploy, signedIn: session.signedIn, csrf: session.csrf,
+                      generatedAt: now.formatted(.iso8601))
+    }
+
+    // MARK: Overview
+
+    struct Overview {
+        var common: Common
+        var sync: SyncView?
+        var counts: Counts
+        var rolling: [RolloutView]
+        var failed: [RolloutView]
+        /// Stored, not computed: templates see stored properties only.
+        var hasFailed: Bool
+    }
+
+    struct Counts {
+        var hostsUp: Int
+        var hostsDown: Int
+        var deployments: Int
+        var inSync: Int
+        var rollingOut: Int
+        var failed: Int
+    }
+
+    struct SyncView {
+        var status: String
+        var tone: String
+        var reason: String
+        var summary: String
+        var applied: String?
+        var appliedAgo: String?
+        var attempted: String?
+        /// The last attempt is not what is applied: a refused commit.
+        var refused: Bool
+        var diagnostics: [DiagnosticView]
+        var hasDiagnostics: Bool
+    }
+
+    struct DiagnosticView {
+        var text: String
+        var href: String?
+    }
+
+    static func overview(_ snapshot: ConfigSnapshot, session: DashboardSession, browse: String?, now: Date) -> Overview {
+        let state = snapshot.state
+        let hosts = Set(state.hosts.keys).union(state.config.tasks.keys)
+        let up = hosts.filter { state.hosts[$0]?.up == true }.count
+        let deployments = snapshot.config.deployments.keys.sorted().map { DeploymentReply(name: $0, snapshot: snapshot) }
+        let rolling = deployments.compactMap { $0.rollout }.filter { $0.state == .rollingOut }
+        let failed = deployments.compactMap { $0.rollout }.filter { $0.hasFailed }
+        let inSync = deployments.filter { reply in
+            reply.rollout.map { $0.state == .done || $0.state == .superseded } ?? true && reply.states.keys.allSatisfy { $0 == "RUNNING" }
+        }.count
+        return Overview(
+            common: common("Overview", section: "Overview", session: session, now: now),
+            sync: snapshot.syncRecord.map { sync($0, browse: browse, now: now) },
+            counts: Counts(hostsUp: up, hostsDown: hosts.count - up, deployments: deployments.count, inSync: inSync,
+                           rollingOut: rolling.count, failed: failed.count),
+            rolling: rolling.map { rollout($0, snapshot: snapshot, now: now) },
+            failed: failed.map { rollout($0, snapshot: snapshot, now: now) }, hasFailed: !failed.isEmpty)
+    }
+
+    static func sync(_ record: SyncRecord, browse: String?, now: Date) -> SyncView {
+        let tone = switch record.status {
+        case .synced: "good"
+        case .progressing: "busy"
+        case .outOfSync: "warn"
+        case .failed: "bad"
+        }
+        return SyncView(
+            status: record.status.rawValue, tone: tone, reason: record.reason.rawValue, summary: record.summary,
+            applied: record.lastAppliedRevision.map { String($0.prefix(12)) },
+            appliedAgo: record.appliedAt.flatMap { try? Date($0, strategy: .iso8601) }.map { ago($0, now: now) },
+            attempted: record.lastAttemptedRevision.map { String($0.prefix(12)) },
+            refused: record.lastAttemptedRevision != nil && record.lastAttemptedRevision != record.lastAppliedRevision,
+            diagnostics: record.diagnostics.map { diagnostic($0, revision: record.lastAttemptedRevision, browse: browse) },
+            hasDiagnostics: !record.diagnostics.isEmpty)
+    }
+
+    /// `file:line:column: …` linked to the repository browser (`--repo-browse-url`, with
+    /// `{revision}`, `{file}` and `{line}`), when one is set.
+    static func diagnostic(_ text: String, revision: String?, browse: String?) -> DiagnosticView {
+        let parts = text.split(separator: ":", maxSplits: 3)
+        guard let browse, let revision, parts.count == 4, !parts[0].contains(" "), let line = Int(parts[1]), Int(parts[2]) != nil
+        else { return DiagnosticView(text: text) }
+        let href = browse.replacingOccurrences(of: "{revision}", with: revision)
+            .replacingOccurrences(of: "{file}", with: String(parts[0]))
+            .replacingOccurrences(of: "{line}", with: String(line))
+        return DiagnosticView(text: text, href: href)
+    }
+
+    // MARK: Rollouts
+
+    struct RolloutView {
+        var deployment: String
+        var href: String
+        var state: String
+        var tone: String
+        var batch: String
+        var percent: Int
+        var started: String
+        var elapsed: String
+        var to: String
+        var from: String?
+        var error: String?
+        var batches: [BatchView]
+        var skipped: String?
+    }
+
+    struct BatchView {
+        var number: Int
+        var status: String
+        var hosts: [HostInRollout]
+    }
+
+    struct HostInRollout {
+        var host: String
+        var state: String
+        var tone: String
+        var since: String?
+    }
+
+    static func rollout(_ rollout: RolloutStatus, snapshot: ConfigSnapshot, now: Date) -> RolloutView {
+        let state = snapshot.state
+        let count = rollout.batches.count
+        let ended = rollout.state != .rollingOut
+        let done = rollout.state == .done ? count : min(rollout.batch, count)
+        let batches = rollout.batches.enumerated().map { index, hosts in
+            let status = index < done ? "done"
+                : index == rollout.batch ? (rollout.state == .rollingOut ? "current" : rollout.hasFailed ? "failed" : "stopped")
+                : ended ? "not reached" : "waiting"
+            return BatchView(number: index + 1, status: status, hosts: hosts.map { host in
+                let task = state.statuses[host]?[rollout.jobID]
+                let name = task.map(taskState) ?? (state.hosts[host]?.up != true ? "DOWN" : ended ? "NOT RUN" : "PENDING")
+                return HostInRollout(host: host, state: name, tone: name == "NOT RUN" ? "idle" : tone(of: name),
+                                     since: rollout.healthySince[host].map { "healthy " + ago($0, now: now) })
+            })
+        }
+        let batch = switch rollout.state {
+        case _ where count == 0: "no batches"
+        case .rollingOut: "batch \(min(done + 1, count)) of \(count)"
+        case .done: "all \(count) batch\(count == 1 ? "" : "es") done"
+        case .failed, .rolledBack: "failed in batch \(min(rollout.batch + 1, count)) of \(count)"
+        default: "stopped at batch \(min(rollout.batch + 1, count)) of \(count)"
+        }
+        let took = Durations.format(Int64(max(0, (rollout.endedAt ?? now).timeIntervalSince(rollout.batchStartedAt)) * 1000))
+        return RolloutView(
+            deployment: rollout.deployment, href: "/ui/deployments/" + escapePath(rollout.deployment),
+            state: rollout.state.rawValue, tone: tone(of: rollout.state.rawValue), batch: batch,
+            percent: count == 0 ? 100 : done * 100 / count,
+            started: ago(rollout.batchStartedAt, now: now), elapsed: ended ? "took \(took)" : "\(took) so far",
+            to: rollout.jobID.description, from: rollout.previousJobID?.description, error: rollout.error, batches: batches,
+            skipped: rollout.skipped.isEmpty ? nil : rollout.skipped.joined(separator: ", "))
+    }
+
+    // MARK: Deployments matrix
+
+    struct Deployments {
+        var common: Common
+        var filter: String
+        var label: String
+        var hosts: [String]
+        var rows: [MatrixRow]
+        var empty: Bool
+        var pages: Pagination
+    }
+
+    struct MatrixRow {
+        var name: String
+        var href: String
+        var job: String
+        var rollout: String?
+        var cells: [Cell]
+    }
+
+    struct Cell {
+        var state: String
+        var tone: String
+        /// The throttle or failure, on hover and in text.
+        var reason: String?
+        var abbreviation: String
+    }
+
+    struct Pagination {
+        var page: Int
+        var pages: Int
+        var previous: String?
+        var next: String?
+        var total: Int
+    }
+
+    /// Deployments whose name contains `filter`, against hosts whose labels match `label`
+    /// (`key=value`, or a key), a page of rows and at most `hostColumns` hosts wide.
+    static func deployments(_ snapshot: ConfigSnapshot, filter: String, label: String, page: Int,
+                            session: DashboardSession, now: Date) -> Deployments {
+        let state = snapshot.state
+        let names = snapshot.config.deployments.keys.sorted().filter { filter.isEmpty || $0.localizedCaseInsensitiveContains(filter) }
+        let pagination = paginate(names.count, page: page) { page in
+            "/ui/deployments?page=\(page)" + (filter.isEmpty ? "" : "&filter=\(escapeQuery(filter))")
+                + (label.isEmpty ? "" : "&label=\(escapeQuery(label))")
+        }
+        let shown = names.dropFirst((pagination.page - 1) * pageSize).prefix(pageSize)
+        let replies = shown.map { DeploymentReply(name: $0, snapshot: snapshot) }
+        let hosts = Set(replies.flatMap { $0.hosts.keys }).filter { matches(state.hosts[$0]?.labels ?? [:], label) }
+            .sorted().prefix(hostColumns)
+        let rows = replies.map { reply in
+            MatrixRow(name: reply.name, href: "/ui/deployments/" + escapePath(reply.name),
+                      job: reply.deployment?.jobID.description ?? "",
+                      rollout: reply.rollout.map { $0.state.rawValue },
+                      cells: hosts.map { host in
+                          guard let name = reply.hosts[host] else { return Cell(state: "", tone: "none", reason: nil, abbreviation: "") }
+                          let task = state.config.tasks[host]?.values.first { $0.deployment == reply.name }
+                          let status = task.flatMap { state.statuses[host]?[$0.jobID] }
+                          let shownState = state.hosts[host]?.up == true ? (status.map(taskState) ?? name) : "DOWN"
+                          return Cell(state: shownState, tone: tone(of: shownState), reason: status.flatMap(reason),
+                                      abbreviation: String(shownState.prefix(3)))
+                      })
+        }
+        return Deployments(common: common("Deployments", section: "Deployments", session: session, now: now),
+                           filter: filter, label: label, hosts: Array(hosts), rows: rows, empty: rows.isEmpty, pages: pagination)
+    }
+
+    // MARK: One deployment
+
+    struct DeploymentPage {
+        var common: Common
+        var name: String
+        var job: String
+        var placement: String
+        var rollout: RolloutView?
+        var tasks: [TaskHistory]
+    }
+
+    struct TaskHistory {
+        var host: String
+        var href: String
+        var state: String
+        var tone: String
+        var reason: String?
+        var events: [Event]
+    }
+
+    struct Event {
+        var state: String
+        var tone: String
+        var detail: String?
+    }
+
+    static func deployment(_ name: String, _ snapshot: ConfigSnapshot, history: [String: [TaskStatus]],
+                           session: DashboardSession, now: Date) -> DeploymentPage? {
+        let reply = DeploymentReply(name: name, snapshot: snapshot)
+        guard let deployment = reply.deployment else { return nil }
+        let placement = deployment.hosts.isEmpty
+            ? "hosts matching " + deployment.hostSelector.map(\.description).joined(separator: ", ")
+            : deployment.hosts.joined(separator: ", ")
+        let tasks = reply.hosts.keys.sorted().map { host in
+            let task = snapshot.state.config.tasks[host]?.values.first { $0.deployment == name }
+            let status = task.flatMap { snapshot.state.statuses[host]?[$0.jobID] }
+            let state = snapshot.state.hosts[host]?.up == true ? (status.map(taskState) ?? "PENDING") : "DOWN"
+            return TaskHistory(host: host, href: "/ui/hosts/" + escapePath(host), state: state, tone: tone(of: state),
+                               reason: status.flatMap(reason),
+                               events: (history[host] ?? []).reversed().map { event in
+                                   Event(state: taskState(event), tone: tone(of: taskState(event)), detail: reason(event))
+                               })
+        }
+        return DeploymentPage(common: common(name, section: "Deployments", session: session, now: now), name: name,
+                              job: deployment.jobID.description, placement: placement,
+                              rollout: reply.rollout.map { rollout($0, snapshot: snapshot, now: now) }, tasks: tasks)
+    }
+
+    // MARK: Hosts
+
+    struct Hosts {
+        var common: Common
+        var hosts: [HostView]
+        var pages: Pagination
+    }
+
+    struct HostView {
+        var name: String
+        var href: String
+        var up: Bool
+        var labels: String
+        var tasks: Int
+        var failing: Int
+    }
+
+    struct HostPage {
+        var common: Common
+        var host: HostView
+        var tasks: [HostTaskView]
+    }
+
+    struct HostTaskView {
+        var job: String
+        var deployment: String
+        var href: String
+        var goal: String
+        var state: String
+        var tone: String
+        var reason: String?
+    }
+
+    static func hosts(_ snapshot: ConfigSnapshot, page: Int, session: DashboardSession, now: Date) -> Hosts {
+        let state = snapshot.state
+        let names = Set(state.hosts.keys).union(state.config.tasks.keys).sorted()
+        let pagination = paginate(names.count, page: page) { "/ui/hosts?page=\($0)" }
+        let hosts = names.dropFirst((pagination.page - 1) * pageSize).prefix(pageSize).map { hostView(HostReply(name: $0, state: state)) }
+        return Hosts(common: common("Hosts", section: "Hosts", session: session, now: now), hosts: hosts, pages: pagination)
+    }
+
+    static func host(_ name: String, _ snapshot: ConfigSnapshot, session: DashboardSession, now: Date) -> HostPage? {
+        let state = snapshot.state
+        guard state.hosts[name] != nil || state.config.tasks[name] != nil else { return nil }
+        let reply = HostReply(name: name, state: state)
+        return HostPage(common: common(name, section: "Hosts", session: session, now: now), host: hostView(reply),
+                        tasks: reply.tasks.map { task in
+                            let shown = reply.up ? (task.status.map(taskState) ?? "PENDING") : "DOWN"
+                            return HostTaskView(job: task.jobId, deployment: task.deployment,
+                                                href: "/ui/deployments/" + escapePath(task.deployment), goal: task.goal,
+                                                state: shown, tone: tone(of: shown), reason: task.status.flatMap(reason))
+                        })
+    }
+
+    static func hostView(_ reply: HostReply) -> HostView {
+        HostView(name: reply.name, href: "/ui/hosts/" + escapePath(reply.name), up: reply.up,
+                 labels: reply.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "),
+                 tasks: reply.tasks.count,
+                 failing: reply.tasks.filter { $0.status.map { $0.state == .failed || $0.throttled != nil } ?? false }.count)
+    }
+
+    // MARK: Commits
+
+    struct Commits {
+        var common: Common
+        var sync: SyncView?
+        var revisions: [RevisionView]
+    }
+
+    struct RevisionView {
+        var revision: String
+        var short: String
+        var appliedAt: String
+        var summary: String
+        var current: Bool
+    }
+
+    static func commits(_ record: SyncRecord?, revisions: [AppliedRevision], browse: String?,
+                        session: DashboardSession, now: Date) -> Commits {
+        Commits(common: common("Commits", section: "Commits", session: session, now: now),
+                sync: record.map { sync($0, browse: browse, now: now) },
+                revisions: revisions.reversed().map { revision in
+                    RevisionView(revision: revision.revision, short: String(revision.revision.prefix(12)),
+                                 appliedAt: revision.appliedAt, summary: revision.summary,
+                                 current: revision.revision == record?.lastAppliedRevision)
+                })
+    }
+
+    // MARK: Pieces
+
+    /// What a task shows: its throttle (FLAPPING, …) before its state, as `helios status` does.
+    static func taskState(_ status: TaskStatus) -> String {
+        status.throttled?.rawValue ?? status.state.rawValue
+    }
+
+    static func reason(_ status: TaskStatus) -> String? {
+        [status.throttled.map { "throttled: \($0.rawValue)" }, status.containerError].compactMap { $0 }.joined(separator: "; ")
+            .nilIfEmpty
+    }
+
+    /// The colour family of a state: good, busy, warn, bad, idle.
+    static func tone(of state: String) -> String {
+        switch state {
+        case "RUNNING", "DONE", "SYNCED": "good"
+        case "PENDING", "PULLING_IMAGE", "CREATING", "STARTING", "HEALTHCHECKING", "ROLLING_OUT", "PROGRESSING": "busy"
+        case "STOPPING", "STOPPED", "EXITED", "SUPERSEDED", "IDLE": "idle"
+        case "DOWN", "OUT_OF_SYNC": "warn"
+        default: "bad" // FAILED, FLAPPING, ROLLED_BACK, the throttles
+        }
+    }
+
+    static func matches(_ labels: [String: String], _ selector: String) -> Bool {
+        guard !selector.isEmpty else { return true }
+        let parts = selector.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        return parts.count == 2 ? labels[parts[0]] == parts[1] : labels[parts[0]] != nil
+    }
+
+    static func paginate(_ total: Int, page: Int, link: (Int) -> String) -> Pagination {
+        let pages = max(1, (total + pageSize - 1) / pageSize)
+        let page = min(max(1, page), pages)
+        return Pagination(page: page, pages: pages, previous: page > 1 ? link(page - 1) : nil,
+                          next: page < pages ? link(page + 1) : nil, total: total)
+    }
+
+    static func ago(_ date: Date, now: Date) -> String {
+        let seconds = Int64(max(0, now.timeIntervalSince(date)))
+        return seconds < 1 ? "just now" : Durations.format(seconds * 1000) + " ago"
+    }
+
+    static func escapePath(_ name: String) -> String {
+        name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? name
+    }
+
+    static func escapeQuery(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+    }
+}
+
+private extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}

@@ -1,0 +1,187 @@
+#!/usr/bin/python3
+"""Checks the Helios dashboard in headless Chromium (Debian's chromium and chromium-driver,
+python3-selenium): the facts a user must see, with JavaScript on and off, an accessibility pass,
+and a screenshot per page. Driven by Tests/SystemTests/DashboardTests.swift, which makes the
+cluster; the expectations come as JSON on the command line.
+
+    dashboard.py BASE TOKEN ARTIFACTS EXPECTATIONS_JSON
+
+EXPECTATIONS_JSON: {"name": …, "pages": [{"path": "/ui", "text": ["…"], "tests": {"data-test": "value"}}],
+                    "watch": {"path": …, "test": …, "values": [...]}}  (watch: optional)
+Prints one line per failed check and exits 1 if any failed.
+"""
+import json
+import sys
+import time
+from html.parser import HTMLParser
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+base, token, artifacts, spec = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+failures = []
+
+
+def browser(javascript):
+    options = Options()
+    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1280,900", "--no-proxy-server"]:
+        options.add_argument(argument)
+    if not javascript:
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def sign_in(driver):
+    driver.get(base + "/ui/login")
+    if token:
+        driver.find_element(By.ID, "token").send_keys(token)
+        driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+
+
+class Facts(HTMLParser):
+    """The text of a page as the browser has it now (its DOM, serialised), and of each
+    data-test element: read from the page source, so it works the same with JavaScript off."""
+
+    def __init__(self, html):
+        super().__init__()
+        self.text, self.tests, self.open = [], {}, []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attributes):
+        name = dict(attributes).get("data-test")
+        if tag not in ("br", "input", "meta", "link", "img"):
+            self.open.append((tag, name, []))
+
+    def handle_endtag(self, tag):
+        while self.open:
+            opened, name, parts = self.open.pop()
+            if name:
+                self.tests.setdefault(name, []).append("".join(parts).strip())
+            if self.open:
+                self.open[-1][2].extend(parts)
+            if opened == tag:
+                break
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self.open:
+            self.open[-1][2].append(data)
+
+
+def facts(driver):
+    return Facts(driver.page_source)
+
+
+def test_value(driver, name):
+    return facts(driver).tests.get(name, [])
+
+
+def check_page(driver, page, mode):
+    driver.get(base + page["path"])
+    body = " ".join(facts(driver).text)
+    for text in page.get("text", []):
+        if text not in body:
+            failures.append("%s %s (%s): no text %r" % (spec["name"], page["path"], mode, text))
+    for prefix in page.get("links", []):
+        if not driver.find_elements(By.CSS_SELECTOR, 'a[href^="%s"]' % prefix):
+            failures.append("%s %s (%s): no link to %s" % (spec["name"], page["path"], mode, prefix))
+    for name, value in page.get("tests", {}).items():
+        values = test_value(driver, name)
+        if not any(shown == value or shown.startswith(value + ":") for shown in values):
+            failures.append("%s %s (%s): data-test=%s is %r, not %r" % (spec["name"], page["path"], mode, name, values, value))
+
+
+ACCESSIBILITY = """
+const problems = [];
+for (const landmark of ['header', 'nav', 'main', 'footer'])
+  if (!document.querySelector(landmark)) problems.push('no <' + landmark + '> landmark');
+if (!document.querySelector('h1')) problems.push('no h1');
+if (!document.documentElement.lang) problems.push('no lang');
+for (const input of document.querySelectorAll('input:not([type=hidden]), select, textarea'))
+  if (!(input.id && document.querySelector('label[for="' + input.id + '"]')) && !input.getAttribute('aria-label'))
+    problems.push('input without a label: ' + (input.name || input.id));
+for (const table of document.querySelectorAll('table'))
+  if (!table.querySelector('caption')) problems.push('table without a caption');
+function luminance(color) {
+  const parts = color.match(/[0-9.]+/g).map(Number);
+  const [r, g, b] = parts.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+function background(element) {
+  for (let node = element; node; node = node.parentElement) {
+    const color = getComputedStyle(node).backgroundColor;
+    const parts = color.match(/[0-9.]+/g);
+    if (parts && (parts.length < 4 || Number(parts[3]) > 0)) return color;
+  }
+  return 'rgb(255, 255, 255)';
+}
+for (const element of document.querySelectorAll('body *')) {
+  if (!element.childNodes.length || ![...element.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+  const style = getComputedStyle(element);
+  if (style.visibility === 'hidden' || style.display === 'none') continue;
+  const a = luminance(style.color), b = luminance(background(element));
+  const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  if (ratio < 4.5) problems.push('contrast ' + ratio.toFixed(2) + ' for "' + element.textContent.trim().slice(0, 30) + '"');
+}
+return problems;
+"""
+
+
+def check_accessibility(driver, page):
+    driver.get(base + page["path"])
+    for problem in sorted(set(driver.execute_script(ACCESSIBILITY))):
+        failures.append("%s %s: accessibility: %s" % (spec["name"], page["path"], problem))
+
+
+def screenshot(driver, page):
+    driver.get(base + page["path"])
+    name = spec["name"] + page["path"].replace("/", "-").replace("?", "-") + ".png"
+    driver.save_screenshot(artifacts + "/" + name)
+
+
+def watch(driver, watched):
+    """The page open, never reloaded: each (data-test, value) step must appear in turn."""
+    driver.get(base + watched["path"])
+    driver.execute_script("window.heliosNotReloaded = true;")
+    time.sleep(1)  # the event stream is open
+    open(watched["ready"], "w").close()
+    for name, value in watched["steps"]:
+        deadline = time.time() + watched.get("timeout", 60)
+        while time.time() < deadline and value not in test_value(driver, name):
+            time.sleep(0.1)
+        if value not in test_value(driver, name):
+            failures.append("%s watch %s: %s never showed %r (shows %r)" % (spec["name"], watched["path"], name, value,
+                                                                              test_value(driver, name)))
+            return
+        print("seen %s=%s at %.3f" % (name, value, time.time()), flush=True)
+    if driver.execute_script("return window.heliosNotReloaded === true;") is not True:
+        failures.append("%s watch: the page was reloaded" % spec["name"])
+
+
+live = browser(javascript=True)
+try:
+    sign_in(live)
+    if "watch" in spec:
+        watch(live, spec["watch"])
+    for page in spec.get("pages", []):
+        check_page(live, page, "JavaScript on")
+        check_accessibility(live, page)
+        screenshot(live, page)
+finally:
+    live.quit()
+
+if spec.get("pages"):
+    plain = browser(javascript=False)
+    try:
+        sign_in(plain)
+        for page in spec["pages"]:
+            check_page(plain, page, "JavaScript off")
+    finally:
+        plain.quit()
+
+for failure in failures:
+    print(failure)
+sys.exit(1 if failures else 0)
