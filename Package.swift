@@ -72,7 +72,7 @@ let package = Package(
         // `make bench`: measured figures next to a baseline taken in the same run.
         .executableTarget(name: "helios-bench", dependencies: [
             "HeliosManifests", "HeliosPlanner", "HeliosModel", "HeliosStore", "ZooKeeper", "CZooKeeper", "Git",
-            "DockerEngine", .product(name: "Yams", package: "Yams"),
+            "DockerEngine", "HeliosMaster", .product(name: "Yams", package: "Yams"),
         ]),
 
         // `make chaos`: a real cluster under faults from a printed seed, its invariants checked.

@@ -51,7 +51,7 @@ extension MasterAPI {
         }
         router.get("/v1/deployments") { _, _ -> Response in
             let snapshot = try await store.readCluster()
-            return Self.json(snapshot.config.deployments.keys.sorted().map { DeploymentReply(name: $0, snapshot: snapshot) })
+            return Self.json(DeploymentReply.all(snapshot))
         }
         router.get("/v1/deployments/:name") { _, context -> Response in
             let name = try context.parameters.require("name")
@@ -112,17 +112,33 @@ public struct DeploymentReply: Codable, Sendable {
     public let rollout: RolloutStatus?
 
     init(name: String, snapshot: ConfigSnapshot) {
-        let state = snapshot.state
+        self.init(name: name, snapshot: snapshot, hosts: Self.hosts(in: snapshot, of: [name])[name] ?? [:])
+    }
+
+    private init(name: String, snapshot: ConfigSnapshot, hosts: [String: String]) {
         self.name = name
-        deployment = state.config.deployments[name]
+        deployment = snapshot.state.config.deployments[name]
         rollout = snapshot.rollouts[name]
-        var hosts: [String: String] = [:]
-        for (host, tasks) in state.config.tasks {
-            for task in tasks.values where task.deployment == name {
-                hosts[host] = state.statuses[host]?[task.jobID]?.state.rawValue ?? "PENDING"
-            }
-        }
         self.hosts = hosts
         states = Dictionary(hosts.values.map { ($0, 1) }, uniquingKeysWith: +)
+    }
+
+    /// The replies of `names` (default: every deployment), from one pass over the tasks.
+    static func all(_ snapshot: ConfigSnapshot, names: [String]? = nil) -> [DeploymentReply] {
+        let names = names ?? snapshot.config.deployments.keys.sorted()
+        let hosts = Self.hosts(in: snapshot, of: Set(names))
+        return names.map { DeploymentReply(name: $0, snapshot: snapshot, hosts: hosts[$0] ?? [:]) }
+    }
+
+    /// Deployment → host → the state of its task there (`PENDING`: no report yet).
+    private static func hosts(in snapshot: ConfigSnapshot, of names: Set<String>) -> [String: [String: String]] {
+        let state = snapshot.state
+        var result: [String: [String: String]] = [:]
+        for (host, tasks) in state.config.tasks {
+            for task in tasks.values where names.contains(task.deployment) {
+                result[task.deployment, default: [:]][host] = state.statuses[host]?[task.jobID]?.state.rawValue ?? "PENDING"
+            }
+        }
+        return result
     }
 }

@@ -2,6 +2,8 @@
 // (about 50,000 host tasks), loaded from git and planned, next to the raw YAML parse of the
 // same files measured in the same run.
 import Foundation
+import HeliosMaster
+import HeliosStore
 import Git
 import HeliosManifests
 import HeliosModel
@@ -135,5 +137,18 @@ enum PlannerBenchmark {
         row("one-file commit: diff + index + plan", oneFileTotal, "target < 50 ms")
         print(String(format: "\npeak RSS: %.0f MiB after the full load and plans (%.0f MiB before loading; target < 300 MiB)",
                      peakAfterFull, rssBefore))
+
+        // The dashboard on this cluster, every task RUNNING, one rolling out.
+        var running = applied
+        for (host, tasks) in running.config.tasks {
+            running.statuses[host] = tasks.mapValues { TaskStatus(jobID: $0.jobID, goal: .start, state: .running) }
+        }
+        let snapshot = ConfigSnapshot(state: running, hostDirectories: Set(running.config.tasks.keys))
+        print("\nDashboard, server-side render of \(jobCount) jobs on \(hostCount) hosts (best of \(rounds); targets: overview ≤ 200 ms, every page < 500 KB)")
+        for page in Dashboard.measuredPages {
+            let timed = measure { Dashboard.render(page: page, of: snapshot) }
+            print(page.padding(toLength: 14, withPad: " ", startingAt: 0)
+                + String(format: "%10.1f ms %10.1f KB", timed.milliseconds, Double(timed.result.utf8.count) / 1024))
+        }
     }
 }

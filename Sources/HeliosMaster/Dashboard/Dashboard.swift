@@ -18,7 +18,7 @@ struct DashboardSession: Sendable {
 /// cluster through the same store reads and reply types as the JSON API, with every asset in
 /// the binary. A browser signs in with an API token, kept in an HttpOnly, SameSite=Strict
 /// cookie; actions are POSTs with a confirmation page and a CSRF field.
-struct Dashboard: Sendable {
+public struct Dashboard: Sendable {
     static let cookie = "helios_session"
     static let securityHeaders: HTTPFields = [
         .contentSecurityPolicy: "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; "
@@ -37,19 +37,48 @@ struct Dashboard: Sendable {
     let secure: Bool
     /// Signs CSRF fields; a new key per process (a form from another master's page is refused).
     let key = SymmetricKey(size: .bits256)
-    let library: MustacheLibrary
+
+    /// The templates, parsed once.
+    static let library: MustacheLibrary = {
+        var library = MustacheLibrary()
+        for (name, template) in DashboardTemplates.all {
+            // The templates are compiled into the binary and tested: one that does not parse is a bug.
+            try! library.register(template, named: name)
+        }
+        return library
+    }()
 
     init(store: HeliosStore, access: APIAccessPolicy, browse: String?, secure: Bool) {
         self.store = store
         self.access = access
         self.browse = browse
         self.secure = secure
-        var library = MustacheLibrary()
-        for (name, template) in DashboardTemplates.all {
-            // The templates are compiled into the binary and tested: one that does not parse is a bug.
-            try! library.register(template, named: name)
+    }
+
+    static func render(_ template: String, _ view: Any) -> String {
+        library.render(view, withTemplate: template) ?? ""
+    }
+
+    /// The pages the large-cluster figures of `make bench` and the page-size test measure.
+    public static let measuredPages = ["overview", "deployments", "deployment", "hosts", "host"]
+
+    /// A page as served for `snapshot` (a deployment's and a host's: the first by name).
+    public static func render(page name: String, of snapshot: ConfigSnapshot, now: Date = Date()) -> String {
+        let session = DashboardSession(canDeploy: true, signedIn: true, csrf: "")
+        switch name {
+        case "overview":
+            return render(name, DashboardPages.overview(snapshot, session: session, browse: nil, now: now))
+        case "deployments":
+            return render(name, DashboardPages.deployments(snapshot, filter: "", label: "", page: 1, session: session, now: now))
+        case "deployment":
+            let first = snapshot.config.deployments.keys.min() ?? ""
+            return DashboardPages.deployment(first, snapshot, history: [:], session: session, now: now).map { render(name, $0) } ?? ""
+        case "hosts":
+            return render(name, DashboardPages.hosts(snapshot, page: 1, session: session, now: now))
+        default:
+            let first = Set(snapshot.state.hosts.keys).union(snapshot.config.tasks.keys).min() ?? ""
+            return DashboardPages.host(first, snapshot, session: session, now: now).map { render("host", $0) } ?? ""
         }
-        self.library = library
     }
 
     func add(to router: Router<MasterContext>) {
@@ -169,7 +198,7 @@ struct Dashboard: Sendable {
         var headers = Self.securityHeaders
         headers[.contentType] = "text/html; charset=utf-8"
         return Response(status: status, headers: headers,
-                        body: .init(byteBuffer: ByteBuffer(string: library.render(view, withTemplate: template) ?? "")))
+                        body: .init(byteBuffer: ByteBuffer(string: Self.render(template, view))))
     }
 
     func notFound(_ text: String, _ context: MasterContext) -> Response {

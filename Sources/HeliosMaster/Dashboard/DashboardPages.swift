@@ -79,7 +79,7 @@ enum DashboardPages {
         let state = snapshot.state
         let hosts = Set(state.hosts.keys).union(state.config.tasks.keys)
         let up = hosts.filter { state.hosts[$0]?.up == true }.count
-        let deployments = snapshot.config.deployments.keys.sorted().map { DeploymentReply(name: $0, snapshot: snapshot) }
+        let deployments = DeploymentReply.all(snapshot)
         let rolling = deployments.compactMap { $0.rollout }.filter { $0.state == .rollingOut }
         let failed = deployments.compactMap { $0.rollout }.filter { $0.hasFailed }
         let inSync = deployments.filter { reply in
@@ -234,7 +234,7 @@ enum DashboardPages {
                 + (label.isEmpty ? "" : "&label=\(escapeQuery(label))")
         }
         let shown = names.dropFirst((pagination.page - 1) * pageSize).prefix(pageSize)
-        let replies = shown.map { DeploymentReply(name: $0, snapshot: snapshot) }
+        let replies = DeploymentReply.all(snapshot, names: Array(shown))
         let hosts = Set(replies.flatMap { $0.hosts.keys }).filter { matches(state.hosts[$0]?.labels ?? [:], label) }
             .sorted().prefix(hostColumns)
         let rows = replies.map { reply in
