@@ -112,7 +112,7 @@ enum PlannerBenchmark {
         let fullWay = measure { Planner.plan(desired: index.desired, actual: applied, base: PlanBase(kind: .cluster), target: second.hex, now: Date()) }
         precondition(incremental!.changes == fullWay.result.changes && incremental!.tasks == fullWay.result.tasks,
                      "the plan of the change must be the full plan")
-        precondition(fullWay.result.summary == PlanSummary(add: 1, change: 1, remove: 1), "\(fullWay.result.summary)")
+        precondition(fullWay.result.summary == PlanSummary(add: 1, change: 1, remove: 1, replace: 1), "\(fullWay.result.summary)")
         let oneFile = (diff: timings.diff.min()!, index: timings.index.min()!, plan: timings.plan.min()!)
         let oneFileTotal = zip(zip(timings.diff, timings.index), timings.plan).map { $0.0 + $0.1 + $1 }.min()!
 
