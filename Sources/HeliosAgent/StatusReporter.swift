@@ -48,6 +48,8 @@ actor StatusReporter: Service {
     /// goes out from the reporter's loop: a slow ZooKeeper never holds up a container.
     func report(_ status: TaskStatus) {
         guard current[status.jobID] != status else { return }
+        var status = status
+        status.at = status.at ?? Date()
         current[status.jobID] = status
         gone.remove(status.jobID)
         history[status.jobID, default: []].append(status)

@@ -41,10 +41,18 @@ public struct RolloutStatus: Sendable, Equatable, Codable {
     public var error: String?
     /// When it ended.
     public var endedAt: Date?
+    /// When it began (nil in statuses an older Helios wrote).
+    public var startedAt: Date?
+    /// The deployment's rollouts before this one, oldest first, the newest `historyLimit`.
+    public var history: [RolloutRecord]
+
+    /// How many earlier rollouts a status keeps.
+    public static let historyLimit = 10
 
     public init(deployment: String, state: State, jobID: JobID, previousJobID: JobID?, batches: [[String]],
                 batch: Int = 0, batchStartedAt: Date, healthySince: [String: Date] = [:], skipped: [String] = [],
-                retiring: [JobID] = [], revision: String? = nil, error: String? = nil, endedAt: Date? = nil) {
+                retiring: [JobID] = [], revision: String? = nil, error: String? = nil, endedAt: Date? = nil,
+                startedAt: Date? = nil, history: [RolloutRecord] = []) {
         self.deployment = deployment
         self.state = state
         self.jobID = jobID
@@ -58,6 +66,14 @@ public struct RolloutStatus: Sendable, Equatable, Codable {
         self.revision = revision
         self.error = error
         self.endedAt = endedAt
+        self.startedAt = startedAt
+        self.history = history
+    }
+
+    /// This rollout as an earlier one of the next: one still running when replaced was superseded.
+    public var record: RolloutRecord {
+        RolloutRecord(jobID: jobID, previousJobID: previousJobID, state: state == .rollingOut ? .superseded : state,
+                      revision: revision, startedAt: startedAt, endedAt: endedAt, error: error)
     }
 
     /// True when it ended badly: the deployment does not run what it was asked to.
@@ -65,7 +81,7 @@ public struct RolloutStatus: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case deployment, state, jobID = "jobId", previousJobID = "previousJobId", batches, batch, batchStartedAt,
-             healthySince, skipped, retiring, revision, error, endedAt
+             healthySince, skipped, retiring, revision, error, endedAt, startedAt, history
     }
 
     /// Fields added later default when absent: statuses an older Helios wrote still read.
@@ -84,7 +100,9 @@ public struct RolloutStatus: Sendable, Equatable, Codable {
                   retiring: try values.decodeIfPresent([JobID].self, forKey: .retiring) ?? [],
                   revision: try values.decodeIfPresent(String.self, forKey: .revision),
                   error: try values.decodeIfPresent(String.self, forKey: .error),
-                  endedAt: try values.decodeIfPresent(Date.self, forKey: .endedAt))
+                  endedAt: try values.decodeIfPresent(Date.self, forKey: .endedAt),
+                  startedAt: try values.decodeIfPresent(Date.self, forKey: .startedAt),
+                  history: try values.decodeIfPresent([RolloutRecord].self, forKey: .history) ?? [])
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -102,6 +120,34 @@ public struct RolloutStatus: Sendable, Equatable, Codable {
         try values.encodeIfPresent(revision, forKey: .revision)
         try values.encodeIfPresent(error, forKey: .error)
         try values.encodeIfPresent(endedAt, forKey: .endedAt)
+        try values.encodeIfPresent(startedAt, forKey: .startedAt)
+        if !history.isEmpty { try values.encode(history, forKey: .history) }
+    }
+}
+
+/// An earlier rollout of a deployment: what it rolled out, from which commit, how it ended.
+public struct RolloutRecord: Sendable, Equatable, Codable {
+    public var jobID: JobID
+    public var previousJobID: JobID?
+    public var state: RolloutStatus.State
+    public var revision: String?
+    public var startedAt: Date?
+    public var endedAt: Date?
+    public var error: String?
+
+    public init(jobID: JobID, previousJobID: JobID?, state: RolloutStatus.State, revision: String?, startedAt: Date?,
+                endedAt: Date?, error: String?) {
+        self.jobID = jobID
+        self.previousJobID = previousJobID
+        self.state = state
+        self.revision = revision
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.error = error
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case jobID = "jobId", previousJobID = "previousJobId", state, revision, startedAt, endedAt, error
     }
 }
 

@@ -38,6 +38,9 @@ public struct TaskStatus: Sendable, Equatable, Codable {
     /// Why the task failed, in Docker's or Helios' words.
     public var containerError: String?
     public var throttled: Throttle?
+    /// When the agent saw the task in this state (nil from agents before this field). Not part
+    /// of equality: the same status seen again is the same status.
+    public var at: Date?
 
     public init(jobID: JobID, goal: Goal, state: State, containerID: String? = nil, containerError: String? = nil,
                 throttled: Throttle? = nil) {
@@ -50,6 +53,11 @@ public struct TaskStatus: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case jobID = "jobId", goal, state, containerID = "containerId", containerError, throttled
+        case jobID = "jobId", goal, state, containerID = "containerId", containerError, throttled, at
+    }
+
+    public static func == (lhs: TaskStatus, rhs: TaskStatus) -> Bool {
+        lhs.jobID == rhs.jobID && lhs.goal == rhs.goal && lhs.state == rhs.state && lhs.containerID == rhs.containerID
+            && lhs.containerError == rhs.containerError && lhs.throttled == rhs.throttled
     }
 }

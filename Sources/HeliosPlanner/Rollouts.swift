@@ -54,9 +54,12 @@ public enum Rollouts {
             keptBy[deployment.name] = kept
             newJob[deployment.name] = deployment.jobID
             let skipped = arriving.filter { actual.hosts[$0]?.up != true }
+            // The rollout before (ended, or replaced now) joins the deployment's history.
+            let before = actual.rollouts[deployment.name].map { ($0.history + [$0.record]).suffix(RolloutStatus.historyLimit) }
             staged.rollouts.append(RolloutStatus(
                 deployment: deployment.name, state: .rollingOut, jobID: deployment.jobID, previousJobID: previous,
-                batches: batches, batchStartedAt: now, skipped: skipped, revision: revision))
+                batches: batches, batchStartedAt: now, skipped: skipped, revision: revision, startedAt: now,
+                history: before.map(Array.init) ?? []))
         }
         guard !deferred.isEmpty else { return staged }
 

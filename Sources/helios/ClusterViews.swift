@@ -120,9 +120,10 @@ struct HistoryCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await master.show("/v1/jobs/\(job)/history", as: [String: [TaskStatus]].self,
-                              header: ["HOST", "STATE", "CONTAINER", "ERROR"]) { history in
+                              header: ["HOST", "AT", "STATE", "CONTAINER", "ERROR"]) { history in
             history.keys.sorted().flatMap { host in
-                history[host]!.map { [host, $0.state.rawValue, String(($0.containerID ?? "").prefix(12)), $0.containerError ?? ""] }
+                history[host]!.map { [host, $0.at?.formatted(.iso8601) ?? "-", $0.state.rawValue,
+                                      String(($0.containerID ?? "").prefix(12)), $0.containerError ?? ""] }
             }
         }
     }

@@ -652,6 +652,8 @@ struct AgentTests {
         let history = try await fixture.store.taskHistory(job.id, host: fixture.host)
         let written = try await fixture.store.taskStatuses(host: fixture.host)
         #expect(!"\(history)\(written)".contains(canary))
+        // Each status says when the agent saw it.
+        #expect(!history.isEmpty && history.allSatisfy { $0.at != nil }, "\(history)")
         await fixture.cleanUp(agent)
     }
 }

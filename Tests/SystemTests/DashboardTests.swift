@@ -152,8 +152,9 @@ struct DashboardTests {
             #expect(await eventually(timeout: .seconds(120)) { await rollout() == "ROLLED_BACK" }, "\(master.log.suffix(2000))")
             finish(try browse(base, token: token, [
                 "name": "rolled-back",
-                "pages": [["path": "/ui/deployments/web", "tests": ["rollout-state": "ROLLED_BACK", "rollout-batch": "failed in batch 1 of 2"],
-                           "text": ["IMAGE_PULL_FAILED", "rolled back to web:2"]],
+                "pages": [["path": "/ui/deployments/web", "tests": ["rollout-state": "ROLLED_BACK", "rollout-batch": "failed in batch 1 of 2",
+                                                                      "past-rollout-state": "DONE"],
+                           "text": ["IMAGE_PULL_FAILED", "rolled back to web:2", "Earlier rollouts"]],
                           ["path": "/ui", "tests": ["deployments-failed": "1"], "text": ["Failed rollouts"]]],
             ] as [String: Any]), "a rolled-back rollout")
         } catch {

@@ -262,7 +262,21 @@ enum DashboardPages {
         var job: String
         var placement: String
         var rollout: RolloutView?
+        /// Earlier rollouts, newest first.
+        var rollouts: [PastRollout]
+        var hasRollouts: Bool
         var tasks: [TaskHistory]
+    }
+
+    struct PastRollout {
+        var revision: String
+        var job: String
+        var from: String?
+        var state: String
+        var tone: String
+        var duration: String
+        var ended: String
+        var error: String?
     }
 
     struct TaskHistory {
@@ -278,6 +292,9 @@ enum DashboardPages {
         var state: String
         var tone: String
         var detail: String?
+        /// ISO 8601, and how long ago.
+        var at: String?
+        var ago: String?
     }
 
     static func deployment(_ name: String, _ snapshot: ConfigSnapshot, history: [String: [TaskStatus]],
@@ -294,12 +311,22 @@ enum DashboardPages {
             return TaskHistory(host: host, href: "/ui/hosts/" + escapePath(host), state: state, tone: tone(of: state),
                                reason: status.flatMap(reason),
                                events: (history[host] ?? []).reversed().map { event in
-                                   Event(state: taskState(event), tone: tone(of: taskState(event)), detail: reason(event))
+                                   Event(state: taskState(event), tone: tone(of: taskState(event)), detail: reason(event),
+                                         at: event.at?.formatted(.iso8601), ago: event.at.map { ago($0, now: now) })
                                })
+        }
+        let past = (reply.rollout?.history ?? []).reversed().map { record in
+            PastRollout(revision: record.revision.map { String($0.prefix(12)) } ?? "-", job: record.jobID.description,
+                        from: record.previousJobID?.description, state: record.state.rawValue, tone: tone(of: record.state.rawValue),
+                        duration: zip2(record.startedAt, record.endedAt).map {
+                            Durations.format(Int64(max(0, $1.timeIntervalSince($0)) * 1000))
+                        } ?? "-",
+                        ended: record.endedAt.map { ago($0, now: now) } ?? "-", error: record.error)
         }
         return DeploymentPage(common: common(name, section: "Deployments", session: session, now: now), name: name,
                               job: deployment.jobID.description, placement: placement,
-                              rollout: reply.rollout.map { rollout($0, snapshot: snapshot, now: now) }, tasks: tasks)
+                              rollout: reply.rollout.map { rollout($0, snapshot: snapshot, now: now) },
+                              rollouts: past, hasRollouts: !past.isEmpty, tasks: tasks)
     }
 
     // MARK: Hosts
@@ -411,6 +438,11 @@ enum DashboardPages {
         case "DOWN", "OUT_OF_SYNC": "warn"
         default: "bad" // FAILED, FLAPPING, ROLLED_BACK, the throttles
         }
+    }
+
+    static func zip2<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
+        guard let a, let b else { return nil }
+        return (a, b)
     }
 
     static func matches(_ labels: [String: String], _ selector: String) -> Bool {

@@ -131,13 +131,20 @@ enum DashboardTemplates {
         {{#rollout}}{{> rollout}}{{/rollout}}
         {{^rollout}}<p>No rollout yet.</p>{{/rollout}}
         </section>
+        {{#hasRollouts}}<section aria-labelledby="history-heading" class="card">
+        <h2 id="history-heading">Earlier rollouts</h2>
+        <table class="list"><caption>Rollouts before this one, newest first</caption>
+        <thead><tr><th scope="col">Revision</th><th scope="col">Job</th><th scope="col">Outcome</th><th scope="col">Took</th><th scope="col">Ended</th></tr></thead>
+        <tbody>{{#rollouts}}<tr><th scope="row"><code>{{revision}}</code></th><td><code>{{job}}</code>{{#from}}<br><small>from <code>{{.}}</code></small>{{/from}}</td>
+        <td><span class="badge {{tone}}" data-test="past-rollout-state">{{state}}</span>{{#error}}<br><small>{{.}}</small>{{/error}}</td><td>{{duration}}</td><td>{{ended}}</td></tr>{{/rollouts}}</tbody>
+        </table></section>{{/hasRollouts}}
         <section aria-labelledby="tasks-heading" class="card">
         <h2 id="tasks-heading">Tasks</h2>
         {{#tasks}}
         <article class="task" aria-labelledby="task-{{host}}">
         <h3 id="task-{{host}}"><a href="{{href}}">{{host}}</a> <span class="badge {{tone}}" data-test="task-state">{{state}}</span></h3>
         {{#reason}}<p class="error">{{.}}</p>{{/reason}}
-        <ol class="history" reversed>{{#events}}<li><span class="badge {{tone}}">{{state}}</span>{{#detail}} {{.}}{{/detail}}</li>{{/events}}</ol>
+        <ol class="history" reversed>{{#events}}<li>{{#at}}<time datetime="{{at}}">{{ago}}</time> {{/at}}<span class="badge {{tone}}">{{state}}</span>{{#detail}} {{.}}{{/detail}}</li>{{/events}}</ol>
         </article>
         {{/tasks}}
         </section>
