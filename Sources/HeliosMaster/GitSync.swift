@@ -173,7 +173,7 @@ public actor GitSync {
                                                 "plan.remove": "\(summary.remove)"])
         if !plan.isEmpty {
             try await store.appendAppliedRevision(AppliedRevision(
-                revision: head.hex, appliedAt: record.appliedAt ?? "", summary: record.summary))
+                revision: head.hex, appliedAt: record.appliedAt ?? "", summary: record.summary, plan: plan))
             let commit = try? repository.commitInfo(head)
             let people = (commit.map { $0.author == $0.committer ? "by \($0.author)" : "by \($0.author), committed by \($0.committer)" } ?? "")
                 + (signer.map { ", signed by \($0)" } ?? "")

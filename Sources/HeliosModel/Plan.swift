@@ -4,7 +4,7 @@
 /// It is what the master writes: `tasks` and `rollouts` are written now; a rollout's later
 /// batches are `pending` (the leader writes them batch by batch, `Rollouts.advance`), and so is
 /// the removal of a job a rollout still needs (`removeJob(_, afterRollout: true)`).
-public struct Plan: Sendable, Equatable {
+public struct Plan: Sendable, Equatable, Codable {
     /// The version of the JSON form (`docs/plan-format.md`).
     public static let formatVersion = 2
 
@@ -114,7 +114,7 @@ public struct PlanSummary: Sendable, Equatable, Codable {
 }
 
 /// One change people review.
-public enum PlanChange: Sendable, Equatable {
+public enum PlanChange: Sendable, Equatable, Codable {
     /// A new job; `previous` is the job of the same name it replaces, if any (for the field diff).
     case createJob(Job, previous: Job?)
     case createDeployment(Deployment, rollout: Rollout)
@@ -184,8 +184,21 @@ public struct RolloutStep: Sendable, Equatable, Codable {
 }
 
 /// One task assignment written under `/config/hosts/<host>/jobs`.
-public enum TaskChange: Sendable, Equatable {
+public enum TaskChange: Sendable, Equatable, Codable {
     case deploy(host: String, HostTask)
     case update(host: String, HostTask)
     case undeploy(host: String, JobID)
+}
+
+extension Plan {
+    /// The plan as it may be kept and shown: every job's secret env values masked (`Job.masked()`);
+    /// field changes never carried them.
+    public func masked() -> Plan {
+        var plan = self
+        plan.changes = changes.map { change in
+            if case .createJob(let job, let previous) = change { return .createJob(job.masked(), previous: previous?.masked()) }
+            return change
+        }
+        return plan
+    }
 }

@@ -7,11 +7,19 @@ public struct AppliedRevision: Sendable, Equatable, Codable {
     public var revision: String
     public var appliedAt: String
     public var summary: String
+    /// The plan the revision applied, secrets masked; nil when it was larger than `planLimit`
+    /// (`planOmitted`) or written by an older Helios.
+    public var plan: Plan?
+    public var planOmitted: Bool?
 
-    public init(revision: String, appliedAt: String, summary: String) {
+    /// The largest plan kept with its revision (a ZooKeeper node holds 1 MiB; twenty are kept).
+    public static let planLimit = 256 * 1024
+
+    public init(revision: String, appliedAt: String, summary: String, plan: Plan? = nil) {
         self.revision = revision
         self.appliedAt = appliedAt
         self.summary = summary
+        self.plan = plan?.masked()
     }
 }
 
@@ -34,7 +42,14 @@ extension HeliosStore {
 
     /// Records an applied revision; only the newest `revisionHistoryLimit` are kept.
     public func appendAppliedRevision(_ revision: AppliedRevision) async throws {
-        try await appendCapped(CanonicalJSON.encode(revision), under: Paths.syncRevisions, keep: Self.revisionHistoryLimit)
+        var data = CanonicalJSON.encode(revision)
+        if data.count > AppliedRevision.planLimit {
+            var smaller = revision
+            smaller.plan = nil
+            smaller.planOmitted = true
+            data = CanonicalJSON.encode(smaller)
+        }
+        try await appendCapped(data, under: Paths.syncRevisions, keep: Self.revisionHistoryLimit)
     }
 
     /// The applied revisions, oldest first.

@@ -72,6 +72,17 @@ struct PlanRendererTests {
         }
     }
 
+    @Test func theHTMLFormIsTheTextFormsEntriesEscaped() {
+        var plan = secretPlan()
+        plan.warnings = ["deployment 'api': <script>alert(1)</script> & more"]
+        let html = PlanRenderer.html(plan)
+        #expect(html.hasPrefix("<section class=\"plan\">"))
+        #expect(html.contains(#"<li class="plan-add"><span class="marker" aria-label="add">+</span> <code>job api:2:"#))
+        #expect(html.contains("<li>env.DB_PASSWORD (sensitive) changed</li>"))
+        #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; more") && !html.contains("<script>"))
+        #expect(html.contains(#"<strong data-test="plan-summary">"#))
+    }
+
     @Test func colourOnlyWhenAsked() {
         #expect(!PlanRenderer.text(secretPlan()).contains("\u{1B}["))
         #expect(PlanRenderer.text(secretPlan(), color: true).contains("\u{1B}[32m  + job"))

@@ -235,4 +235,34 @@ struct HistoryTests {
         #expect(revisions.map(\.revision) == (3..<23).map { "r\($0)" })
         await store.close()
     }
+
+    /// A revision keeps the plan it applied, secrets masked, unless the plan is too large to keep.
+    @Test func anAppliedRevisionKeepsItsPlanMaskedOrSaysItWasTooLarge() async throws {
+        let store = try await HeliosStore.connect(servers: try TestServices.requireZooKeeper(),
+                                                  chroot: TestServices.uniqueChroot("revision-plan"))
+        var job = Job(name: "api", version: "1", image: "busybox")
+        job.env = ["DB_PASSWORD": "hunter2", "LOG_LEVEL": "info"]
+        let small = Planner.plan(desired: DesiredState(jobs: [job.id: job], deployments: ["api": Deployment(name: "api", jobID: job.id, hosts: ["a"])]),
+                                 actual: ClusterState(), base: PlanBase(kind: .empty), target: "r1", now: Date())
+        try await store.appendAppliedRevision(AppliedRevision(revision: "r1", appliedAt: "t1", summary: "s", plan: small))
+        var large = DesiredState()
+        for index in 0..<3_000 {
+            let job = Job(name: "service-\(index)", version: "1", image: "registry.example.com/team/service-\(index):1")
+            large.jobs[job.id] = job
+            large.deployments["service-\(index)"] = Deployment(name: "service-\(index)", jobID: job.id, hosts: ["a"])
+        }
+        let big = Planner.plan(desired: large, actual: ClusterState(), base: PlanBase(kind: .empty), target: "r2", now: Date())
+        try await store.appendAppliedRevision(AppliedRevision(revision: "r2", appliedAt: "t2", summary: "s", plan: big))
+
+        let revisions = try await store.appliedRevisions()
+        #expect(revisions[0].plan == small.masked())
+        #expect(revisions[0].plan?.changes.count == small.changes.count)
+        if case .createJob(let kept, _)? = revisions[0].plan?.changes.first {
+            #expect(kept.env?["DB_PASSWORD"] == Secrets.mask && kept.env?["LOG_LEVEL"] == "info")
+        } else {
+            Issue.record("no job in the kept plan")
+        }
+        #expect(revisions[1].plan == nil && revisions[1].planOmitted == true)
+        await store.close()
+    }
 }

@@ -99,10 +99,12 @@ struct DashboardTests {
                 "name": "rollout",
                 "watch": ["path": "/ui/deployments/web", "ready": Self.artifacts + "/ready-\(suffix)",
                           "steps": [["rollout-batch", "batch 1 of 2"], ["rollout-batch", "batch 2 of 2"], ["rollout-state", "DONE"]]],
-                "pages": [["path": "/ui/deployments/web", "tests": ["rollout-state": "DONE", "deployment-job": "web:2"]]],
+                "pages": [["path": "/ui/deployments/web", "tests": ["rollout-state": "DONE", "deployment-job": "web:2",
+                                                                      "past-rollout-state": "DONE"],
+                           "text": ["Commits that changed it", "Earlier rollouts"]]],
             ] as [String: Any])
             #expect(await eventually(timeout: .seconds(60)) { FileManager.default.fileExists(atPath: Self.artifacts + "/ready-\(suffix)") })
-            try git.commit(["web.yaml": Self.job(2) + "\n---\n" + Self.deployment(hosts)], message: "web 2")
+            let second = try git.commit(["web.yaml": Self.job(2) + "\n---\n" + Self.deployment(hosts)], message: "web 2")
             finish(watcher, "watching the rollout")
 
             finish(try browse(base, token: token, [
@@ -112,7 +114,9 @@ struct DashboardTests {
                     ["path": "/ui/deployments", "text": ["web", hosts[0], hosts[1], "RUNNING"]],
                     ["path": "/ui/hosts", "text": [hosts[0], "UP"]],
                     ["path": "/ui/hosts/\(hosts[0])", "tests": ["host-state": "UP"], "text": ["web:2"]],
-                    ["path": "/ui/commits", "text": ["applied"]],
+                    ["path": "/ui/commits", "text": ["applied"], "links": ["/ui/commits/\(second)"]],
+                    ["path": "/ui/commits/\(second)", "tests": ["plan-summary": "0 to add, 1 to change, 0 to remove, 1 to replace."],
+                     "text": ["job web:2:", "deployment web", "job web:1:"]],
                 ],
             ] as [String: Any]), "synced")
 
@@ -152,9 +156,8 @@ struct DashboardTests {
             #expect(await eventually(timeout: .seconds(120)) { await rollout() == "ROLLED_BACK" }, "\(master.log.suffix(2000))")
             finish(try browse(base, token: token, [
                 "name": "rolled-back",
-                "pages": [["path": "/ui/deployments/web", "tests": ["rollout-state": "ROLLED_BACK", "rollout-batch": "failed in batch 1 of 2",
-                                                                      "past-rollout-state": "DONE"],
-                           "text": ["IMAGE_PULL_FAILED", "rolled back to web:2", "Earlier rollouts"]],
+                "pages": [["path": "/ui/deployments/web", "tests": ["rollout-state": "ROLLED_BACK", "rollout-batch": "failed in batch 1 of 2"],
+                           "text": ["IMAGE_PULL_FAILED", "rolled back to web:2"]],
                           ["path": "/ui", "tests": ["deployments-failed": "1"], "text": ["Failed rollouts"]]],
             ] as [String: Any]), "a rolled-back rollout")
         } catch {

@@ -124,7 +124,8 @@ public struct Dashboard: Sendable {
                     history[host] = try await store.taskHistory(task.jobID, host: host)
                 }
             }
-            guard let view = DashboardPages.deployment(name, snapshot, history: history, session: session(context), now: Date())
+            guard let view = DashboardPages.deployment(name, snapshot, history: history, revisions: try await store.appliedRevisions(),
+                                                       session: session(context), now: Date())
             else { return notFound("no deployment \(name)", context) }
             return page("deployment", view)
         }
@@ -145,6 +146,13 @@ public struct Dashboard: Sendable {
             let view = DashboardPages.commits(try await store.syncRecord(), revisions: try await store.appliedRevisions(),
                                               browse: browse, session: session(context), now: Date())
             return page("commits", view)
+        }
+        router.get("/ui/commits/:revision") { _, context -> Response in
+            let revision = try context.parameters.require("revision")
+            guard let applied = try await store.appliedRevisions().first(where: { $0.revision == revision }) else {
+                return notFound("no applied revision \(revision) among the newest \(HeliosStore.revisionHistoryLimit)", context)
+            }
+            return page("commit", DashboardPages.commit(applied, session: session(context), now: Date()))
         }
         router.get("/ui/actions/sync") { _, context -> Response in
             guard session(context).canDeploy else { return refused() }

@@ -1,5 +1,6 @@
 import Foundation
 import HeliosModel
+import HeliosPlanner
 import HeliosStore
 
 /// What each dashboard page shows, built from the same store reads and reply types as the JSON
@@ -265,6 +266,9 @@ enum DashboardPages {
         /// Earlier rollouts, newest first.
         var rollouts: [PastRollout]
         var hasRollouts: Bool
+        /// Applied revisions whose plan changed this deployment, newest first.
+        var commits: [RevisionView]
+        var hasCommits: Bool
         var tasks: [TaskHistory]
     }
 
@@ -298,7 +302,7 @@ enum DashboardPages {
     }
 
     static func deployment(_ name: String, _ snapshot: ConfigSnapshot, history: [String: [TaskStatus]],
-                           session: DashboardSession, now: Date) -> DeploymentPage? {
+                           revisions: [AppliedRevision] = [], session: DashboardSession, now: Date) -> DeploymentPage? {
         let reply = DeploymentReply(name: name, snapshot: snapshot)
         guard let deployment = reply.deployment else { return nil }
         let placement = deployment.hosts.isEmpty
@@ -323,10 +327,12 @@ enum DashboardPages {
                         } ?? "-",
                         ended: record.endedAt.map { ago($0, now: now) } ?? "-", error: record.error)
         }
+        let commits = Self.revisions(changing: name, in: revisions)
         return DeploymentPage(common: common(name, section: "Deployments", session: session, now: now), name: name,
                               job: deployment.jobID.description, placement: placement,
                               rollout: reply.rollout.map { rollout($0, snapshot: snapshot, now: now) },
-                              rollouts: past, hasRollouts: !past.isEmpty, tasks: tasks)
+                              rollouts: past, hasRollouts: !past.isEmpty,
+                              commits: commits, hasCommits: !commits.isEmpty, tasks: tasks)
     }
 
     // MARK: Hosts
@@ -401,20 +407,53 @@ enum DashboardPages {
     struct RevisionView {
         var revision: String
         var short: String
+        var href: String
         var appliedAt: String
         var summary: String
         var current: Bool
+    }
+
+    /// One applied revision and the plan it applied, as the plan renderer's HTML.
+    struct CommitPage {
+        var common: Common
+        var revision: String
+        var appliedAt: String
+        var summary: String
+        /// Rendered and escaped by `PlanRenderer.html`.
+        var planHTML: String?
+        var planOmitted: Bool
+    }
+
+    static func commit(_ revision: AppliedRevision, session: DashboardSession, now: Date) -> CommitPage {
+        CommitPage(common: common(String(revision.revision.prefix(12)), section: "Commits", session: session, now: now),
+                   revision: revision.revision, appliedAt: revision.appliedAt, summary: revision.summary,
+                   planHTML: revision.plan.map(PlanRenderer.html), planOmitted: revision.planOmitted == true)
+    }
+
+    /// The applied revisions whose plan changed deployment `name`, newest first.
+    static func revisions(changing name: String, in revisions: [AppliedRevision]) -> [RevisionView] {
+        revisions.reversed().filter { revision in
+            revision.plan?.changes.contains { change in
+                switch change {
+                case .createDeployment(let deployment, _), .removeDeployment(let deployment, _): deployment.name == name
+                case .updateDeployment(_, let new, _, _): new.name == name
+                case .createJob, .removeJob: false
+                }
+            } ?? false
+        }.map { revisionView($0, current: nil) }
+    }
+
+    static func revisionView(_ revision: AppliedRevision, current: String?) -> RevisionView {
+        RevisionView(revision: revision.revision, short: String(revision.revision.prefix(12)),
+                     href: "/ui/commits/" + escapePath(revision.revision), appliedAt: revision.appliedAt,
+                     summary: revision.summary, current: revision.revision == current)
     }
 
     static func commits(_ record: SyncRecord?, revisions: [AppliedRevision], browse: String?,
                         session: DashboardSession, now: Date) -> Commits {
         Commits(common: common("Commits", section: "Commits", session: session, now: now),
                 sync: record.map { sync($0, browse: browse, now: now) },
-                revisions: revisions.reversed().map { revision in
-                    RevisionView(revision: revision.revision, short: String(revision.revision.prefix(12)),
-                                 appliedAt: revision.appliedAt, summary: revision.summary,
-                                 current: revision.revision == record?.lastAppliedRevision)
-                })
+                revisions: revisions.reversed().map { revisionView($0, current: record?.lastAppliedRevision) })
     }
 
     // MARK: Pieces

@@ -4,7 +4,7 @@ enum DashboardTemplates {
     static let all: [String: String] = [
         "top": top, "bottom": bottom, "sync": sync, "rollout": rollout, "pages": pages,
         "overview": overview, "deployments": deployments, "deployment": deployment, "hosts": hosts, "host": host,
-        "commits": commits, "login": login, "confirm": confirm, "message": message,
+        "commits": commits, "commit": commit, "login": login, "confirm": confirm, "message": message,
     ]
 
     static let top = """
@@ -131,6 +131,10 @@ enum DashboardTemplates {
         {{#rollout}}{{> rollout}}{{/rollout}}
         {{^rollout}}<p>No rollout yet.</p>{{/rollout}}
         </section>
+        {{#hasCommits}}<section aria-labelledby="commits-heading" class="card">
+        <h2 id="commits-heading">Commits that changed it</h2>
+        <ul>{{#commits}}<li><a href="{{href}}"><code>{{short}}</code></a> {{appliedAt}}: {{summary}}</li>{{/commits}}</ul>
+        </section>{{/hasCommits}}
         {{#hasRollouts}}<section aria-labelledby="history-heading" class="card">
         <h2 id="history-heading">Earlier rollouts</h2>
         <table class="list"><caption>Rollouts before this one, newest first</caption>
@@ -180,8 +184,17 @@ enum DashboardTemplates {
         <p>{{summary}}</p><ul class="diagnostics">{{#diagnostics}}<li>{{#href}}<a href="{{href}}">{{text}}</a>{{/href}}{{^href}}{{text}}{{/href}}</li>{{/diagnostics}}</ul></section>{{/refused}}{{/sync}}
         <table class="list"><caption>Applied revisions, newest first</caption>
         <thead><tr><th scope="col">Revision</th><th scope="col">Applied</th><th scope="col">Plan</th></tr></thead>
-        <tbody>{{#revisions}}<tr><th scope="row"><code title="{{revision}}">{{short}}</code>{{#current}} <span class="badge good">current</span>{{/current}}</th><td>{{appliedAt}}</td><td>{{summary}}</td></tr>{{/revisions}}</tbody>
+        <tbody>{{#revisions}}<tr><th scope="row"><a href="{{href}}"><code title="{{revision}}">{{short}}</code></a>{{#current}} <span class="badge good">current</span>{{/current}}</th><td>{{appliedAt}}</td><td>{{summary}}</td></tr>{{/revisions}}</tbody>
         </table>
+        {{> bottom}}
+        """
+
+    static let commit = """
+        {{> top}}
+        <h1>Revision <code>{{revision}}</code></h1>
+        <dl class="facts"><dt>Applied</dt><dd>{{appliedAt}}</dd><dt>Outcome</dt><dd>{{summary}}</dd></dl>
+        {{#planHTML}}{{{planHTML}}}{{/planHTML}}
+        {{#planOmitted}}<p>The plan was too large to keep with the revision; <code>helios plan --base</code> of the commit before shows it.</p>{{/planOmitted}}
         {{> bottom}}
         """
 
@@ -250,6 +263,9 @@ enum DashboardTemplates {
         .button, button { display: inline-block; padding: 4px 12px; border: 1px solid #1f6feb; border-radius: 6px; background: #0b5cad; color: #fff; text-decoration: none; font: inherit; cursor: pointer; }
         .signout { margin-left: auto; }
         code { font-size: 13px; }
+        .plan-changes { list-style: none; padding-left: 0; } .plan-changes > li { margin: 4px 0; }
+        .plan-add .marker { color: var(--good); } .plan-change .marker { color: var(--warn); } .plan-remove .marker { color: var(--bad); }
+        .marker { font-weight: 700; font-family: monospace; }
         """ + (0...100).map { ".bar .w\($0) { width: \($0)%; }" }.joined(separator: " ")
 
     /// With JavaScript on, the page follows `/v1/events`: each event fetches the page again and

@@ -1,10 +1,11 @@
 import Foundation
 import HeliosModel
 
-/// Renders plans: text for terminals and logs, JSON for machines, markdown for pull requests.
+/// Renders plans: text for terminals and logs, JSON for machines, markdown for pull requests,
+/// an HTML fragment for the dashboard.
 public enum PlanRenderer {
     public enum Format: String, Sendable, CaseIterable {
-        case text, json, markdown
+        case text, json, markdown, html
     }
 
     /// `notes`: the text form lists the warnings and errors too (false when they were printed
@@ -14,7 +15,43 @@ public enum PlanRenderer {
         case .text: text(plan, color: color, notes: notes)
         case .json: json(plan)
         case .markdown: markdown(plan)
+        case .html: html(plan)
         }
+    }
+
+    // MARK: HTML
+
+    /// The text form's entries as an HTML fragment (escaped; secrets masked as everywhere):
+    /// a `<section class="plan">` with the header, summary, notes and one item per change.
+    public static func html(_ plan: Plan) -> String {
+        let description = PlanDescription(plan)
+        var lines = ["<section class=\"plan\">", "<h3>Plan: \(escape(description.header))</h3>",
+                     "<p><strong data-test=\"plan-summary\">\(escape(description.summary))</strong></p>"]
+        let notes = grouped(plan.errors).map { "<li class=\"plan-error\">Error: \(escape($0))</li>" }
+            + grouped(plan.warnings).map { "<li class=\"plan-warning\">Warning: \(escape($0))</li>" }
+        if !notes.isEmpty { lines += ["<ul class=\"plan-notes\">"] + notes + ["</ul>"] }
+        if plan.isEmpty { lines.append("<p>\(escape(emptyNote(plan)))</p>") }
+        lines.append("<ul class=\"plan-changes\">")
+        for entry in description.entries {
+            let kind = switch entry.marker {
+            case .add: "add"
+            case .change: "change"
+            case .remove: "remove"
+            }
+            var item = "<li class=\"plan-\(kind)\"><span class=\"marker\" aria-label=\"\(kind)\">\(entry.marker.rawValue)</span> "
+                + "<code>\(escape(entry.subject))</code>" + (entry.headline.isEmpty ? "" : " \(escape(entry.headline))")
+            if !entry.details.isEmpty {
+                item += "<ul>" + entry.details.map { "<li>\(escape($0))</li>" }.joined() + "</ul>"
+            }
+            lines.append(item + "</li>")
+        }
+        lines += ["</ul>", "</section>"]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func escape(_ text: String) -> String {
+        Printable.escape(text, limit: 2000).replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
     // MARK: Text
