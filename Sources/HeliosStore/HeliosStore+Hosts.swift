@@ -43,6 +43,13 @@ extension HeliosStore {
         }
     }
 
+    /// What the agents of `hosts` tell of them (agent and Docker versions), pipelined; a host
+    /// whose agent never registered has none.
+    public func hostInfos(_ hosts: [String]) async throws -> [String: HostInfo] {
+        let infos = try await decodeAll(HostInfo.self, at: hosts.map { Paths.hostInfo($0) })
+        return Dictionary(uniqueKeysWithValues: zip(hosts, infos).compactMap { host, info in info.map { (host, $0) } })
+    }
+
     /// Whether `host`'s agent holds a live session.
     public func isUp(_ host: String) async throws -> Bool {
         try await session.exists(Paths.hostUp(host)) != nil

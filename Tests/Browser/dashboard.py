@@ -39,6 +39,12 @@ def sign_in(driver):
     if token:
         driver.find_element(By.ID, "token").send_keys(token)
         driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        # The POST's reply sets the session cookie: a navigation before it lands would lose it.
+        deadline = time.time() + 30
+        while time.time() < deadline and not driver.get_cookie("helios_session"):
+            time.sleep(0.05)
+        if not driver.get_cookie("helios_session"):
+            failures.append("%s: signing in set no session cookie (at %s)" % (spec["name"], driver.current_url))
 
 
 class Facts(HTMLParser):

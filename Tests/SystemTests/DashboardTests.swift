@@ -113,7 +113,7 @@ struct DashboardTests {
                     ["path": "/ui", "tests": ["sync-status": "SYNCED", "hosts-up": "2", "hosts-down": "0", "deployments-in-sync": "1"]],
                     ["path": "/ui/deployments", "text": ["web", hosts[0], hosts[1], "RUNNING"]],
                     ["path": "/ui/hosts", "text": [hosts[0], "UP"]],
-                    ["path": "/ui/hosts/\(hosts[0])", "tests": ["host-state": "UP"], "text": ["web:2"]],
+                    ["path": "/ui/hosts/\(hosts[0])", "tests": ["host-state": "UP"], "text": ["web:2", "helios ", "Docker API "]],
                     ["path": "/ui/commits", "text": ["applied"], "links": ["/ui/commits/\(second)"]],
                     ["path": "/ui/commits/\(second)", "tests": ["plan-summary": "0 to add, 1 to change, 0 to remove, 1 to replace."],
                      "text": ["job web:2:", "deployment web", "job web:1:"]],

@@ -132,12 +132,14 @@ public struct Dashboard: Sendable {
         router.get("/ui/hosts") { request, context -> Response in
             let snapshot = try await store.readCluster()
             let number = request.uri.queryParameters["page"].flatMap { Int(String($0)) } ?? 1
-            return page("hosts", DashboardPages.hosts(snapshot, page: number, session: session(context), now: Date()))
+            let infos = try await store.hostInfos(DashboardPages.hostNames(snapshot, page: number))
+            return page("hosts", DashboardPages.hosts(snapshot, page: number, infos: infos, session: session(context), now: Date()))
         }
         router.get("/ui/hosts/:name") { _, context -> Response in
             let name = try context.parameters.require("name")
             let snapshot = try await store.readCluster()
-            guard let view = DashboardPages.host(name, snapshot, session: session(context), now: Date()) else {
+            let info = try await store.hostInfos([name])[name]
+            guard let view = DashboardPages.host(name, snapshot, info: info, session: session(context), now: Date()) else {
                 return notFound("no host \(name)", context)
             }
             return page("host", view)

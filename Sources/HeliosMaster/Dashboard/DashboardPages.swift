@@ -350,6 +350,8 @@ enum DashboardPages {
         var labels: String
         var tasks: Int
         var failing: Int
+        /// The agent's and the engine's versions, as the agent registered them.
+        var agent: String?
     }
 
     struct HostPage {
@@ -368,19 +370,29 @@ enum DashboardPages {
         var reason: String?
     }
 
-    static func hosts(_ snapshot: ConfigSnapshot, page: Int, session: DashboardSession, now: Date) -> Hosts {
+    /// The hosts of a page, in order: the names `hosts(_:page:…)` shows, for reading their infos.
+    static func hostNames(_ snapshot: ConfigSnapshot, page: Int) -> [String] {
+        let names = Set(snapshot.state.hosts.keys).union(snapshot.config.tasks.keys).sorted()
+        let pagination = paginate(names.count, page: page) { "\($0)" }
+        return Array(names.dropFirst((pagination.page - 1) * pageSize).prefix(pageSize))
+    }
+
+    static func hosts(_ snapshot: ConfigSnapshot, page: Int, infos: [String: HostInfo] = [:], session: DashboardSession,
+                      now: Date) -> Hosts {
         let state = snapshot.state
         let names = Set(state.hosts.keys).union(state.config.tasks.keys).sorted()
         let pagination = paginate(names.count, page: page) { "/ui/hosts?page=\($0)" }
-        let hosts = names.dropFirst((pagination.page - 1) * pageSize).prefix(pageSize).map { hostView(HostReply(name: $0, state: state)) }
+        let hosts = names.dropFirst((pagination.page - 1) * pageSize).prefix(pageSize).map {
+            hostView(HostReply(name: $0, state: state), info: infos[$0])
+        }
         return Hosts(common: common("Hosts", section: "Hosts", session: session, now: now), hosts: hosts, pages: pagination)
     }
 
-    static func host(_ name: String, _ snapshot: ConfigSnapshot, session: DashboardSession, now: Date) -> HostPage? {
+    static func host(_ name: String, _ snapshot: ConfigSnapshot, info: HostInfo? = nil, session: DashboardSession, now: Date) -> HostPage? {
         let state = snapshot.state
         guard state.hosts[name] != nil || state.config.tasks[name] != nil else { return nil }
         let reply = HostReply(name: name, state: state)
-        return HostPage(common: common(name, section: "Hosts", session: session, now: now), host: hostView(reply),
+        return HostPage(common: common(name, section: "Hosts", session: session, now: now), host: hostView(reply, info: info),
                         tasks: reply.tasks.map { task in
                             let shown = reply.up ? (task.status.map(taskState) ?? "PENDING") : "DOWN"
                             return HostTaskView(job: task.jobId, deployment: task.deployment,
@@ -389,11 +401,12 @@ enum DashboardPages {
                         })
     }
 
-    static func hostView(_ reply: HostReply) -> HostView {
+    static func hostView(_ reply: HostReply, info: HostInfo?) -> HostView {
         HostView(name: reply.name, href: "/ui/hosts/" + escapePath(reply.name), up: reply.up,
                  labels: reply.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "),
                  tasks: reply.tasks.count,
-                 failing: reply.tasks.filter { $0.status.map { $0.state == .failed || $0.throttled != nil } ?? false }.count)
+                 failing: reply.tasks.filter { $0.status.map { $0.state == .failed || $0.throttled != nil } ?? false }.count,
+                 agent: info.map { "helios \($0.agentVersion)" + ($0.dockerAPIVersion.map { ", Docker API \($0)" } ?? "") })
     }
 
     // MARK: Commits

@@ -159,8 +159,8 @@ enum DashboardTemplates {
         {{> top}}
         <h1>Hosts</h1>
         <table class="list"><caption>Hosts and their agents</caption>
-        <thead><tr><th scope="col">Host</th><th scope="col">Agent</th><th scope="col">Labels</th><th scope="col">Tasks</th><th scope="col">Failing</th></tr></thead>
-        <tbody>{{#hosts}}<tr><th scope="row"><a href="{{href}}">{{name}}</a></th><td>{{#up}}<span class="badge good">UP</span>{{/up}}{{^up}}<span class="badge warn">DOWN</span>{{/up}}</td><td>{{labels}}</td><td>{{tasks}}</td><td>{{failing}}</td></tr>{{/hosts}}</tbody>
+        <thead><tr><th scope="col">Host</th><th scope="col">Agent</th><th scope="col">Version</th><th scope="col">Labels</th><th scope="col">Tasks</th><th scope="col">Failing</th></tr></thead>
+        <tbody>{{#hosts}}<tr><th scope="row"><a href="{{href}}">{{name}}</a></th><td>{{#up}}<span class="badge good">UP</span>{{/up}}{{^up}}<span class="badge warn">DOWN</span>{{/up}}</td><td>{{agent}}</td><td>{{labels}}</td><td>{{tasks}}</td><td>{{failing}}</td></tr>{{/hosts}}</tbody>
         </table>
         {{> pages}}
         {{> bottom}}
@@ -169,7 +169,7 @@ enum DashboardTemplates {
     static let host = """
         {{> top}}
         {{#host}}<h1>Host {{name}} {{#up}}<span class="badge good" data-test="host-state">UP</span>{{/up}}{{^up}}<span class="badge warn" data-test="host-state">DOWN</span>{{/up}}</h1>
-        <dl class="facts"><dt>Labels</dt><dd>{{labels}}{{^labels}}none{{/labels}}</dd></dl>{{/host}}
+        <dl class="facts"><dt>Labels</dt><dd>{{labels}}{{^labels}}none{{/labels}}</dd><dt>Agent</dt><dd data-test="host-agent">{{agent}}{{^agent}}never registered{{/agent}}</dd></dl>{{/host}}
         <table class="list"><caption>Tasks on this host</caption>
         <thead><tr><th scope="col">Deployment</th><th scope="col">Job</th><th scope="col">Goal</th><th scope="col">State</th><th scope="col">Reason</th></tr></thead>
         <tbody>{{#tasks}}<tr><th scope="row"><a href="{{href}}">{{deployment}}</a></th><td><code>{{job}}</code></td><td>{{goal}}</td><td><span class="badge {{tone}}">{{state}}</span></td><td>{{reason}}</td></tr>{{/tasks}}</tbody>
