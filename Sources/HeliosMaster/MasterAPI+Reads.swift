@@ -15,9 +15,7 @@ extension MasterAPI {
         }
         router.get("/v1/hosts") { _, _ -> Response in
             let state = try await store.readCluster().state
-            // Hosts that registered, and hosts tasks name whose agent never came.
-            let names = Set(state.hosts.keys).union(state.config.tasks.keys)
-            return Self.json(names.sorted().map { HostReply(name: $0, state: state) })
+            return Self.json(state.knownHosts.sorted().map { HostReply(name: $0, state: state) })
         }
         router.get("/v1/hosts/:name") { _, context -> Response in
             let name = try context.parameters.require("name")

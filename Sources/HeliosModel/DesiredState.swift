@@ -42,6 +42,9 @@ public struct ClusterState: Sendable, Equatable, Codable {
     /// Each deployment's rollout, as the leader last wrote it, by deployment name.
     public var rollouts: [String: RolloutStatus]
 
+    /// Hosts that registered, and hosts tasks name whose agent never came.
+    public var knownHosts: Set<String> { Set(hosts.keys).union(config.tasks.keys) }
+
     public init(config: ClusterConfig = ClusterConfig(), hosts: [String: HostState] = [:],
                 checkIndex: Int32? = nil, revision: String? = nil, statuses: [String: [JobID: TaskStatus]] = [:],
                 rollouts: [String: RolloutStatus] = [:]) {

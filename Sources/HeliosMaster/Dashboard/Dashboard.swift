@@ -76,7 +76,7 @@ public struct Dashboard: Sendable {
         case "hosts":
             return render(name, DashboardPages.hosts(snapshot, page: 1, session: session, now: now))
         default:
-            let first = Set(snapshot.state.hosts.keys).union(snapshot.config.tasks.keys).min() ?? ""
+            let first = snapshot.state.knownHosts.min() ?? ""
             return DashboardPages.host(first, snapshot, session: session, now: now).map { render("host", $0) } ?? ""
         }
     }

@@ -78,7 +78,7 @@ enum DashboardPages {
 
     static func overview(_ snapshot: ConfigSnapshot, session: DashboardSession, browse: String?, now: Date) -> Overview {
         let state = snapshot.state
-        let hosts = Set(state.hosts.keys).union(state.config.tasks.keys)
+        let hosts = state.knownHosts
         let up = hosts.filter { state.hosts[$0]?.up == true }.count
         let deployments = DeploymentReply.all(snapshot)
         let rolling = deployments.compactMap { $0.rollout }.filter { $0.state == .rollingOut }
@@ -222,6 +222,11 @@ enum DashboardPages {
         var previous: String?
         var next: String?
         var total: Int
+
+        /// The items of this page.
+        func slice<Item>(_ items: [Item]) -> ArraySlice<Item> {
+            items.dropFirst((page - 1) * pageSize).prefix(pageSize)
+        }
     }
 
     /// Deployments whose name contains `filter`, against hosts whose labels match `label`
@@ -234,8 +239,7 @@ enum DashboardPages {
             "/ui/deployments?page=\(page)" + (filter.isEmpty ? "" : "&filter=\(escapeQuery(filter))")
                 + (label.isEmpty ? "" : "&label=\(escapeQuery(label))")
         }
-        let shown = names.dropFirst((pagination.page - 1) * pageSize).prefix(pageSize)
-        let replies = DeploymentReply.all(snapshot, names: Array(shown))
+        let replies = DeploymentReply.all(snapshot, names: Array(pagination.slice(names)))
         let hosts = Set(replies.flatMap { $0.hosts.keys }).filter { matches(state.hosts[$0]?.labels ?? [:], label) }
             .sorted().prefix(hostColumns)
         let rows = replies.map { reply in
@@ -243,10 +247,9 @@ enum DashboardPages {
                       job: reply.deployment?.jobID.description ?? "",
                       rollout: reply.rollout.map { $0.state.rawValue },
                       cells: hosts.map { host in
-                          guard let name = reply.hosts[host] else { return Cell(state: "", tone: "none", reason: nil, abbreviation: "") }
-                          let task = state.config.tasks[host]?.values.first { $0.deployment == reply.name }
-                          let status = task.flatMap { state.statuses[host]?[$0.jobID] }
-                          let shownState = state.hosts[host]?.up == true ? (status.map(taskState) ?? name) : "DOWN"
+                          guard reply.hosts[host] != nil else { return Cell(state: "", tone: "none", reason: nil, abbreviation: "") }
+                          let status = status(of: reply.name, on: host, in: state)
+                          let shownState = shown(status, hostUp: state.hosts[host]?.up == true)
                           return Cell(state: shownState, tone: tone(of: shownState), reason: status.flatMap(reason),
                                       abbreviation: String(shownState.prefix(3)))
                       })
@@ -309,9 +312,8 @@ enum DashboardPages {
             ? "hosts matching " + deployment.hostSelector.map(\.description).joined(separator: ", ")
             : deployment.hosts.joined(separator: ", ")
         let tasks = reply.hosts.keys.sorted().map { host in
-            let task = snapshot.state.config.tasks[host]?.values.first { $0.deployment == name }
-            let status = task.flatMap { snapshot.state.statuses[host]?[$0.jobID] }
-            let state = snapshot.state.hosts[host]?.up == true ? (status.map(taskState) ?? "PENDING") : "DOWN"
+            let status = status(of: name, on: host, in: snapshot.state)
+            let state = shown(status, hostUp: snapshot.state.hosts[host]?.up == true)
             return TaskHistory(host: host, href: "/ui/hosts/" + escapePath(host), state: state, tone: tone(of: state),
                                reason: status.flatMap(reason),
                                events: (history[host] ?? []).reversed().map { event in
@@ -322,8 +324,8 @@ enum DashboardPages {
         let past = (reply.rollout?.history ?? []).reversed().map { record in
             PastRollout(revision: record.revision.map { String($0.prefix(12)) } ?? "-", job: record.jobID.description,
                         from: record.previousJobID?.description, state: record.state.rawValue, tone: tone(of: record.state.rawValue),
-                        duration: zip2(record.startedAt, record.endedAt).map {
-                            Durations.format(Int64(max(0, $1.timeIntervalSince($0)) * 1000))
+                        duration: record.startedAt.flatMap { start in
+                            record.endedAt.map { Durations.format(Int64(max(0, $0.timeIntervalSince(start)) * 1000)) }
                         } ?? "-",
                         ended: record.endedAt.map { ago($0, now: now) } ?? "-", error: record.error)
         }
@@ -372,17 +374,16 @@ enum DashboardPages {
 
     /// The hosts of a page, in order: the names `hosts(_:page:…)` shows, for reading their infos.
     static func hostNames(_ snapshot: ConfigSnapshot, page: Int) -> [String] {
-        let names = Set(snapshot.state.hosts.keys).union(snapshot.config.tasks.keys).sorted()
-        let pagination = paginate(names.count, page: page) { "\($0)" }
-        return Array(names.dropFirst((pagination.page - 1) * pageSize).prefix(pageSize))
+        let names = snapshot.state.knownHosts.sorted()
+        return Array(paginate(names.count, page: page) { "\($0)" }.slice(names))
     }
 
     static func hosts(_ snapshot: ConfigSnapshot, page: Int, infos: [String: HostInfo] = [:], session: DashboardSession,
                       now: Date) -> Hosts {
         let state = snapshot.state
-        let names = Set(state.hosts.keys).union(state.config.tasks.keys).sorted()
+        let names = state.knownHosts.sorted()
         let pagination = paginate(names.count, page: page) { "/ui/hosts?page=\($0)" }
-        let hosts = names.dropFirst((pagination.page - 1) * pageSize).prefix(pageSize).map {
+        let hosts = pagination.slice(names).map {
             hostView(HostReply(name: $0, state: state), info: infos[$0])
         }
         return Hosts(common: common("Hosts", section: "Hosts", session: session, now: now), hosts: hosts, pages: pagination)
@@ -394,10 +395,10 @@ enum DashboardPages {
         let reply = HostReply(name: name, state: state)
         return HostPage(common: common(name, section: "Hosts", session: session, now: now), host: hostView(reply, info: info),
                         tasks: reply.tasks.map { task in
-                            let shown = reply.up ? (task.status.map(taskState) ?? "PENDING") : "DOWN"
+                            let state = shown(task.status, hostUp: reply.up)
                             return HostTaskView(job: task.jobId, deployment: task.deployment,
                                                 href: "/ui/deployments/" + escapePath(task.deployment), goal: task.goal,
-                                                state: shown, tone: tone(of: shown), reason: task.status.flatMap(reason))
+                                                state: state, tone: tone(of: state), reason: task.status.flatMap(reason))
                         })
     }
 
@@ -476,6 +477,16 @@ enum DashboardPages {
         status.throttled?.rawValue ?? status.state.rawValue
     }
 
+    /// A host's task as the pages show it: DOWN while its host is, PENDING until its agent reports.
+    static func shown(_ status: TaskStatus?, hostUp: Bool) -> String {
+        hostUp ? status.map(taskState) ?? "PENDING" : "DOWN"
+    }
+
+    /// What the agent of `host` reports of its task of deployment `name`.
+    static func status(of name: String, on host: String, in state: ClusterState) -> TaskStatus? {
+        state.config.tasks[host]?.values.first { $0.deployment == name }.flatMap { state.statuses[host]?[$0.jobID] }
+    }
+
     static func reason(_ status: TaskStatus) -> String? {
         [status.throttled.map { "throttled: \($0.rawValue)" }, status.containerError].compactMap { $0 }.joined(separator: "; ")
             .nilIfEmpty
@@ -490,11 +501,6 @@ enum DashboardPages {
         case "DOWN", "OUT_OF_SYNC": "warn"
         default: "bad" // FAILED, FLAPPING, ROLLED_BACK, the throttles
         }
-    }
-
-    static func zip2<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
-        guard let a, let b else { return nil }
-        return (a, b)
     }
 
     static func matches(_ labels: [String: String], _ selector: String) -> Bool {

@@ -26,7 +26,7 @@ enum DashboardTemplates {
         </ul></nav>
         {{#common.signedIn}}<form method="post" action="/ui/logout" class="signout"><input type="hidden" name="csrf" value="{{common.csrf}}"><button type="submit">Sign out</button></form>{{/common.signedIn}}
         </header>
-        <main id="main" data-live="true">
+        <main id="main">
         """
 
     static let bottom = """
