@@ -23,7 +23,8 @@ struct MasterAPI: Sendable {
             if let roundTrip = await store.roundTrip() { metrics.zooKeeperAnswered(in: roundTrip) }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                             body: .init(byteBuffer: ByteBuffer(string: metrics.render(rollouts: Array(((try? await store.rolloutStatuses()) ?? [:]).values),
-                                                                              clusterReads: store.clusterReads))))
+                                                                              clusterReads: store.clusterReads,
+                                                                              requests: store.zooKeeperRequests))))
         }
         router.get("/v1/sync") { _, _ -> Response in
             guard let record = try await store.syncRecord() else {
@@ -48,7 +49,7 @@ struct MasterAPI: Sendable {
         }
         addReads(to: router)
         addApply(to: router)
-        addEvents(to: router)
+        addEvents(to: router, from: EventFeed(store: store))
         Dashboard(store: store, access: access, browse: browseURL, secure: secure).add(to: router)
         return router
     }

@@ -54,7 +54,7 @@ public final class MasterMetrics: Sendable {
     func zooKeeperAnswered(in duration: Duration) { values.withLock { $0.zooKeeperLatency = duration.seconds } }
 
     /// The Prometheus text exposition format, version 0.0.4, with the deployments' rollouts as read now.
-    func render(rollouts: [RolloutStatus] = [], clusterReads: Int = 0) -> String {
+    func render(rollouts: [RolloutStatus] = [], clusterReads: Int = 0, requests: (reads: Int, writes: Int) = (0, 0)) -> String {
         let values = values.withLock { $0 }
         var text = ""
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: Double)]) {
@@ -83,6 +83,8 @@ public final class MasterMetrics: Sendable {
                states.map { state in ("{state=\"\(state.rawValue)\"}", Double(rollouts.filter { $0.state == state }.count)) })
         metric("helios_cluster_reads_total", "counter", "Reads of the whole cluster from ZooKeeper by this master.",
                [("", Double(clusterReads))])
+        metric("helios_zookeeper_requests_total", "counter", "Requests this master sent to ZooKeeper (each operation of a transaction counts).",
+               [("{kind=\"read\"}", Double(requests.reads)), ("{kind=\"write\"}", Double(requests.writes))])
         metric("helios_drift_total", "counter", "Times the cluster was found to differ from the revision applied.",
                [("", Double(values.drifts))])
         if let latency = values.zooKeeperLatency {

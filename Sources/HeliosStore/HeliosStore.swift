@@ -16,6 +16,12 @@ public final class HeliosStore: Sendable {
     /// current picture of the cluster avoids.
     public var clusterReads: Int { clusterReadCount.load(ordering: .relaxed) }
 
+    /// How many reads and writes this store's session sent to ZooKeeper so far.
+    public var zooKeeperRequests: (reads: Int, writes: Int) {
+        let counts = session.requests
+        return (counts.reads, counts.writes)
+    }
+
     func countClusterRead() {
         clusterReadCount.add(1, ordering: .relaxed)
     }

@@ -133,7 +133,12 @@ extension ZooKeeperSession {
         of type: T.Type, operation: String, path: String?,
         _ submit: (OpaquePointer, UnsafeRawPointer) -> Int32
     ) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
+        switch operation {
+        case "get", "exists", "children", "getacl": count(reads: 1)
+        case "addauth": break
+        default: count(writes: 1)
+        }
+        return try await withCheckedThrowingContinuation { continuation in
             let box = CompletionBox<T>(operation: operation, path: path, continuation: continuation)
             let retained = box.retained()
             let rc = withHandle(closed: ZCLOSING.rawValue) { submit($0, retained) }

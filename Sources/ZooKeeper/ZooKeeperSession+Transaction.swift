@@ -84,6 +84,7 @@ extension ZooKeeperSession {
 
     /// Hands `request` to the C client; its `finish` runs once, from the completion thread or here.
     private func submit(_ request: TransactionRequest) {
+        count(writes: request.operations.count)
         let context = Unmanaged.passRetained(request).toOpaque()
         let rc = withHandle(closed: ZCLOSING.rawValue) {
             zoo_amulti($0, Int32(request.operations.count), request.ops, request.results, transactionCompletion, context)

@@ -26,6 +26,17 @@ public final class ZooKeeperSession: Sendable {
     private let renewal = Locked<Task<Void, Never>?>(nil)
     /// What the session proves on every connection and how the nodes it creates are protected.
     let access: ZooKeeperAccess
+    private let counted = Locked(RequestCounts())
+
+    /// How many reads and writes this session sent so far (renewals included): for metrics and benchmarks.
+    public var requests: RequestCounts { counted.withLock { $0 } }
+
+    func count(reads: Int = 0, writes: Int = 0) {
+        counted.withLock {
+            $0.reads += reads
+            $0.writes += writes
+        }
+    }
 
     /// The `zhandle_t` of the session now, and the context its watcher was given.
     struct Handle: @unchecked Sendable {
@@ -509,5 +520,17 @@ enum ZooKeeperLogging {
         let text = line.range(of: ": ", range: (line.range(of: "ZOO_")?.upperBound ?? line.startIndex)..<line.endIndex)
             .map { String(line[$0.upperBound...]) } ?? line
         logger.log(level: level, "\(text.trimmingCharacters(in: .newlines))")
+    }
+}
+
+/// Requests a session sent: reads are `get`, `exists`, `children` and `getacl`; writes are
+/// creates, sets, deletes, ACL changes and each operation of a transaction.
+public struct RequestCounts: Sendable, Equatable {
+    public var reads = 0
+    public var writes = 0
+
+    public init(reads: Int = 0, writes: Int = 0) {
+        self.reads = reads
+        self.writes = writes
     }
 }

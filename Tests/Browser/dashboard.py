@@ -11,6 +11,7 @@ EXPECTATIONS_JSON: {"name": …, "pages": [{"path": "/ui", "text": ["…"], "tes
 Prints one line per failed check and exits 1 if any failed.
 """
 import json
+import os
 import sys
 import time
 from html.parser import HTMLParser
@@ -148,11 +149,32 @@ def screenshot(driver, page):
     driver.save_screenshot(artifacts + "/" + name)
 
 
+# Beside the page's own script: when each event arrived (a second subscription to the same
+# stream) and, at each change of <main>, what the watched data-test elements showed.
+OBSERVE = """
+window.heliosNotReloaded = true;
+window.heliosEvents = []; window.heliosChanges = [];
+var names = arguments[0];
+var stream = new EventSource("/v1/events");
+["sync", "rollout"].forEach(function (type) {
+  stream.addEventListener(type, function () { window.heliosEvents.push(performance.now()); });
+});
+new MutationObserver(function () {
+  var shown = {};
+  names.forEach(function (name) {
+    shown[name] = [].map.call(document.querySelectorAll('[data-test="' + name + '"]'), function (e) { return e.textContent.trim(); });
+  });
+  window.heliosChanges.push({at: performance.now(), shown: shown});
+}).observe(document.getElementById("main"), {childList: true, subtree: true, characterData: true});
+"""
+
+
 def watch(driver, watched):
-    """The page open, never reloaded: each (data-test, value) step must appear in turn."""
+    """The page open, never reloaded: each (data-test, value) step must appear in turn, each
+    within a second of the event before it (the page fetched itself and swapped <main>)."""
     driver.get(base + watched["path"])
-    driver.execute_script("window.heliosNotReloaded = true;")
-    time.sleep(1)  # the event stream is open
+    driver.execute_script(OBSERVE, sorted({name for name, _ in watched["steps"]}))
+    time.sleep(1)  # the event streams are open
     open(watched["ready"], "w").close()
     for name, value in watched["steps"]:
         deadline = time.time() + watched.get("timeout", 60)
@@ -162,7 +184,19 @@ def watch(driver, watched):
             failures.append("%s watch %s: %s never showed %r (shows %r)" % (spec["name"], watched["path"], name, value,
                                                                               test_value(driver, name)))
             return
-        print("seen %s=%s at %.3f" % (name, value, time.time()), flush=True)
+    events = driver.execute_script("return window.heliosEvents;")
+    changes = driver.execute_script("return window.heliosChanges;")
+    for name, value in watched["steps"]:
+        change = next((c for c in changes if value in c["shown"].get(name, [])), None)
+        before = [at for at in events if change and at <= change["at"]]
+        if not change or not before:
+            failures.append("%s watch: %s=%s appeared without an event before it" % (spec["name"], name, value))
+            continue
+        delay = change["at"] - before[-1]
+        with open(os.path.join(artifacts, "live-delays.txt"), "a") as log:
+            log.write("%s=%s shown %.0f ms after the event\n" % (name, value, delay))
+        if delay > 1000:
+            failures.append("%s watch: %s=%s shown %.0f ms after its event (more than a second)" % (spec["name"], name, value, delay))
     if driver.execute_script("return window.heliosNotReloaded === true;") is not True:
         failures.append("%s watch: the page was reloaded" % spec["name"])
 

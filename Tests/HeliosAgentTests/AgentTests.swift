@@ -271,9 +271,13 @@ struct AgentTests {
         try #require(try await eventually { try await fixture.status(fixture.job.id)?.state == .running })
         // Another agent takes the host name (its session's `up` node replaces this agent's).
         let intruder = try await HeliosStore.connect(servers: try TestServices.requireZooKeeper(), chroot: fixture.chroot)
-        try await intruder.session.delete(Paths.hostUp(fixture.host))
-        try await intruder.registerHost(fixture.host, agentID: "intruder", info: HostInfo(hostname: "x", agentVersion: "test",
-                                                                                          dockerAPIVersion: nil))
+        // The agent registers again on each pass: the intruder may lose the race and try again.
+        let taken = await eventually(timeout: .seconds(30)) {
+            try? await intruder.session.delete(Paths.hostUp(fixture.host))
+            return (try? await intruder.registerHost(fixture.host, agentID: "intruder", info: HostInfo(
+                hostname: "x", agentVersion: "test", dockerAPIVersion: nil))) != nil
+        }
+        try #require(taken, "the intruder never took the host")
         // The task is undeployed meanwhile: the displaced agent must not act on it.
         try await fixture.deploy(nil)
         try await Task.sleep(for: .seconds(4)) // four reconcile passes

@@ -61,4 +61,25 @@ struct DashboardPageTests {
         #expect(DashboardPages.diagnostic("rollout of web to web:4:d75f failed", revision: "abc", browse: browse).href == nil)
         #expect(DashboardPages.diagnostic("jobs/web.yaml:12:3: error", revision: "abc", browse: nil).href == nil)
     }
+
+    @Test func aCommitsOutcomeIsHowTheRolloutsItStartedWentNamingTheBadOnes() {
+        let v1 = Job(name: "web", version: "1", image: "web:1").id, v2 = Job(name: "web", version: "2", image: "web:2").id
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        func record(_ job: JobID, _ state: RolloutStatus.State, _ revision: String) -> RolloutRecord {
+            RolloutRecord(jobID: job, previousJobID: nil, state: state, revision: revision, startedAt: start, endedAt: start, error: nil)
+        }
+        // web: rev-a rolled out v1 (DONE), rev-b v2 and it was rolled back; api: rev-b, still rolling out; db: rev-a, DONE.
+        let rollouts: [String: RolloutStatus] = [
+            "web": RolloutStatus(deployment: "web", state: .rolledBack, jobID: v2, previousJobID: v1, batches: [["h"]],
+                                 batchStartedAt: start, revision: "rev-b", history: [record(v1, .done, "rev-a")]),
+            "api": RolloutStatus(deployment: "api", state: .rollingOut, jobID: v2, previousJobID: nil, batches: [["h"]],
+                                 batchStartedAt: start, revision: "rev-b"),
+            "db": RolloutStatus(deployment: "db", state: .done, jobID: v1, previousJobID: nil, batches: [["h"]],
+                                batchStartedAt: start, revision: "rev-a"),
+        ]
+        let outcomes = DashboardPages.outcomes(rollouts)
+        #expect(outcomes["rev-a"]?.map { "\($0.count) \($0.state)" } == ["2 DONE"])
+        #expect(outcomes["rev-b"]?.map { "\($0.count) \($0.state) \($0.deployments ?? "")" } == ["1 ROLLED_BACK web", "1 ROLLING_OUT api"])
+        #expect(outcomes["rev-c"] == nil)
+    }
 }

@@ -377,4 +377,45 @@ struct GitSyncTests {
         _ = await server.result
         await fixture.close()
     }
+
+    @Test func everyEventSubscriberReadsOneSharedFeedNotZooKeeperItself() async throws {
+        let fixture = try await Fixture()
+        try fixture.git.commit(["web.yaml": Self.job + "---\n" + Self.deployment])
+        try await fixture.sync.sync()
+        let (server, port) = try fixture.serveAPI()
+        #expect(await eventually(timeout: .seconds(20)) {
+            (try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/healthz")!)) != nil
+        })
+        /// `count` streams open: each must get what is current first; then the reads ZooKeeper
+        /// serves in two seconds while they stay open.
+        func subscribe(_ count: Int) async throws -> Int {
+            let files = (0..<count).map { fixture.git.directory.path + "/events-\(count)-\($0)" }
+            let clients = try files.map { file in
+                let client = Process()
+                client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                client.arguments = ["curl", "-sN", "--max-time", "120", "-o", file, "http://127.0.0.1:\(port)/v1/events"]
+                try client.run()
+                return client
+            }
+            defer { for client in clients { client.terminate() } }
+            let current = await eventually(timeout: .seconds(60)) {
+                files.allSatisfy { file in
+                    let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+                    return text.hasPrefix("event: sync\ndata: {") && text.contains("event: rollout\ndata: {")
+                }
+            }
+            #expect(current, "each of \(count) subscribers gets what is current first")
+            let before = fixture.store.zooKeeperRequests.reads
+            try await Task.sleep(for: .seconds(2))
+            return fixture.store.zooKeeperRequests.reads - before
+        }
+        let one = try await subscribe(1)
+        let twenty = try await subscribe(20)
+        // One reader (two reads a look) whatever the number of subscribers; before, each read on its own.
+        #expect(one > 0)
+        #expect(twenty <= 2 * one + 10, "1 subscriber: \(one) reads; 20: \(twenty)")
+        server.cancel()
+        _ = await server.result
+        await fixture.close()
+    }
 }

@@ -86,11 +86,12 @@ struct DashboardTests {
                 "--port-range", "\(TestServices.portRange().lowerBound)-\(TestServices.portRange().upperBound)",
             ], directory: directory))
         }
-        func rollout() async -> String? {
+        func rolloutStatus() -> [String: Any]? {
             let reply = try? APISecurityTests.call("GET", base + "/v1/deployments/web", headers: ["Authorization: Bearer \(token)"])
             return (reply.flatMap { try? JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: Any] }?["rollout"]
-                as? [String: Any])?["state"] as? String
+                as? [String: Any])
         }
+        func rollout() async -> String? { rolloutStatus()?["state"] as? String }
         do {
             #expect(await eventually(timeout: .seconds(90)) { await rollout() == "DONE" }, "web 1 never rolled out: \(master.log.suffix(2000))")
 
@@ -114,8 +115,9 @@ struct DashboardTests {
                     ["path": "/ui/deployments", "text": ["web", hosts[0], hosts[1], "RUNNING"]],
                     ["path": "/ui/hosts", "text": [hosts[0], "UP"]],
                     ["path": "/ui/hosts/\(hosts[0])", "tests": ["host-state": "UP"], "text": ["web:2", "helios ", "Docker API "]],
-                    ["path": "/ui/commits", "text": ["applied"], "links": ["/ui/commits/\(second)"]],
-                    ["path": "/ui/commits/\(second)", "tests": ["plan-summary": "0 to add, 1 to change, 0 to remove, 1 to replace."],
+                    ["path": "/ui/commits", "tests": ["commit-outcome": "1 DONE"], "text": ["applied"], "links": ["/ui/commits/\(second)"]],
+                    ["path": "/ui/commits/\(second)", "tests": ["plan-summary": "0 to add, 1 to change, 0 to remove, 1 to replace.",
+                                                                "commit-outcome": "1 DONE"],
                      "text": ["job web:2:", "deployment web", "job web:1:"]],
                 ],
             ] as [String: Any]), "synced")
@@ -154,11 +156,15 @@ struct DashboardTests {
             try git.commit(["web.yaml": Self.job(4, image: "127.0.0.1:1/helios/missing:4") + "\n---\n" + Self.deployment(hosts)],
                            message: "web 4, an image nobody has")
             #expect(await eventually(timeout: .seconds(120)) { await rollout() == "ROLLED_BACK" }, "\(master.log.suffix(2000))")
+            // It keeps the rollouts before it: web 1 and web 2, both DONE.
+            let earlier = (rolloutStatus()?["history"] as? [[String: Any]] ?? []).map { "\($0["jobId"] ?? "") \($0["state"] ?? "")" }
+            #expect(earlier.count == 2 && earlier.allSatisfy { $0.hasSuffix(" DONE") }, "earlier rollouts: \(earlier); \(master.log.suffix(6000))")
             finish(try browse(base, token: token, [
                 "name": "rolled-back",
                 "pages": [["path": "/ui/deployments/web", "tests": ["rollout-state": "ROLLED_BACK", "rollout-batch": "failed in batch 1 of 2"],
                            "text": ["IMAGE_PULL_FAILED", "rolled back to web:2"]],
-                          ["path": "/ui", "tests": ["deployments-failed": "1"], "text": ["Failed rollouts"]]],
+                          ["path": "/ui", "tests": ["deployments-failed": "1"], "text": ["Failed rollouts"]],
+                          ["path": "/ui/commits", "tests": ["commit-outcome": "1 ROLLED_BACK web"]]],
             ] as [String: Any]), "a rolled-back rollout")
         } catch {
             Issue.record("\(error)")

@@ -141,8 +141,10 @@ struct RolloutTests {
             let order = hosts.sorted { (written[$0] ?? deadline) < (written[$1] ?? deadline) }
             #expect(order == hosts, "tasks written in the order \(order)")
             for (before, after) in zip(hosts, hosts.dropFirst()) {
+                // Seen in the same sample is fine: one reply says both, so a late sighting of
+                // RUNNING (a slow sample under load) can make them equal, never reversed.
                 if let ran = running[before], let next = written[after] {
-                    #expect(next > ran, "\(after) got its task before \(before) ran")
+                    #expect(next >= ran, "\(after) got its task before \(before) ran")
                 }
             }
             #expect(await eventually { await rollout()?["state"] as? String == "DONE" }, "\(logs())")

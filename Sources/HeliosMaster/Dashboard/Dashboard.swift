@@ -146,7 +146,8 @@ public struct Dashboard: Sendable {
         }
         router.get("/ui/commits") { _, context -> Response in
             let view = DashboardPages.commits(try await store.syncRecord(), revisions: try await store.appliedRevisions(),
-                                              browse: browse, session: session(context), now: Date())
+                                              rollouts: try await store.rolloutStatuses(), browse: browse,
+                                              session: session(context), now: Date())
             return page("commits", view)
         }
         router.get("/ui/commits/:revision") { _, context -> Response in
@@ -154,7 +155,8 @@ public struct Dashboard: Sendable {
             guard let applied = try await store.appliedRevisions().first(where: { $0.revision == revision }) else {
                 return notFound("no applied revision \(revision) among the newest \(HeliosStore.revisionHistoryLimit)", context)
             }
-            return page("commit", DashboardPages.commit(applied, session: session(context), now: Date()))
+            return page("commit", DashboardPages.commit(applied, rollouts: try await store.rolloutStatuses(),
+                                                        session: session(context), now: Date()))
         }
         router.get("/ui/actions/sync") { _, context -> Response in
             guard session(context).canDeploy else { return refused() }

@@ -425,6 +425,15 @@ enum DashboardPages {
         var appliedAt: String
         var summary: String
         var current: Bool
+        /// How the rollouts it started went, by state ("2 DONE"), bad ones naming their deployments.
+        var outcome: [OutcomeView] = []
+    }
+
+    struct OutcomeView {
+        var state: String
+        var tone: String
+        var count: Int
+        var deployments: String?
     }
 
     /// One applied revision and the plan it applied, as the plan renderer's HTML.
@@ -433,14 +442,17 @@ enum DashboardPages {
         var revision: String
         var appliedAt: String
         var summary: String
+        var outcome: [OutcomeView]
         /// Rendered and escaped by `PlanRenderer.html`.
         var planHTML: String?
         var planOmitted: Bool
     }
 
-    static func commit(_ revision: AppliedRevision, session: DashboardSession, now: Date) -> CommitPage {
+    static func commit(_ revision: AppliedRevision, rollouts: [String: RolloutStatus], session: DashboardSession,
+                       now: Date) -> CommitPage {
         CommitPage(common: common(String(revision.revision.prefix(12)), section: "Commits", session: session, now: now),
                    revision: revision.revision, appliedAt: revision.appliedAt, summary: revision.summary,
+                   outcome: outcomes(rollouts)[revision.revision] ?? [],
                    planHTML: revision.plan.map(PlanRenderer.html), planOmitted: revision.planOmitted == true)
     }
 
@@ -463,11 +475,40 @@ enum DashboardPages {
                      summary: revision.summary, current: revision.revision == current)
     }
 
-    static func commits(_ record: SyncRecord?, revisions: [AppliedRevision], browse: String?,
-                        session: DashboardSession, now: Date) -> Commits {
-        Commits(common: common("Commits", section: "Commits", session: session, now: now),
-                sync: record.map { sync($0, browse: browse, now: now) },
-                revisions: revisions.reversed().map { revisionView($0, current: record?.lastAppliedRevision) })
+    static func commits(_ record: SyncRecord?, revisions: [AppliedRevision], rollouts: [String: RolloutStatus],
+                        browse: String?, session: DashboardSession, now: Date) -> Commits {
+        let outcomes = outcomes(rollouts)
+        return Commits(common: common("Commits", section: "Commits", session: session, now: now),
+                       sync: record.map { sync($0, browse: browse, now: now) },
+                       revisions: revisions.reversed().map { revision in
+                           var view = revisionView(revision, current: record?.lastAppliedRevision)
+                           view.outcome = outcomes[revision.revision] ?? []
+                           return view
+                       })
+    }
+
+    /// Each revision's rollouts by how they went (now and in each deployment's history): one
+    /// pass over the statuses. A deployment rolled out twice by one revision counts once, as its
+    /// last rollout of that revision went.
+    static func outcomes(_ rollouts: [String: RolloutStatus]) -> [String: [OutcomeView]] {
+        var last: [String: [String: RolloutStatus.State]] = [:] // revision → deployment → state
+        for (name, status) in rollouts {
+            for record in status.history + [status.record] {
+                guard let revision = record.revision else { continue }
+                last[revision, default: [:]][name] = record.state
+            }
+            if let revision = status.revision { last[revision, default: [:]][name] = status.state }
+        }
+        let order: [RolloutStatus.State] = [.rolledBack, .failed, .rollingOut, .superseded, .done]
+        return last.mapValues { states in
+            let byState = Dictionary(grouping: states.keys.sorted()) { states[$0]! }
+            return order.compactMap { state in
+                guard let names = byState[state] else { return nil }
+                let shown = names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", …" : "")
+                return OutcomeView(state: state.rawValue, tone: tone(of: state.rawValue), count: names.count,
+                                   deployments: state == .done ? nil : shown)
+            }
+        }
     }
 
     // MARK: Pieces

@@ -2,7 +2,7 @@
 /// into the binary: no CDN, nothing inline, so a strict Content-Security-Policy holds.
 enum DashboardTemplates {
     static let all: [String: String] = [
-        "top": top, "bottom": bottom, "sync": sync, "rollout": rollout, "pages": pages,
+        "top": top, "bottom": bottom, "sync": sync, "rollout": rollout, "pages": pages, "outcome": outcome,
         "overview": overview, "deployments": deployments, "deployment": deployment, "hosts": hosts, "host": host,
         "commits": commits, "commit": commit, "login": login, "confirm": confirm, "message": message,
     ]
@@ -70,6 +70,11 @@ enum DashboardTemplates {
     static let pages = """
         {{#pages}}<nav aria-label="Pages" class="pages"><p>{{total}} in all · page {{page}} of {{pages}}
         {{#previous}}<a href="{{.}}" rel="prev">previous</a>{{/previous}} {{#next}}<a href="{{.}}" rel="next">next</a>{{/next}}</p></nav>{{/pages}}
+        """
+
+    /// How a revision's rollouts went: a badge per state with its count, bad ones naming deployments.
+    static let outcome = """
+        {{#outcome}}<span class="badge {{tone}}">{{count}} {{state}}</span>{{#deployments}} <small>{{.}}</small>{{/deployments}} {{/outcome}}{{^outcome}}none{{/outcome}}
         """
 
     static let overview = """
@@ -183,8 +188,8 @@ enum DashboardTemplates {
         {{#sync}}{{#refused}}<section aria-labelledby="refused-heading" class="card"><h2 id="refused-heading">Refused commit <code>{{attempted}}</code></h2>
         <p>{{summary}}</p><ul class="diagnostics">{{#diagnostics}}<li>{{#href}}<a href="{{href}}">{{text}}</a>{{/href}}{{^href}}{{text}}{{/href}}</li>{{/diagnostics}}</ul></section>{{/refused}}{{/sync}}
         <table class="list"><caption>Applied revisions, newest first</caption>
-        <thead><tr><th scope="col">Revision</th><th scope="col">Applied</th><th scope="col">Plan</th></tr></thead>
-        <tbody>{{#revisions}}<tr><th scope="row"><a href="{{href}}"><code title="{{revision}}">{{short}}</code></a>{{#current}} <span class="badge good">current</span>{{/current}}</th><td>{{appliedAt}}</td><td>{{summary}}</td></tr>{{/revisions}}</tbody>
+        <thead><tr><th scope="col">Revision</th><th scope="col">Applied</th><th scope="col">Plan</th><th scope="col">Rollouts</th></tr></thead>
+        <tbody>{{#revisions}}<tr><th scope="row"><a href="{{href}}"><code title="{{revision}}">{{short}}</code></a>{{#current}} <span class="badge good">current</span>{{/current}}</th><td>{{appliedAt}}</td><td>{{summary}}</td><td data-test="commit-outcome">{{> outcome}}</td></tr>{{/revisions}}</tbody>
         </table>
         {{> bottom}}
         """
@@ -192,7 +197,7 @@ enum DashboardTemplates {
     static let commit = """
         {{> top}}
         <h1>Revision <code>{{revision}}</code></h1>
-        <dl class="facts"><dt>Applied</dt><dd>{{appliedAt}}</dd><dt>Outcome</dt><dd>{{summary}}</dd></dl>
+        <dl class="facts"><dt>Applied</dt><dd>{{appliedAt}}</dd><dt>Plan</dt><dd>{{summary}}</dd><dt>Rollouts</dt><dd data-test="commit-outcome">{{> outcome}}</dd></dl>
         {{#planHTML}}{{{planHTML}}}{{/planHTML}}
         {{#planOmitted}}<p>The plan was too large to keep with the revision; <code>helios plan --base</code> of the commit before shows it.</p>{{/planOmitted}}
         {{> bottom}}
