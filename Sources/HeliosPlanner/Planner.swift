@@ -190,12 +190,14 @@ public enum Planner {
         var wanted = desired.deployments
         for (name, deployment) in kept { wanted[name] = deployment }
         var wantedByDeployment = tasks(of: wanted, hosts: actual.hosts)
-        let currentByDeployment = byDeployment(config.tasks)
+        let currentByDeployment = byDeployment(config.tasks, preferring: config.deployments.mapValues(\.jobID))
         // A rollout under way of the job still wanted keeps its hosts: it moves them batch by
         // batch (and follows host changes), whatever else a plan changes meanwhile.
+        var underWay: Set<String> = []
         for (name, status) in actual.rollouts where status.state == .rollingOut {
             guard let deployment = wanted[name], deployment.jobID == status.jobID, deployment.goal == .start else { continue }
             wantedByDeployment[name] = currentByDeployment[name] ?? [:]
+            underWay.insert(name)
         }
 
         var changes: [PlanChange] = []
@@ -262,7 +264,8 @@ public enum Planner {
         }
 
         return Plan(base: base, target: target, changes: changes,
-                    tasks: taskChanges(from: currentByDeployment, to: wantedByDeployment),
+                    tasks: hostsTaskChanges(config.tasks, counted: currentByDeployment, keeping: underWay)
+                        + taskChanges(from: currentByDeployment, to: wantedByDeployment),
                     warnings: warnings, errors: errors)
     }
 
@@ -310,12 +313,36 @@ public enum Planner {
     }
 
     /// deployment → host → task.
-    static func byDeployment(_ tasks: [String: [JobID: HostTask]]) -> [String: [String: HostTask]] {
+    /// Each deployment's task on each host. A host holds two tasks of one deployment only mid-way
+    /// through an overlapping rollout (the old one kept until the new one is healthy): the one of
+    /// the job the deployment runs (`preferring`) counts, else the newest by id.
+    static func byDeployment(_ tasks: [String: [JobID: HostTask]], preferring current: [String: JobID] = [:])
+        -> [String: [String: HostTask]] {
         var result: [String: [String: HostTask]] = [:]
         for (host, jobs) in tasks {
-            for task in jobs.values { result[task.deployment, default: [:]][host] = task }
+            for task in jobs.values {
+                if let counted = result[task.deployment]?[host],
+                   counted.jobID == current[task.deployment] || (task.jobID != current[task.deployment] && counted.jobID > task.jobID) {
+                    continue
+                }
+                result[task.deployment, default: [:]][host] = task
+            }
         }
         return result
+    }
+
+    /// The removal of every task `byDeployment` did not count (an old task an overlapping
+    /// rollout kept) once a plan moves its deployment on: only the counted one has a successor.
+    /// The deployments of a rollout still under way (`keeping`) keep theirs: it retires them.
+    static func hostsTaskChanges(_ tasks: [String: [JobID: HostTask]], counted: [String: [String: HostTask]],
+                                 keeping: Set<String>) -> [TaskChange] {
+        var removals: [TaskChange] = []
+        for (host, jobs) in tasks.sorted(by: { $0.key < $1.key }) {
+            for (id, task) in jobs.sorted(by: { $0.key < $1.key }) where !keeping.contains(task.deployment) {
+                if counted[task.deployment]?[host]?.jobID != id { removals.append(.undeploy(host: host, id)) }
+            }
+        }
+        return removals
     }
 
     /// The batches of a deployment's change: every host whose job changes, in rollout order.

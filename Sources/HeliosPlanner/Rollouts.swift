@@ -61,7 +61,9 @@ public enum Rollouts {
                 batches: batches, batchStartedAt: now, skipped: skipped, revision: revision, startedAt: now,
                 history: before.map(Array.init) ?? []))
         }
-        guard !deferred.isEmpty else { return staged }
+        // Even a rollout of one batch keeps the job before (a rollback returns to it; with
+        // overlap, the old task runs until the new one is healthy).
+        guard !keptBy.isEmpty else { return staged }
 
         // The jobs removed once their rollouts are done, and which rollout retires which.
         let removed = Set(plan.changes.compactMap { if case .removeJob(let id, _) = $0 { id } else { nil } })

@@ -72,6 +72,30 @@ struct RolloutControllerTests {
         await store.close()
     }
 
+    @Test func aCommitWhileAnOverlappingRolloutStillKeepsTheOldTaskAppliesAndRetiresBothOldJobs() async throws {
+        let (store, controller) = try await cluster { $0.overlap = true }
+        #expect(try await jobs(on: "h1", store) == ["1", "2"])
+        try await report(.running, v2, on: "h1", store)
+        // v3 is committed before the leader moved the rollout on: h1 runs v1 (kept) and v2.
+        let v3 = Job(name: "web", version: "3", image: "web:3")
+        var deployment = try #require(try await store.readCluster().config.deployments["web"])
+        deployment.jobID = v3.id
+        let snapshot = try await store.readCluster()
+        let plan = Planner.plan(desired: DesiredState(jobs: [v3.id: v3], deployments: ["web": deployment]), actual: snapshot.state,
+                                base: PlanBase(kind: .cluster), target: "v3", now: Date())
+        try await store.apply(plan, to: snapshot)
+        for host in ["h1", "h2"] {
+            try await report(.running, v3, on: host, store)
+            try await controller.step(now: Date())
+        }
+        let done = try await store.readCluster()
+        #expect(done.rollouts["web"]?.state == .done)
+        #expect(try await jobs(on: "h1", store) == ["3"])
+        #expect(try await jobs(on: "h2", store) == ["3"])
+        #expect(done.config.jobs.keys.map(\.version) == ["3"], "jobs left: \(done.config.jobs.keys.map(\.version).sorted())")
+        await store.close()
+    }
+
     @Test func aFlappingHostFailsTheBatchAndTheDeploymentGoesBack() async throws {
         let (store, controller) = try await cluster { _ in }
         #expect(try await jobs(on: "h1", store) == ["2"])

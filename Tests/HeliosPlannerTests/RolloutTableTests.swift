@@ -517,6 +517,34 @@ struct RolloutLifecycleTests {
         #expect(combined.base.checkIndex == world.cluster.checkIndex)
     }
 
+    @Test func aJobIsRemovedNowOnlyWhenNoTaskOfItStays() {
+        // One host, overlap: the old task stays until the new one runs, so its job must too.
+        var cluster = ClusterState(hosts: ["h1": HostState(up: true)], checkIndex: 1)
+        var deployment = Deployment(name: "web", jobID: v1.id, hosts: ["h1"])
+        deployment.rollout.overlap = true
+        for (job, previous) in [(v1, nil), (v2, v1), (v3, v2)] as [(Job, Job?)] {
+            deployment.jobID = job.id
+            let plan = Planner.plan(desired: DesiredState(jobs: [job.id: job], deployments: ["web": deployment]), actual: cluster,
+                                    base: PlanBase(kind: .cluster), target: "t", now: t0)
+            let after = cluster.applying(plan)
+            for case .removeJob(let id, afterRollout: false) in plan.changes {
+                #expect(!after.config.tasks.values.contains { $0[id] != nil }, "\(id.nameAndVersion) removed while a task of it stays")
+            }
+            if let previous { #expect(after.config.tasks["h1"]?[previous.id] != nil, "the old task stays until the new one runs") }
+            cluster = after
+        }
+    }
+
+    @Test func aRolloutOfOneBatchThatFailsRollsBackToTheJobBefore() {
+        var world = RolloutWorld(hosts: ["h1"])
+        world.deploy(v2)
+        #expect(world.cluster.config.jobs[v1.id] != nil, "the job before is kept for a rollback")
+        world.report("h1", v2, .failed)
+        world.tick(at: t0.addingTimeInterval(1))
+        #expect(world.rollout?.state == .rolledBack)
+        #expect(world.cluster.config.tasks["h1"]?.keys.map(\.self) == [v1.id])
+    }
+
     @Test func anExpiredJobIsUndeployedAndRemovedWithItsDeployment() {
         var expiring = v1
         expiring.expires = t0.addingTimeInterval(20)
