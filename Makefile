@@ -8,7 +8,7 @@ DEBIAN_PACKAGES := libzookeeper-mt-dev libgit2-dev libcurl4-openssl-dev libyaml-
 	docker-registry apache2-utils python3-yaml python3-jsonschema openssh-client gpgv gnupg \
 	chromium chromium-driver python3-selenium
 
-.PHONY: all deps cli build release test chaos bench bench-plan bench-store bench-agent bench-deploy bench-master demo demo-down services-up services-down test-images clean
+.PHONY: all deps cli build release test chaos bench bench-clean bench-report bench-swarm bench-plan bench-store bench-agent bench-deploy bench-master demo demo-down services-up services-down test-images clean
 
 all: build
 
@@ -57,8 +57,20 @@ chaos: deps
 	$(SWIFT) build --product helios
 	scripts/with-services.sh .build/debug/helios-chaos $(if $(SEED),--seed $(SEED)) $(if $(FAULTS),--faults $(FAULTS))
 
-## bench: the benchmarks, in release mode, with their baselines measured in the same run.
-bench: bench-plan bench-store bench-agent bench-deploy bench-master
+## bench: the benchmarks, in release mode, with their baselines measured in the same run;
+## each part writes bench/results/PART.json, and the report joins them into bench/results.md
+## and bench/results.json (bench/README.md says how to run each part alone).
+bench: bench-clean bench-plan bench-store bench-agent bench-deploy bench-swarm bench-master bench-report
+
+bench-clean:
+	rm -rf bench/results
+
+bench-report:
+	.build/release/helios-bench report
+
+bench-swarm: deps
+	$(SWIFT) build -c release --product helios-bench
+	scripts/with-services.sh .build/release/helios-bench swarm; status=$$?; scripts/bench-swarm-leave.sh; exit $$status
 
 bench-plan: deps
 	$(SWIFT) build -c release --product helios-bench

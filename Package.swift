@@ -72,7 +72,7 @@ let package = Package(
         // `make bench`: measured figures next to a baseline taken in the same run.
         .executableTarget(name: "helios-bench", dependencies: [
             "HeliosManifests", "HeliosPlanner", "HeliosModel", "HeliosStore", "ZooKeeper", "CZooKeeper", "Git",
-            "DockerEngine", "HeliosMaster", .product(name: "Yams", package: "Yams"),
+            "DockerEngine", "HTTPTransport", "HeliosMaster", .product(name: "Yams", package: "Yams"),
         ]),
 
         // `make chaos`: a real cluster under faults from a printed seed, its invariants checked.
@@ -87,7 +87,9 @@ let package = Package(
         .testTarget(name: "GitTests", dependencies: ["Git", "HeliosTestSupport"]),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "HeliosTestSupport"]),
         .testTarget(name: "HeliosModelTests", dependencies: ["HeliosModel"]),
-        .testTarget(name: "HeliosManifestsTests", dependencies: ["HeliosManifests", "HeliosTestSupport"]),
+        .testTarget(name: "HeliosManifestsTests", dependencies: [
+            "HeliosManifests", "HeliosTestSupport", .product(name: "Yams", package: "Yams"),
+        ]),
         .testTarget(name: "HeliosPlannerTests", dependencies: ["HeliosPlanner", "HeliosTestSupport"]),
         .testTarget(name: "HeliosStoreTests", dependencies: ["HeliosStore", "HeliosPlanner", "HeliosTestSupport"]),
         .testTarget(name: "HeliosAgentTests", dependencies: ["HeliosAgent", "HeliosPlanner", "HeliosTestSupport"]),

@@ -1,5 +1,4 @@
 import HeliosModel
-import Yams
 
 /// A deployment as written, before its job reference is resolved.
 struct DeploymentManifest: Sendable {

@@ -1,6 +1,5 @@
 import Foundation
 import HeliosModel
-import Yams
 
 /// Reads a `kind: Job` document.
 enum JobReader {

@@ -1,6 +1,5 @@
 import Foundation
 import HeliosModel
-import Yams
 
 /// Turns manifest files into a `DesiredState`, or into every diagnostic at once.
 ///
@@ -43,9 +42,7 @@ public enum ManifestLoader {
             if let suggestion { message += " (did you mean '\(suggestion)'?)" }
             sink.report(settingsFile, node, message)
         }
-        var parsed: [ParsedFile] = []
-        parsed.reserveCapacity(manifests.count)
-        for file in manifests { parsed.append(parse(file)) }
+        let parsed = parseAll(manifests, with: parse)
         let byPath = Dictionary(zip(manifests.map(\.path), parsed), uniquingKeysWith: { _, last in last })
         let total = parsed.reduce(0) { $0 + $1.size }
         if let problem = sizeProblem(total) {
@@ -66,6 +63,25 @@ public enum ManifestLoader {
         let desired = resolve(jobs: parsed.flatMap(\.jobs),
                               deployments: parsed.flatMap(\.deployments), settings: settings, sink: sink)
         return (byPath, sink.diagnostics.isEmpty ? .success(desired) : .failure(ManifestError(diagnostics: sink.diagnostics)))
+    }
+
+    /// `files` parsed with `parse`, in order: on every core once there are enough files to share
+    /// (each file is parsed on its own, with its own sink, so the workers share nothing).
+    static func parseAll(_ files: [ManifestFile], with parse: (ManifestFile) -> ParsedFile) -> [ParsedFile] {
+        let workers = files.count < 256 ? 1 : ProcessInfo.processInfo.activeProcessorCount
+        guard workers > 1 else { return files.map(parse) }
+        return withoutActuallyEscaping(parse) { parse in
+            let results = UnsafeMutableBufferPointer<ParsedFile>.allocate(capacity: files.count)
+            defer { results.deallocate() }
+            // Each worker initializes its own slots (every `workers`-th); the buffer outlives them.
+            nonisolated(unsafe) let (slots, parseFile) = (results, parse)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                for index in stride(from: worker, to: files.count, by: workers) {
+                    (slots.baseAddress! + index).initialize(to: parseFile(files[index]))
+                }
+            }
+            return (0..<files.count).map { (results.baseAddress! + $0).move() }
+        }
     }
 
     /// The settings, and each `paths` entry with its node (to point at one that selects nothing).
@@ -267,37 +283,13 @@ public enum ManifestLoader {
             sink.append(Diagnostic(file: file.path, line: 1, column: 1, message: "not a text file: manifests are UTF-8 YAML"))
             return []
         }
-        if let problem = YAMLPreflight.check(text, file: file.path) {
-            sink.append(problem)
-            return []
-        }
-        var nodes: [Node] = []
-        do {
-            let parser = try Parser(yaml: text)
+        switch YAMLComposer.compose(text, file: file.path) {
+        case .success(let documents):
             // An empty document (a trailing `---`) is skipped, as kubectl and kustomize do.
-            while let node = try parser.nextRoot() {
-                if node.null == nil { nodes.append(node) }
-            }
-        } catch let error as YamlError {
-            sink.append(diagnostic(for: error, in: file.path, text: text))
-        } catch {
-            sink.append(Diagnostic(file: file.path, line: 1, column: 1, message: "invalid YAML: \(error)"))
-        }
-        return nodes
-    }
-
-    static func diagnostic(for error: YamlError, in file: String, text: String) -> Diagnostic {
-        switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
-             .composer(_, let problem, let mark, _):
-            let shown = problem.contains("cannot start any token") && isTab(in: text, line: mark.line, column: mark.column)
-                ? tabProblem : problem
-            return Diagnostic(file: file, line: mark.line, column: mark.column, message: "invalid YAML: \(shown)")
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            return Diagnostic(file: file, line: context.mark.line, column: context.mark.column,
-                              message: "duplicate key '\(duplicates.map { Printable.escape($0) }.joined(separator: "', '"))'")
-        default:
-            return Diagnostic(file: file, line: 1, column: 1, message: "invalid YAML: \(error)")
+            return documents.filter { !$0.isNull }
+        case .failure(let refusal):
+            sink.append(refusal.diagnostic)
+            return []
         }
     }
 

@@ -1,5 +1,4 @@
 import HeliosModel
-import Yams
 
 /// Collects the diagnostics of one load.
 final class DiagnosticSink {
@@ -95,7 +94,7 @@ struct MappingReader {
     }
 
     func scalarString(_ node: Node, _ key: String) -> String? {
-        guard case .scalar(let scalar) = node, node.null == nil else {
+        guard case .scalar(let scalar) = node, !node.isNull else {
             report(node, "field '\(key)' in \(what) must be a string")
             return nil
         }
@@ -161,7 +160,7 @@ struct MappingReader {
         }
         var strings: [String] = []
         for item in sequence {
-            guard case .scalar(let scalar) = item, item.null == nil else {
+            guard case .scalar(let scalar) = item, !item.isNull else {
                 report(item, "items of '\(key)' in \(what) must be strings")
                 return nil
             }

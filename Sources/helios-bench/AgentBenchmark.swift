@@ -62,10 +62,10 @@ enum AgentBenchmark {
     }
 
     /// Raw `docker create` + `start` of the same container, one after another: milliseconds each.
-    static func rawStarts(_ docker: DockerClient, label: String) async throws -> [Double] {
+    static func rawStarts(_ docker: DockerClient, label: String, count: Int = samples) async throws -> [Double] {
         var timings: [Double] = []
         var created: [String] = []
-        for index in 0..<samples {
+        for index in 0..<count {
             let start = ContinuousClock.now
             let id = try await docker.createContainer(
                 name: "\(label)-raw-\(index)", spec: ContainerSpec(image: image, command: command, labels: ["helios.bench": label]))

@@ -1,32 +1,63 @@
 // The deploy benchmark: commit → RUNNING. Real `helios master` and `helios agent` processes
 // (the release binary next to this one), a bare git repository on disk, ZooKeeper and dockerd.
-// Each sample commits and pushes a version bump and times it until the agent reports the new
-// job RUNNING — once with the webhook (`POST /v1/sync` right after the push), once with a 1 s
-// poll — next to `docker run -d` of the same container measured in the same run.
+// First the floors through the Engine API (create + start; stop + create + start). Then each
+// sample commits and pushes a change and times it until the agents report it RUNNING: a version
+// bump with the webhook (`POST /v1/sync` right after the push) and with a 1 s poll; a new
+// deployment; a bump with `overlap: true` (checking the old container ran until the new one
+// did); and an 8-host rolling update with parallelism 2 (8 agents on the one dockerd).
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import DockerEngine
 import HeliosModel
 import HeliosStore
 
 enum DeployBenchmark {
-    static let samples = Int(ProcessInfo.processInfo.environment["BENCH_SAMPLES"] ?? "") ?? 10
+    static let samples = Int(ProcessInfo.processInfo.environment["BENCH_SAMPLES"] ?? "") ?? 8
     static let image = AgentBenchmark.image
     static let command = "trap 'exit 0' TERM; while true; do sleep 1; done"
+    static let rollingHosts = 8
+
+    static func job(_ name: String, version: Int) -> String {
+        """
+        kind: Job
+        name: \(name)
+        version: "\(version)"
+        image: \(image)
+        command: [sh, -c, "\(command)"]
+
+        """
+    }
+
+    static func deployment(_ name: String, hosts: [String], rollout: String = "{ parallelism: 1 }") -> String {
+        """
+        kind: Deployment
+        name: \(name)
+        job: \(name)
+        hosts: [\(hosts.joined(separator: ", "))]
+        rollout: \(rollout)
+
+        """
+    }
 
     static func run(servers: String, dockerSocket: String) async throws {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("helios-bench-deploy-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: work) }
-        let host = "deploy-\(UUID().uuidString.prefix(8).lowercased())"
+        let run = UUID().uuidString.prefix(6).lowercased()
+        let host = "deploy-\(run)"
         let chroot = "/\(host)"
+        let docker = DockerClient(socketPath: dockerSocket)
         print("""
 
-            Deploy benchmark: commit → RUNNING on host \(host), \(samples) version bumps per mode,
+            Deploy benchmark: commit → RUNNING on host \(host), \(samples) samples each,
             ZooKeeper at \(servers), Docker at \(dockerSocket)
 
             """)
-        let raw = try rawDockerRuns(dockerSocket: dockerSocket, label: host)
+        let floors = Results(part: "floors")
+        let createStart = floors.add("docker create + start (Engine API)", try await AgentBenchmark.rawStarts(docker, label: host, count: samples))
+        let replace = floors.add("docker stop + create + start (Engine API)", try await rawReplacements(docker, label: host))
+        print(String(format: "floors: create + start %.1f ms, stop + create + start %.1f ms (medians)", createStart.median, replace.median))
 
         // A bare repository the master follows, and a clone to commit in.
         let bare = work.appendingPathComponent("manifests.git")
@@ -35,81 +66,132 @@ enum DeployBenchmark {
         try shell(["git", "init", "-q", "--bare", "-b", "main", bare.path], in: work)
         try shell(["git", "init", "-q", "-b", "main", clone.path], in: work)
         try shell(["git", "remote", "add", "origin", bare.path], in: clone)
-        var version = 0
-        func push(bump: Bool) throws {
-            if bump { version += 1 }
-            let manifests = """
-                kind: Job
-                name: bench
-                version: "\(version)"
-                image: \(image)
-                command: [sh, -c, "\(command)"]
-                ---
-                kind: Deployment
-                name: bench
-                job: bench
-                hosts: [\(host)]
-                """
-            try Data(manifests.utf8).write(to: clone.appendingPathComponent("bench.yaml"))
+        var files: [String: String] = [:]
+        func push() throws {
+            for (path, text) in files { try Data(text.utf8).write(to: clone.appendingPathComponent(path)) }
             try shell(["git", "add", "-A"], in: clone)
-            try shell(["git", "-c", "user.name=bench", "-c", "user.email=bench@helios.invalid", "commit", "-qm", "v\(version)"], in: clone)
+            try shell(["git", "-c", "user.name=bench", "-c", "user.email=bench@helios.invalid", "commit", "-qm", "bench"], in: clone)
             try shell(["git", "push", "-q", "origin", "HEAD:main"], in: clone)
         }
 
         let store = try await HeliosStore.connect(servers: servers, chroot: chroot)
-        let agent = try AgentBenchmark.startAgent(host: host, servers: servers, dockerSocket: dockerSocket, chroot: chroot)
-        defer { agent.terminate() }
-        try push(bump: true)
+        let rollingNames = (0..<rollingHosts).map { "\(host)-r\($0)" }
+        var agents = [try AgentBenchmark.startAgent(host: host, servers: servers, dockerSocket: dockerSocket, chroot: chroot)]
+        for name in rollingNames {
+            agents.append(try AgentBenchmark.startAgent(host: name, servers: servers, dockerSocket: dockerSocket, chroot: chroot))
+        }
+        defer { for agent in agents { agent.terminate() } }
+        for name in [host] + rollingNames {
+            while !(try await store.isUp(name)) { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        var versions = ["bench": 1, "overlap": 1, "rolling": 1]
+        files["bench.yaml"] = job("bench", version: 1) + "---\n" + deployment("bench", hosts: [host])
+        files["overlap.yaml"] = job("overlap", version: 1) + "---\n"
+            + deployment("overlap", hosts: [host], rollout: "{ parallelism: 1, overlap: true }")
+        files["rolling.yaml"] = job("rolling", version: 1) + "---\n"
+            + deployment("rolling", hosts: rollingNames, rollout: "{ parallelism: 2, minHealthy: 0s }")
+        try push()
+        let helios = Results(part: "Helios")
 
-        var results: [(String, [Double])] = []
-        for (mode, poll) in [("webhook", "10m"), ("poll 1s", "1s")] {
+        for (mode, poll) in [("webhook", "10m"), ("1 s poll", "1s")] {
             let port = try freePort()
             let master = try startMaster(servers: servers, chroot: chroot, repo: bare.path, poll: poll, port: port,
                                          stateDirectory: work.appendingPathComponent("master-\(poll)").path)
-            // Warm up: the master has synced the head and the agent runs it.
+            defer { master.terminate(); master.waitUntilExit() }
+            // Warm up: the master has synced the head and the agents run it.
             try await sync(port: port)
-            try await waitUntilRunning(version: version, host: host, store: store)
-            var timings: [Double] = []
-            for _ in 0..<samples {
-                try push(bump: true)
+            try await waitUntilRunning("bench", version: versions["bench"]!, hosts: [host], store: store)
+            try await waitUntilRunning("rolling", version: versions["rolling"]!, hosts: rollingNames, store: store)
+
+            /// Pushes what `change` did to the files and times it until `name` at its version runs on `hosts`.
+            func timed(_ name: String, hosts: [String], _ change: () -> Void) async throws -> Double {
+                change()
+                try push()
                 let pushed = ContinuousClock.now
                 if mode == "webhook" { try await sync(port: port) }
-                try await waitUntilRunning(version: version, host: host, store: store)
-                timings.append(milliseconds(since: pushed))
+                try await waitUntilRunning(name, version: versions[name] ?? 1, hosts: hosts, store: store)
+                return milliseconds(since: pushed)
             }
-            results.append((mode, timings))
-            master.terminate()
-            master.waitUntilExit()
+            var bumps: [Double] = []
+            for _ in 0..<samples {
+                bumps.append(try await timed("bench", hosts: [host]) {
+                    versions["bench"]! += 1
+                    files["bench.yaml"] = job("bench", version: versions["bench"]!) + "---\n" + deployment("bench", hosts: [host])
+                })
+            }
+            helios.add("version bump: \(mode) → RUNNING", bumps, baseline: replace.name,
+                       target: mode == "webhook" ? "≤ stop + create + start + 100 ms" : nil,
+                       met: mode == "webhook" ? AgentBenchmark.median(bumps) <= replace.median + 100 : nil)
+            print(String(format: "version bump, %@: %.1f ms median", mode, AgentBenchmark.median(bumps)))
+            guard mode == "webhook" else { continue }
+
+            var created: [Double] = []
+            for index in 0..<samples {
+                created.append(try await timed("new\(index)", hosts: [host]) {
+                    files["new\(index).yaml"] = job("new\(index)", version: 1) + "---\n" + deployment("new\(index)", hosts: [host])
+                })
+            }
+            helios.add("new deployment: webhook → RUNNING", created, baseline: createStart.name, target: "≤ create + start + 50 ms",
+                       met: AgentBenchmark.median(created) <= createStart.median + 50)
+            print(String(format: "new deployment, webhook: %.1f ms median", AgentBenchmark.median(created)))
+
+            // With overlap: the new container runs before the old one stops.
+            var overlapped: [Double] = []
+            var downtime = 0
+            for _ in 0..<samples {
+                let before = try await docker.listContainers(all: false, labels: ["helios.host=\(host)", "helios.deployment=overlap"]).map(\.id)
+                overlapped.append(try await timed("overlap", hosts: [host]) {
+                    versions["overlap"]! += 1
+                    files["overlap.yaml"] = job("overlap", version: versions["overlap"]!) + "---\n"
+                        + deployment("overlap", hosts: [host], rollout: "{ parallelism: 1, overlap: true }")
+                })
+                let running = try await docker.listContainers(all: false, labels: ["helios.host=\(host)", "helios.deployment=overlap"]).map(\.id)
+                if !before.allSatisfy(running.contains) { downtime += 1 }
+            }
+            helios.add("version bump with overlap: webhook → RUNNING", overlapped, baseline: createStart.name,
+                       target: "≤ create + start + 100 ms", met: AgentBenchmark.median(overlapped) <= createStart.median + 100,
+                       note: downtime == 0 ? "the old container ran until the new one did, every sample"
+                           : "\(downtime) of \(samples) samples: the old container had stopped first")
+            print(String(format: "version bump with overlap, webhook: %.1f ms median", AgentBenchmark.median(overlapped)))
+
+            var rolls: [Double] = []
+            for _ in 0..<max(1, samples / 2) {
+                rolls.append(try await timed("rolling", hosts: rollingNames) {
+                    versions["rolling"]! += 1
+                    files["rolling.yaml"] = job("rolling", version: versions["rolling"]!) + "---\n"
+                        + deployment("rolling", hosts: rollingNames, rollout: "{ parallelism: 2, minHealthy: 0s }")
+                })
+            }
+            helios.add("8 hosts, parallelism 2: webhook → all RUNNING", rolls, baseline: replace.name,
+                       note: "8 agents on one dockerd, 4 batches; ratio against one replacement")
+            print(String(format: "8 hosts, parallelism 2: %.1f ms median", AgentBenchmark.median(rolls)))
         }
 
-        print("                                    median      best     worst")
-        print(String(format: "raw docker run -d                %8.1f ms %8.1f ms %8.1f ms",
-                     AgentBenchmark.median(raw), raw.min()!, raw.max()!))
-        for (mode, timings) in results {
-            let median = AgentBenchmark.median(timings)
-            let label = "commit → RUNNING, \(mode)".padding(toLength: 31, withPad: " ", startingAt: 0)
-            print(label + String(format: " %8.1f ms %8.1f ms %8.1f ms  (%.1f× raw)",
-                                 median, timings.min()!, timings.max()!, median / AgentBenchmark.median(raw)))
+        for agent in agents { agent.terminate(); agent.waitUntilExit() }
+        for name in [host] + rollingNames {
+            for container in try await docker.listContainers(all: true, labels: ["helios.host=\(name)"]) {
+                try? await docker.removeContainer(container.id, force: true)
+            }
         }
-
-        agent.terminate()
-        agent.waitUntilExit()
-        try? shell(["sh", "-c", "docker ps -aq --filter label=helios.host=\(host) | xargs -r docker rm -f"], in: work)
         await store.close()
     }
 
-    /// `docker run -d` of the same container, by the docker CLI: milliseconds each.
-    static func rawDockerRuns(dockerSocket: String, label: String) throws -> [Double] {
+    /// The floor of a replacement: stop the old container, create and start the new one, through the Engine API.
+    static func rawReplacements(_ docker: DockerClient, label: String) async throws -> [Double] {
+        let spec = ContainerSpec(image: image, command: ["sh", "-c", command], labels: ["helios.bench": label])
+        var current = try await docker.createContainer(name: "\(label)-replace-0", spec: spec)
+        try await docker.startContainer(current)
         var timings: [Double] = []
-        let directory = FileManager.default.temporaryDirectory
-        for index in 0..<samples {
+        var created = [current]
+        for index in 1...samples {
             let start = ContinuousClock.now
-            try shell(["docker", "-H", "unix://\(dockerSocket)", "run", "-d", "--name", "\(label)-raw-\(index)",
-                       "--label", "helios.bench=\(label)", image, "sh", "-c", command], in: directory)
+            try await docker.stopContainer(current)
+            current = try await docker.createContainer(name: "\(label)-replace-\(index)", spec: spec)
+            try await docker.startContainer(current)
             timings.append(milliseconds(since: start))
+            created.append(current)
         }
-        try shell(["sh", "-c", "docker -H unix://\(dockerSocket) ps -aq --filter label=helios.bench=\(label) | xargs -r docker -H unix://\(dockerSocket) rm -f"],
-                  in: directory)
+        for id in created { try? await docker.removeContainer(id, force: true) }
         return timings
     }
 
@@ -135,17 +217,20 @@ enum DeployBenchmark {
         fatalError("the master on port \(port) never answered")
     }
 
-    /// Polls the host's statuses every 5 ms until job `bench` at `version` is RUNNING.
-    static func waitUntilRunning(version: Int, host: String, store: HeliosStore) async throws {
+    /// Polls the hosts' statuses every 5 ms until job `name` at `version` is RUNNING on each.
+    static func waitUntilRunning(_ name: String, version: Int, hosts: [String], store: HeliosStore) async throws {
         let deadline = ContinuousClock.now + .seconds(120)
-        while ContinuousClock.now < deadline {
-            let statuses = (try? await store.taskStatuses(host: host)) ?? [:]
-            if statuses.contains(where: { $0.key.name == "bench" && $0.key.version == "\(version)" && $0.value.state == .running }) {
-                return
+        var waiting = Set(hosts)
+        while !waiting.isEmpty {
+            guard ContinuousClock.now < deadline else { fatalError("\(name) version \(version) not RUNNING after 120 s on \(waiting.sorted())") }
+            for host in waiting {
+                let statuses = (try? await store.taskStatuses(host: host)) ?? [:]
+                if statuses.contains(where: { $0.key.name == name && $0.key.version == "\(version)" && $0.value.state == .running }) {
+                    waiting.remove(host)
+                }
             }
-            try await Task.sleep(for: .milliseconds(5))
+            if !waiting.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
         }
-        fatalError("bench version \(version) not RUNNING after 120 s")
     }
 
     static func freePort() throws -> Int {

@@ -1,7 +1,10 @@
 // `helios-bench plan`: the planner benchmark (the default); `helios-bench store`: apply
 // throughput against ZooKeeper (`HELIOS_TEST_ZK`), next to raw pipelined writes;
 // `helios-bench agent`: the agent's overhead over raw `docker create` + `start`, and its idle cost;
-// `helios-bench deploy`: commit → RUNNING with the webhook and with a 1 s poll, next to `docker run -d`;
+// `helios-bench deploy`: the Engine API floors, then commit → RUNNING (new deployment, bump with the
+// webhook and a 1 s poll, with overlap, an 8-host rolling update);
+// `helios-bench swarm`: Docker Swarm on the same dockerd doing the same (a one-node swarm, left after);
+// `helios-bench report`: every part's figures (bench/results/*.json) as bench/results.md and .json;
 // `helios-bench master`: a one-file commit → applied through a real master on the 10,000-job
 // repository, next to the full plan, and the leader's idle ZooKeeper load.
 import DockerEngine
@@ -30,6 +33,10 @@ case "master":
         fatalError("helios-bench master needs HELIOS_TEST_ZK=host:port (make bench-master starts a ZooKeeper)")
     }
     try await MasterBenchmark.run(servers: servers)
+case "swarm":
+    try await SwarmBenchmark.run(dockerSocket: DockerClient.defaultSocketPath)
+case "report":
+    try Report.run()
 case let other:
-    fatalError("unknown benchmark '\(other)': plan, store, agent, deploy or master")
+    fatalError("unknown benchmark '\(other)': plan, store, agent, deploy, swarm, master or report")
 }

@@ -98,7 +98,8 @@ def check_page(driver, page, mode):
     for name, value in page.get("tests", {}).items():
         values = test_value(driver, name)
         if not any(shown == value or shown.startswith(value + ":") for shown in values):
-            failures.append("%s %s (%s): data-test=%s is %r, not %r" % (spec["name"], page["path"], mode, name, values, value))
+            failures.append("%s %s (%s): data-test=%s is %r, not %r; the page at %s says: %r" % (
+                spec["name"], page["path"], mode, name, values, value, driver.current_url, " ".join(body.split())[:400]))
 
 
 ACCESSIBILITY = """
