@@ -8,7 +8,7 @@ DEBIAN_PACKAGES := libzookeeper-mt-dev libgit2-dev libcurl4-openssl-dev libyaml-
 	docker-registry apache2-utils python3-yaml python3-jsonschema openssh-client gpgv gnupg \
 	chromium chromium-driver python3-selenium
 
-.PHONY: all deps cli build release test chaos bench bench-clean bench-report bench-swarm bench-plan bench-store bench-agent bench-deploy bench-master demo demo-down services-up services-down test-images clean
+.PHONY: all deps cli build release test chaos bench bench-clean bench-report bench-swarm bench-scale bench-plan bench-store bench-agent bench-deploy bench-master demo demo-down services-up services-down test-images clean
 
 all: build
 
@@ -60,13 +60,18 @@ chaos: deps
 ## bench: the benchmarks, in release mode, with their baselines measured in the same run;
 ## each part writes bench/results/PART.json, and the report joins them into bench/results.md
 ## and bench/results.json (bench/README.md says how to run each part alone).
-bench: bench-clean bench-plan bench-store bench-agent bench-deploy bench-swarm bench-master bench-report
+bench: bench-clean bench-plan bench-store bench-agent bench-deploy bench-swarm bench-scale bench-master bench-report
 
 bench-clean:
 	rm -rf bench/results
 
 bench-report:
 	.build/release/helios-bench report
+
+bench-scale: deps
+	$(SWIFT) build -c release --product helios-bench
+	$(SWIFT) build -c release --product helios
+	scripts/with-services.sh .build/release/helios-bench scale
 
 bench-swarm: deps
 	$(SWIFT) build -c release --product helios-bench

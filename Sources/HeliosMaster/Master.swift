@@ -105,7 +105,7 @@ public struct Master: Service {
                 }
             }
             let rollouts = RolloutController(store: store, logger: logger)
-            group.addTask { try await rollouts.run(every: .milliseconds(500)) }
+            group.addTask { try await rollouts.run(every: RolloutController.interval) }
             if let sync {
                 group.addTask { await sync.run(wakeups: wakeups) }
                 group.addTask {

@@ -11,8 +11,9 @@ import Logging
 ///
 /// Idle, a look costs one ZooKeeper read: rollout statuses are written only with the check
 /// index, so while that stands still and no rollout was running, there is nothing to read.
-/// Rolling out, a look reads only the hosts of the batches in progress (their state and their
-/// agents' reports) into the cluster as this master last saw or left it; the whole cluster is
+/// Rolling out, a look reads only the hosts of the batches in progress (whether each is UP and
+/// its agent's report of the task rolled out: two reads a host) into the cluster as this master
+/// last saw or left it; the whole cluster is
 /// read again when another writer moved the check index, and at least every `fullReadInterval`
 /// (hosts joining or leaving a selector show up then).
 actor RolloutController {
@@ -24,6 +25,9 @@ actor RolloutController {
     private var known: ConfigSnapshot?
     private var readInFull = ContinuousClock.now
     static let fullReadInterval: Duration = .seconds(30)
+    /// How often the leader looks: a batch waits at most this long after its hosts are healthy.
+    /// Idle, each look is one read.
+    static let interval: Duration = .milliseconds(200)
 
     init(store: HeliosStore, logger: Logger) {
         self.store = store
@@ -56,7 +60,8 @@ actor RolloutController {
                 idleAt = checkIndex
                 return
             }
-            current = try await store.refreshing(Set(rolling.flatMap { $0.batches[$0.batch] }), in: known)
+            current = try await store.refreshing(rolling.flatMap { status in status.batches[status.batch].map { ($0, status.jobID) } },
+                                                 in: known)
         } else {
             known = nil
             guard try await store.rolloutStatuses().values.contains(where: { $0.state == .rollingOut }) else {

@@ -80,19 +80,19 @@ extension HeliosStore {
                   up: try await session.exists(Paths.hostUp(host), watch: true) != nil)
     }
 
-    /// `snapshot` with what `hosts` and their agents report now: whether each is UP, its labels,
-    /// its task statuses. A few reads per host instead of the whole cluster, for a leader whose
-    /// snapshot of the configuration is still current.
-    public func refreshing(_ hosts: Set<String>, in snapshot: ConfigSnapshot) async throws -> ConfigSnapshot {
+    /// `snapshot` with what each host's agent reports now of the one task asked for: whether the
+    /// host is UP and that task's status. Two reads a host instead of the whole cluster, for a
+    /// leader whose snapshot of the configuration is still current (labels, and so selectors,
+    /// come with its periodic full read).
+    public func refreshing(_ tasks: [(host: String, job: JobID)], in snapshot: ConfigSnapshot) async throws -> ConfigSnapshot {
         var snapshot = snapshot
-        let names = hosts.sorted()
-        let states = try await concurrently(names, window: 64) { host -> HostState? in
-            try await self.session.exists(Paths.statusHost(host)) == nil ? nil : try await self.hostState(host)
-        }
-        let statuses = try await concurrently(names, window: 64) { try await self.taskStatuses(host: $0) }
-        for (host, (state, reported)) in zip(names, zip(states, statuses)) {
-            snapshot.state.hosts[host] = state
-            snapshot.state.statuses[host] = reported.isEmpty ? nil : reported
+        let ups = try await concurrently(tasks, window: 256) { try await self.session.exists(Paths.hostUp($0.host)) != nil }
+        let statuses = try await concurrently(tasks, window: 256) { try await self.taskStatus($0.job, host: $0.host) }
+        for ((host, job), (up, status)) in zip(tasks, zip(ups, statuses)) {
+            if snapshot.state.hosts[host] != nil { snapshot.state.hosts[host]?.up = up } else if up {
+                snapshot.state.hosts[host] = HostState(up: true)
+            }
+            snapshot.state.statuses[host, default: [:]][job] = status
         }
         return snapshot
     }

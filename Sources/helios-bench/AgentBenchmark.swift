@@ -41,6 +41,9 @@ enum AgentBenchmark {
             helios.append(milliseconds(since: written))
         }
         report(raw: raw, helios: helios)
+        let results = Results(part: "footprint")
+        let agentRaw = Results(part: "floors").add("docker create + start, one after another (agent part)", raw)
+        Results(part: "Helios").add("task written → RUNNING through the agent", helios, baseline: agentRaw.name)
 
         for index in samples..<idleTasks {
             let job = Job(name: "bench\(index)", version: "1", image: image, command: command)
@@ -52,6 +55,9 @@ enum AgentBenchmark {
         let idle = try await idleUsage(of: agent.processIdentifier)
         print(String(format: "idle with %d tasks over %.0f s: CPU %.2f %% of one core, RSS %.1f MiB",
                      idleTasks, Double(idleWindow.components.seconds), idle.cpuPercent, idle.rssMiB))
+        results.add("agent idle with \(idleTasks) tasks: RSS", unit: "MiB", [idle.rssMiB], target: "≤ 30 MiB", met: idle.rssMiB <= 30)
+        results.add("agent idle with \(idleTasks) tasks: CPU", unit: "% of a core", [idle.cpuPercent], target: "≤ 0.5%",
+                    met: idle.cpuPercent <= 0.5, note: "over \(idleWindow.components.seconds) s")
 
         agent.terminate()
         agent.waitUntilExit()

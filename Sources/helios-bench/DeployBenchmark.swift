@@ -138,15 +138,23 @@ enum DeployBenchmark {
             // With overlap: the new container runs before the old one stops.
             var overlapped: [Double] = []
             var downtime = 0
+            func overlapContainers() async throws -> [String] {
+                try await docker.listContainers(all: false, labels: ["helios.host=\(host)", "helios.deployment=overlap"]).map(\.id)
+            }
             for _ in 0..<samples {
-                let before = try await docker.listContainers(all: false, labels: ["helios.host=\(host)", "helios.deployment=overlap"]).map(\.id)
+                // The rollout before is over: the old task retired, one container runs.
+                let settled = ContinuousClock.now + .seconds(60)
+                var before = try await overlapContainers()
+                while before.count != 1 && ContinuousClock.now < settled {
+                    try await Task.sleep(for: .milliseconds(20))
+                    before = try await overlapContainers()
+                }
                 overlapped.append(try await timed("overlap", hosts: [host]) {
                     versions["overlap"]! += 1
                     files["overlap.yaml"] = job("overlap", version: versions["overlap"]!) + "---\n"
                         + deployment("overlap", hosts: [host], rollout: "{ parallelism: 1, overlap: true }")
                 })
-                let running = try await docker.listContainers(all: false, labels: ["helios.host=\(host)", "helios.deployment=overlap"]).map(\.id)
-                if !before.allSatisfy(running.contains) { downtime += 1 }
+                if !before.allSatisfy(try await overlapContainers().contains) { downtime += 1 }
             }
             helios.add("version bump with overlap: webhook → RUNNING", overlapped, baseline: createStart.name,
                        target: "≤ create + start + 100 ms", met: AgentBenchmark.median(overlapped) <= createStart.median + 100,

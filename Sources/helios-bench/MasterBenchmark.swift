@@ -129,6 +129,12 @@ enum MasterBenchmark {
         print(String(format: "ZooKeeper requests of one full cluster read                %9d", fullRead))
         print(String(format: "leader idle: ZooKeeper requests received per second        %9.1f      over %d s, pings included; target ≤ 10/s",
                      idle, idleSeconds))
+        let results = Results(part: "Helios")
+        let full = results.add("one-file commit: load + plan in full, in-process (10,000 jobs)", [fullPlan.milliseconds])
+        results.add("one-file commit → applied through a master (10,000 jobs)", timings, baseline: full.name,
+                    target: "≤ 100 ms", met: median <= 100)
+        Results(part: "footprint").add("leader idle: ZooKeeper requests received", unit: "/s", [idle], target: "≤ 10/s",
+                                       met: idle <= 10, note: "10,000 jobs, pings included, over \(idleSeconds) s")
     }
 
     /// The packets the ZooKeeper server has received (its `mntr` four-letter word).

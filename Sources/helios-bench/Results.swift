@@ -1,5 +1,5 @@
-// What `make bench` reports. Each part (`helios-bench plan`, `swarm`, …) writes its figures to
-// `bench/results/<part>.json`; `helios-bench report` joins the parts into `bench/results.json`
+// What `make bench` reports. Each benchmark (`helios-bench plan`, `swarm`, …) writes its figures to
+// `bench/results/<benchmark>-<part>.json`; `helios-bench report` joins the parts into `bench/results.json`
 // and the one table of `bench/results.md`. A figure carries its samples, so the table shows the
 // median, min–max and count, and names its baseline: another figure of the same run, against
 // which its ratio is printed.
@@ -47,7 +47,10 @@ final class Results {
     }
 
     private func save() {
-        let file = Self.directory.appendingPathComponent(part.lowercased().replacingOccurrences(of: " ", with: "-") + ".json")
+        // One file per benchmark and part: two benchmarks may add to one part of the table.
+        let benchmark = CommandLine.arguments.dropFirst().first ?? "plan"
+        let file = Self.directory.appendingPathComponent(benchmark + "-" + part.lowercased()
+            .replacingOccurrences(of: " ", with: "-").filter { $0.isLetter || $0 == "-" } + ".json")
         try? FileManager.default.createDirectory(at: Self.directory, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -56,6 +56,7 @@ enum StoreBenchmark {
 
             """)
         print("jobs    znodes   raw acreate/s  raw multi/s  Helios apply/s  Helios vs best raw  path")
+        let results = Results(part: "apply")
         for jobs in sizes {
             let desired = desired(jobs: jobs)
             var best = (creates: Double.infinity, multi: Double.infinity, helios: Double.infinity)
@@ -105,6 +106,10 @@ enum StoreBenchmark {
             let line = String(format: "%-8d%-9d%-15.0f%-13.0f%-16.0f%5.0f%%", jobs, znodes, rate(best.creates),
                               rate(best.multi), rate(best.helios), rate(best.helios) / bestRaw * 100)
             print(line + "              " + (journaled ? "journal" : "one transaction"))
+            let multi = results.add("raw pipelined multi: \(jobs) jobs (\(znodes) znodes)", unit: "znodes/s", [rate(best.multi)])
+            results.add("Helios apply: \(jobs) jobs", unit: "znodes/s", [rate(best.helios)], baseline: multi.name,
+                        target: "≥ 70% of raw multi", met: rate(best.helios) >= 0.7 * rate(best.multi),
+                        note: (journaled ? "journal" : "one transaction") + ", best of \(rounds)")
         }
         print("\ntarget: Helios at least 70% of the best raw figure")
     }

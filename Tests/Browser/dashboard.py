@@ -46,6 +46,11 @@ def sign_in(driver):
             time.sleep(0.05)
         if not driver.get_cookie("helios_session"):
             failures.append("%s: signing in set no session cookie (at %s)" % (spec["name"], driver.current_url))
+        # And the page the sign-in leads to has loaded: a navigation of ours while it still
+        # loads could be overtaken by it (its half-loaded page read as ours).
+        while time.time() < deadline and (driver.current_url.endswith("/ui/login")
+                                          or driver.execute_script("return document.readyState") != "complete"):
+            time.sleep(0.05)
 
 
 class Facts(HTMLParser):
