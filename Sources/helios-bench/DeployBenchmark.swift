@@ -18,6 +18,8 @@ enum DeployBenchmark {
     static let image = AgentBenchmark.image
     static let command = "trap 'exit 0' TERM; while true; do sleep 1; done"
     static let rollingHosts = 8
+    /// Deployments in the one wide commit (Swarm: services in one stack).
+    static let wideCount = 200
 
     static func job(_ name: String, version: Int) -> String {
         """
@@ -84,6 +86,8 @@ enum DeployBenchmark {
         for name in [host] + rollingNames {
             while !(try await store.isUp(name)) { try await Task.sleep(for: .milliseconds(50)) }
         }
+        // The wide commit's deployments go again in one commit: more than maxPrune's default allows.
+        files["helios.yaml"] = "maxPrune: 100%\n"
         var versions = ["bench": 1, "overlap": 1, "rolling": 1]
         files["bench.yaml"] = job("bench", version: 1) + "---\n" + deployment("bench", hosts: [host])
         files["overlap.yaml"] = job("overlap", version: 1) + "---\n"
@@ -173,6 +177,35 @@ enum DeployBenchmark {
             helios.add("8 hosts, parallelism 2: webhook → all RUNNING", rolls, baseline: replace.name,
                        note: "8 agents on one dockerd, 4 batches; ratio against one replacement")
             print(String(format: "8 hosts, parallelism 2: %.1f ms median", AgentBenchmark.median(rolls)))
+
+            // 200 deployments in one commit, on the one host; the master's and agent's footprint meanwhile.
+            let wide = (0..<wideCount).map { "wide\($0)" }
+            for name in wide { files["wide/\(name).yaml"] = job(name, version: 1) + "---\n" + deployment(name, hosts: [host]) }
+            try FileManager.default.createDirectory(at: clone.appendingPathComponent("wide"), withIntermediateDirectories: true)
+            let before = (master: try FleetBenchmark.cpuSeconds(master.processIdentifier),
+                          agent: try FleetBenchmark.cpuSeconds(agents[0].processIdentifier))
+            try push()
+            let pushed = ContinuousClock.now
+            try await sync(port: port)
+            try await waitUntilRunning(prefix: "wide", count: wideCount, host: host, store: store)
+            let took = milliseconds(since: pushed)
+            helios.add("\(wideCount) deployments in one commit: webhook → all RUNNING", [took], baseline: createStart.name,
+                       note: "one host; ratio against one create + start")
+            let footprint = Results(part: "footprint")
+            for (name, process, cpu) in [("master", master, before.master), ("agent", agents[0], before.agent)] {
+                footprint.add("\(name) during the \(wideCount)-deployment commit: CPU", unit: "% of a core",
+                              [(try FleetBenchmark.cpuSeconds(process.processIdentifier) - cpu) / (took / 1000) * 100])
+                footprint.add("\(name) after the \(wideCount)-deployment commit: RSS", unit: "MiB",
+                              [try FleetBenchmark.rssMiB(process.processIdentifier)])
+            }
+            print(String(format: "%d deployments in one commit: %.1f s", wideCount, took / 1000))
+            for name in wide { files["wide/\(name).yaml"] = nil }
+            try FileManager.default.removeItem(at: clone.appendingPathComponent("wide"))
+            try push()
+            try await sync(port: port)
+            while try await store.taskStatuses(host: host).keys.contains(where: { $0.name.hasPrefix("wide") }) {
+                try await Task.sleep(for: .milliseconds(100))
+            }
         }
 
         for agent in agents { agent.terminate(); agent.waitUntilExit() }
@@ -238,6 +271,15 @@ enum DeployBenchmark {
                 }
             }
             if !waiting.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+        }
+    }
+
+    /// Polls the host's statuses every 20 ms until `count` jobs named `prefix…` are RUNNING.
+    static func waitUntilRunning(prefix: String, count: Int, host: String, store: HeliosStore) async throws {
+        let deadline = ContinuousClock.now + .seconds(300)
+        while try await store.taskStatuses(host: host).filter({ $0.key.name.hasPrefix(prefix) && $0.value.state == .running }).count < count {
+            guard ContinuousClock.now < deadline else { fatalError("\(count) \(prefix)… jobs not RUNNING after 300 s") }
+            try await Task.sleep(for: .milliseconds(20))
         }
     }
 

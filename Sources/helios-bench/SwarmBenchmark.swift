@@ -117,7 +117,7 @@ enum SwarmBenchmark {
         _ = FileManager.default.createFile(atPath: marker.path, contents: nil)
         do {
             try await api.send("POST", "/swarm/init", ["ListenAddr": "127.0.0.1:0", "AdvertiseAddr": "127.0.0.1"])
-            try await measure(api, results)
+            try await measure(api, results, socket: dockerSocket)
         } catch {
             try? await leave(api, docker)
             throw error
@@ -140,7 +140,7 @@ enum SwarmBenchmark {
         }
     }
 
-    static func measure(_ api: API, _ results: Results) async throws {
+    static func measure(_ api: API, _ results: Results, socket: String) async throws {
         let run = UUID().uuidString.prefix(6).lowercased()
         // create → running: a new service each sample.
         var created: [Double] = []
@@ -185,6 +185,33 @@ enum SwarmBenchmark {
             rolls.append(milliseconds(since: start))
         }
         try await api.send("DELETE", "/services/\(rollingID)")
+        // 200 services from one `docker stack deploy` (the CLI: stacks are the CLI's), until every one runs.
+        let stack = "hb\(run)"
+        let compose = FileManager.default.temporaryDirectory.appendingPathComponent("\(stack).yaml")
+        defer { try? FileManager.default.removeItem(at: compose) }
+        let services = (0..<DeployBenchmark.wideCount).map { index in
+            "  s\(index):\n    image: \(image)\n    command: [\"sh\", \"-c\", \"\(DeployBenchmark.command)\"]\n"
+        }.joined()
+        // The stack's overlay network gets a /16: the default /24 has no room for 200 services' addresses.
+        let network = "networks:\n  default:\n    ipam:\n      config:\n        - subnet: 10.201.0.0/16\n"
+        try Data("version: \"3.8\"\nservices:\n\(services)\(network)".utf8).write(to: compose)
+        let start = ContinuousClock.now
+        try shell(["docker", "-H", "unix://\(socket)", "stack", "deploy", "--resolve-image", "never", "-c", compose.path, stack],
+                  in: FileManager.default.temporaryDirectory)
+        // The stack's task containers carry its namespace label: count the running ones.
+        let filters = "{\"label\":[\"com.docker.stack.namespace=\(stack)\"],\"status\":[\"running\"]}"
+            .addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        let deadline = ContinuousClock.now + .seconds(300)
+        while true {
+            let running = try await api.send("GET", "/containers/json?filters=\(filters)") as? [[String: Any]] ?? []
+            if running.count >= DeployBenchmark.wideCount { break }
+            guard ContinuousClock.now < deadline else { throw SwarmError("the stack's services not running after 300 s") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        results.add("\(DeployBenchmark.wideCount) services, one docker stack deploy → all running", [milliseconds(since: start)],
+                    baseline: "\(DeployBenchmark.wideCount) deployments in one commit: webhook → all RUNNING", note: "ratio: Swarm ÷ Helios")
+        try shell(["docker", "-H", "unix://\(socket)", "stack", "rm", stack], in: FileManager.default.temporaryDirectory)
+
         results.add("8 replicas, parallelism 2: update → all running", rolls,
                     baseline: "8 hosts, parallelism 2: webhook → all RUNNING", note: "ratio: Swarm ÷ Helios")
         print(String(format: "8-replica rolling update            %8.1f ms median", AgentBenchmark.median(rolls)))
