@@ -29,6 +29,11 @@ actor EventFeed {
         let id = UUID()
         let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1_000))
         continuation.onTermination = { _ in Task { await self.unsubscribe(id) } }
+        if poller == nil {
+            // Nobody followed the cluster since the last subscriber left: what is known may be
+            // stale. The first look sends everything, as it is then.
+            (sync, rollouts, checkIndex) = (nil, [:], nil)
+        }
         let current = (sync.map { Self.event("sync", $0) } ?? "") + rollouts.keys.sorted().map { Self.event("rollout", rollouts[$0]!) }.joined()
         if !current.isEmpty { continuation.yield(current) }
         subscribers[id] = continuation

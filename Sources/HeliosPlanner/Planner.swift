@@ -264,7 +264,7 @@ public enum Planner {
         }
 
         return Plan(base: base, target: target, changes: changes,
-                    tasks: hostsTaskChanges(config.tasks, counted: currentByDeployment, keeping: underWay)
+                    tasks: uncountedRemovals(config.tasks, counted: currentByDeployment, keeping: underWay)
                         + taskChanges(from: currentByDeployment, to: wantedByDeployment),
                     warnings: warnings, errors: errors)
     }
@@ -315,7 +315,7 @@ public enum Planner {
     /// deployment → host → task.
     /// Each deployment's task on each host. A host holds two tasks of one deployment only mid-way
     /// through an overlapping rollout (the old one kept until the new one is healthy): the one of
-    /// the job the deployment runs (`preferring`) counts, else the newest by id.
+    /// the job the deployment runs (`preferring`) counts, else the greatest id (any fixed choice).
     static func byDeployment(_ tasks: [String: [JobID: HostTask]], preferring current: [String: JobID] = [:])
         -> [String: [String: HostTask]] {
         var result: [String: [String: HostTask]] = [:]
@@ -334,15 +334,15 @@ public enum Planner {
     /// The removal of every task `byDeployment` did not count (an old task an overlapping
     /// rollout kept) once a plan moves its deployment on: only the counted one has a successor.
     /// The deployments of a rollout still under way (`keeping`) keep theirs: it retires them.
-    static func hostsTaskChanges(_ tasks: [String: [JobID: HostTask]], counted: [String: [String: HostTask]],
-                                 keeping: Set<String>) -> [TaskChange] {
-        var removals: [TaskChange] = []
-        for (host, jobs) in tasks.sorted(by: { $0.key < $1.key }) {
-            for (id, task) in jobs.sorted(by: { $0.key < $1.key }) where !keeping.contains(task.deployment) {
-                if counted[task.deployment]?[host]?.jobID != id { removals.append(.undeploy(host: host, id)) }
+    static func uncountedRemovals(_ tasks: [String: [JobID: HostTask]], counted: [String: [String: HostTask]],
+                                  keeping: Set<String>) -> [TaskChange] {
+        var removals: [(host: String, id: JobID)] = []
+        for (host, jobs) in tasks {
+            for (id, task) in jobs where counted[task.deployment]?[host]?.jobID != id && !keeping.contains(task.deployment) {
+                removals.append((host, id))
             }
         }
-        return removals
+        return removals.sorted { ($0.host, $0.id) < ($1.host, $1.id) }.map { .undeploy(host: $0.host, $0.id) }
     }
 
     /// The batches of a deployment's change: every host whose job changes, in rollout order.
