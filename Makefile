@@ -8,7 +8,7 @@ DEBIAN_PACKAGES := libzookeeper-mt-dev libgit2-dev libcurl4-openssl-dev libyaml-
 	docker-registry apache2-utils python3-yaml python3-jsonschema openssh-client gpgv gnupg \
 	chromium chromium-driver python3-selenium
 
-.PHONY: all deps cli build release test chaos bench bench-clean bench-report bench-swarm bench-scale bench-plan bench-store bench-agent bench-deploy bench-master demo demo-down services-up services-down test-images clean
+.PHONY: all deps cli build release test chaos bench bench-clean bench-report bench-build bench-swarm bench-scale bench-plan bench-store bench-agent bench-deploy bench-master demo demo-down services-up services-down test-images clean
 
 all: build
 
@@ -58,8 +58,8 @@ chaos: deps
 	scripts/with-services.sh .build/debug/helios-chaos $(if $(SEED),--seed $(SEED)) $(if $(FAULTS),--faults $(FAULTS))
 
 ## bench: the benchmarks, in release mode, with their baselines measured in the same run;
-## each part writes bench/results/PART.json, and the report joins them into bench/results.md
-## and bench/results.json (bench/README.md says how to run each part alone).
+## each benchmark writes bench/results/BENCHMARK-PART.json, and the report joins them into
+## bench/results.md and bench/results.json (bench/README.md says how to run each part alone).
 bench: bench-clean bench-plan bench-store bench-agent bench-deploy bench-swarm bench-scale bench-master bench-report
 
 bench-clean:
@@ -68,37 +68,19 @@ bench-clean:
 bench-report:
 	.build/release/helios-bench report
 
-bench-scale: deps
+## bench-build: helios-bench and the helios binary the benchmarks start, in release mode.
+bench-build: deps
 	$(SWIFT) build -c release --product helios-bench
 	$(SWIFT) build -c release --product helios
-	scripts/with-services.sh .build/release/helios-bench scale
 
-bench-swarm: deps
-	$(SWIFT) build -c release --product helios-bench
-	scripts/with-services.sh .build/release/helios-bench swarm; status=$$?; scripts/bench-swarm-leave.sh; exit $$status
-
-bench-plan: deps
-	$(SWIFT) build -c release --product helios-bench
+bench-plan: bench-build
 	.build/release/helios-bench plan
 
-bench-store: deps
-	$(SWIFT) build -c release --product helios-bench
-	scripts/with-services.sh .build/release/helios-bench store
+bench-store bench-agent bench-deploy bench-scale bench-master: bench-build
+	scripts/with-services.sh .build/release/helios-bench $(@:bench-%=%)
 
-bench-agent: deps
-	$(SWIFT) build -c release --product helios-bench
-	$(SWIFT) build -c release --product helios
-	scripts/with-services.sh .build/release/helios-bench agent
-
-bench-deploy: deps
-	$(SWIFT) build -c release --product helios-bench
-	$(SWIFT) build -c release --product helios
-	scripts/with-services.sh .build/release/helios-bench deploy
-
-bench-master: deps
-	$(SWIFT) build -c release --product helios-bench
-	$(SWIFT) build -c release --product helios
-	scripts/with-services.sh .build/release/helios-bench master
+bench-swarm: bench-build
+	scripts/with-services.sh .build/release/helios-bench swarm; status=$$?; scripts/bench-swarm-leave.sh; exit $$status
 
 ## demo: a working deployer on this machine, from the manifests in deployments/.
 demo: build

@@ -137,21 +137,11 @@ enum AgentBenchmark {
         return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
-    /// CPU used by `pid` over the idle window (utime + stime from /proc) and its resident set at the end.
+    /// CPU used by `pid` over the idle window and its resident set at the end.
     static func idleUsage(of pid: Int32) async throws -> (cpuPercent: Double, rssMiB: Double) {
-        func cpuTicks() throws -> Double {
-            let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
-            // Fields after the command name, which ends with the last ')': state is field 3, utime 14, stime 15.
-            let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
-            return Double(fields[11])! + Double(fields[12])!
-        }
-        let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
-        let before = try cpuTicks()
+        let before = try cpuSeconds(of: pid)
         try await Task.sleep(for: idleWindow)
-        let used = (try cpuTicks() - before) / ticksPerSecond
-        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
-        let rssKiB = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
-            .flatMap { $0.split(separator: " ").dropFirst().first }.flatMap { Double($0) } ?? 0
-        return (used / Double(idleWindow.components.seconds) * 100, rssKiB / 1024)
+        let used = try cpuSeconds(of: pid) - before
+        return (used / Double(idleWindow.components.seconds) * 100, try residentMiB(of: pid))
     }
 }

@@ -62,18 +62,12 @@ enum DeployBenchmark {
         print(String(format: "floors: create + start %.1f ms, stop + create + start %.1f ms (medians)", createStart.median, replace.median))
 
         // A bare repository the master follows, and a clone to commit in.
-        let bare = work.appendingPathComponent("manifests.git")
-        let clone = work.appendingPathComponent("work")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        try shell(["git", "init", "-q", "--bare", "-b", "main", bare.path], in: work)
-        try shell(["git", "init", "-q", "-b", "main", clone.path], in: work)
-        try shell(["git", "remote", "add", "origin", bare.path], in: clone)
+        let remote = try ManifestRemote(in: work)
+        let clone = remote.clone
         var files: [String: String] = [:]
         func push() throws {
             for (path, text) in files { try Data(text.utf8).write(to: clone.appendingPathComponent(path)) }
-            try shell(["git", "add", "-A"], in: clone)
-            try shell(["git", "-c", "user.name=bench", "-c", "user.email=bench@helios.invalid", "commit", "-qm", "bench"], in: clone)
-            try shell(["git", "push", "-q", "origin", "HEAD:main"], in: clone)
+            try remote.push("bench")
         }
 
         let store = try await HeliosStore.connect(servers: servers, chroot: chroot)
@@ -99,7 +93,7 @@ enum DeployBenchmark {
 
         for (mode, poll) in [("webhook", "10m"), ("1 s poll", "1s")] {
             let port = try freePort()
-            let master = try startMaster(servers: servers, chroot: chroot, repo: bare.path, poll: poll, port: port,
+            let master = try startMaster(servers: servers, chroot: chroot, repo: remote.bare.path, poll: poll, port: port,
                                          stateDirectory: work.appendingPathComponent("master-\(poll)").path)
             defer { master.terminate(); master.waitUntilExit() }
             // Warm up: the master has synced the head and the agents run it.
@@ -182,8 +176,8 @@ enum DeployBenchmark {
             let wide = (0..<wideCount).map { "wide\($0)" }
             for name in wide { files["wide/\(name).yaml"] = job(name, version: 1) + "---\n" + deployment(name, hosts: [host]) }
             try FileManager.default.createDirectory(at: clone.appendingPathComponent("wide"), withIntermediateDirectories: true)
-            let before = (master: try FleetBenchmark.cpuSeconds(master.processIdentifier),
-                          agent: try FleetBenchmark.cpuSeconds(agents[0].processIdentifier))
+            let before = (master: try cpuSeconds(of: master.processIdentifier),
+                          agent: try cpuSeconds(of: agents[0].processIdentifier))
             try push()
             let pushed = ContinuousClock.now
             try await sync(port: port)
@@ -194,9 +188,9 @@ enum DeployBenchmark {
             let footprint = Results(part: "footprint")
             for (name, process, cpu) in [("master", master, before.master), ("agent", agents[0], before.agent)] {
                 footprint.add("\(name) during the \(wideCount)-deployment commit: CPU", unit: "% of a core",
-                              [(try FleetBenchmark.cpuSeconds(process.processIdentifier) - cpu) / (took / 1000) * 100])
+                              [(try cpuSeconds(of: process.processIdentifier) - cpu) / (took / 1000) * 100])
                 footprint.add("\(name) after the \(wideCount)-deployment commit: RSS", unit: "MiB",
-                              [try FleetBenchmark.rssMiB(process.processIdentifier)])
+                              [try residentMiB(of: process.processIdentifier)])
             }
             print(String(format: "%d deployments in one commit: %.1f s", wideCount, took / 1000))
             for name in wide { files["wide/\(name).yaml"] = nil }

@@ -101,16 +101,10 @@ enum FleetBenchmark {
         print("\nScale benchmark (SIMULATED agents): \(hostCount) hosts × \(deploymentsPerHost) deployments, parallelism \(parallelism), ZooKeeper at \(servers)\n")
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("helios-bench-fleet-\(run)")
         defer { try? FileManager.default.removeItem(at: work) }
-        let bare = work.appendingPathComponent("manifests.git"), clone = work.appendingPathComponent("work")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        try shell(["git", "init", "-q", "--bare", "-b", "main", bare.path], in: work)
-        try shell(["git", "init", "-q", "-b", "main", clone.path], in: work)
-        try shell(["git", "remote", "add", "origin", bare.path], in: clone)
+        let remote = try ManifestRemote(in: work)
         func push(_ versions: [Int]) throws {
-            try Data(manifests(hosts: hosts, versions: versions).utf8).write(to: clone.appendingPathComponent("apps.yaml"))
-            try shell(["git", "add", "-A"], in: clone)
-            try shell(["git", "-c", "user.name=bench", "-c", "user.email=bench@helios.invalid", "commit", "-qm", "\(versions)"], in: clone)
-            try shell(["git", "push", "-q", "origin", "HEAD:main"], in: clone)
+            try Data(manifests(hosts: hosts, versions: versions).utf8).write(to: remote.clone.appendingPathComponent("apps.yaml"))
+            try remote.push("\(versions)")
         }
 
         var fleets: [Agents] = []
@@ -127,7 +121,7 @@ enum FleetBenchmark {
         print("\(hostCount) simulated hosts registered")
 
         let port = try DeployBenchmark.freePort()
-        let master = try DeployBenchmark.startMaster(servers: servers, chroot: chroot, repo: bare.path, poll: "10m", port: port,
+        let master = try DeployBenchmark.startMaster(servers: servers, chroot: chroot, repo: remote.bare.path, poll: "10m", port: port,
                                                      stateDirectory: work.appendingPathComponent("master").path)
         defer { master.terminate() }
         let results = Results(part: "scale (simulated)")
@@ -148,13 +142,13 @@ enum FleetBenchmark {
 
         // The leader idle, then during a version bump on every host.
         let idleWindow = 10.0
-        let idleBefore = try await leaderRequests(port: port), cpuBefore = try cpuSeconds(master.processIdentifier)
+        let idleBefore = try await leaderRequests(port: port), cpuBefore = try cpuSeconds(of: master.processIdentifier)
         try await Task.sleep(for: .seconds(idleWindow))
-        let idleAfter = try await leaderRequests(port: port), cpuAfter = try cpuSeconds(master.processIdentifier)
+        let idleAfter = try await leaderRequests(port: port), cpuAfter = try cpuSeconds(of: master.processIdentifier)
         results.add("leader idle: ZooKeeper reads", unit: "/s", [Double(idleAfter.reads - idleBefore.reads) / idleWindow])
         results.add("leader idle: ZooKeeper writes", unit: "/s", [Double(idleAfter.writes - idleBefore.writes) / idleWindow])
         results.add("leader idle: CPU", unit: "% of a core", [(cpuAfter - cpuBefore) / idleWindow * 100])
-        results.add("leader idle: RSS", unit: "MiB", [try rssMiB(master.processIdentifier)])
+        results.add("leader idle: RSS", unit: "MiB", [try residentMiB(of: master.processIdentifier)])
 
         versions[0] = 2
         try push(versions)
@@ -163,7 +157,7 @@ enum FleetBenchmark {
         try await waitUntilDone(versions, store: watcher)
         let bump = milliseconds(since: start)
         try await waitUntilRunning(versions, hosts: hosts, store: watcher)
-        let busy = try await leaderRequests(port: port), cpuBusy = try cpuSeconds(master.processIdentifier)
+        let busy = try await leaderRequests(port: port), cpuBusy = try cpuSeconds(of: master.processIdentifier)
         let seconds = bump / 1000
         results.add("version bump on \(hostCount) hosts, parallelism \(parallelism) → all RUNNING", [bump],
                     target: "≤ 30 s", met: bump <= 30_000, note: "\(hostCount / parallelism) batches")
@@ -171,7 +165,7 @@ enum FleetBenchmark {
         results.add("leader during the bump: ZooKeeper reads", unit: "/s", [Double(busy.reads - idleAfter.reads) / seconds])
         results.add("leader during the bump: ZooKeeper writes", unit: "/s", [Double(busy.writes - idleAfter.writes) / seconds])
         results.add("leader during the bump: CPU", unit: "% of a core", [(cpuBusy - cpuAfter) / seconds * 100])
-        results.add("leader after the bump: RSS", unit: "MiB", [try rssMiB(master.processIdentifier)])
+        results.add("leader after the bump: RSS", unit: "MiB", [try residentMiB(of: master.processIdentifier)])
         print(String(format: "version bump on %d hosts: %.1f s", hostCount, seconds))
 
         master.terminate()
@@ -231,18 +225,5 @@ enum FleetBenchmark {
             return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }.map { Int($0) } ?? 0
         }
         return (value("read"), value("write"))
-    }
-
-    static func cpuSeconds(_ pid: Int32) throws -> Double {
-        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
-        let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
-        return (Double(fields[11])! + Double(fields[12])!) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
-
-    static func rssMiB(_ pid: Int32) throws -> Double {
-        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
-        let kib = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
-            .flatMap { $0.split(separator: " ").dropFirst().first }.flatMap { Double($0) } ?? 0
-        return kib / 1024
     }
 }

@@ -34,18 +34,14 @@ enum MasterBenchmark {
             """)
 
         // The repository: a bare one the master follows, and a clone to commit in.
-        let bare = work.appendingPathComponent("manifests.git"), clone = work.appendingPathComponent("work")
+        let remote = try ManifestRemote(in: work)
+        let (bare, clone) = (remote.bare, remote.clone)
         try FileManager.default.createDirectory(at: clone.appendingPathComponent("services"), withIntermediateDirectories: true)
         for index in 0..<jobs {
             try Data(PlannerBenchmark.manifest(index).utf8).write(to: clone.appendingPathComponent("services/service-\(index).yaml"))
         }
-        try shell(["git", "init", "-q", "--bare", "-b", "main", bare.path], in: work)
-        try shell(["git", "init", "-q", "-b", "main"], in: clone)
-        try shell(["git", "remote", "add", "origin", bare.path], in: clone)
         func commit(_ message: String) throws -> String {
-            try shell(["git", "add", "-A"], in: clone)
-            try shell(["git", "-c", "user.name=bench", "-c", "user.email=bench@helios.invalid", "commit", "-qm", message], in: clone)
-            try shell(["git", "push", "-q", "origin", "HEAD:main"], in: clone)
+            try remote.push(message)
             return try GitRepository.open(at: clone.path).resolve("HEAD").hex
         }
         var head = try commit("all")

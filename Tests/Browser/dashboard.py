@@ -35,8 +35,19 @@ def browser(javascript):
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
+def load(driver, path):
+    """Opens base + path. Chromium abandons a load when the machine's network interfaces change
+    (ERR_NETWORK_CHANGED: every container Docker starts adds one) and shows its own error page
+    instead; such a load is made again, a few times. Any other page counts as it is."""
+    for _ in range(5):
+        driver.get(base + path)
+        if "ERR_NETWORK_CHANGED" not in driver.page_source:
+            return
+        time.sleep(0.2)
+
+
 def sign_in(driver):
-    driver.get(base + "/ui/login")
+    load(driver, "/ui/login")
     if token:
         driver.find_element(By.ID, "token").send_keys(token)
         driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
@@ -92,7 +103,7 @@ def test_value(driver, name):
 
 
 def check_page(driver, page, mode):
-    driver.get(base + page["path"])
+    load(driver, page["path"])
     body = " ".join(facts(driver).text)
     for text in page.get("text", []):
         if text not in body:
@@ -144,13 +155,13 @@ return problems;
 
 
 def check_accessibility(driver, page):
-    driver.get(base + page["path"])
+    load(driver, page["path"])
     for problem in sorted(set(driver.execute_script(ACCESSIBILITY))):
         failures.append("%s %s: accessibility: %s" % (spec["name"], page["path"], problem))
 
 
 def screenshot(driver, page):
-    driver.get(base + page["path"])
+    load(driver, page["path"])
     name = spec["name"] + page["path"].replace("/", "-").replace("?", "-") + ".png"
     driver.save_screenshot(artifacts + "/" + name)
 
@@ -178,7 +189,7 @@ new MutationObserver(function () {
 def watch(driver, watched):
     """The page open, never reloaded: each (data-test, value) step must appear in turn, each
     within a second of the event before it (the page fetched itself and swapped <main>)."""
-    driver.get(base + watched["path"])
+    load(driver, watched["path"])
     driver.execute_script(OBSERVE, sorted({name for name, _ in watched["steps"]}))
     time.sleep(1)  # the event streams are open
     open(watched["ready"], "w").close()
