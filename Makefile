@@ -68,10 +68,11 @@ bench-clean:
 bench-report:
 	.build/release/helios-bench report
 
-## bench-build: helios-bench and the helios binary the benchmarks start, in release mode.
+## bench-build: helios-bench and the helios binary the benchmarks start, built as `make release`
+## ships it (the same flags for both: a flag that differs rebuilds every module).
 bench-build: deps
-	$(SWIFT) build -c release --product helios-bench
-	$(SWIFT) build -c release --product helios
+	$(SWIFT) build -c release --static-swift-stdlib --product helios-bench
+	$(SWIFT) build -c release --static-swift-stdlib --product helios
 
 bench-plan: bench-build
 	.build/release/helios-bench plan

@@ -9,7 +9,7 @@ extension ZooKeeperSession {
                        acl: [ACLEntry]? = nil) async throws -> String {
         // The request is serialised during the call: the vector may go once it returns.
         let vector = (acl ?? access.acl(path)).map(ACLVector.init)
-        return try await withCompletion(of: String.self, operation: "create", path: path) { handle, box in
+        return try await withCompletion(of: String.self, .create, path: path) { handle, box in
             data.withUnsafeBytes { bytes in
                 zoo_acreate(handle, path, bytes.baseAddress?.assumingMemoryBound(to: CChar.self),
                             Int32(bytes.count), vector?.pointer ?? OpenACL.pointer, mode.flags, stringCompletion,
@@ -35,7 +35,7 @@ extension ZooKeeperSession {
     /// checks them against `digest` ACLs and records them for `ACLEntry.creator()`.
     public func addAuth(scheme: String, credentials: String) async throws {
         let bytes = Array(credentials.utf8)
-        try await withCompletion(of: Void.self, operation: "addauth", path: nil) { handle, box in
+        try await withCompletion(of: Void.self, .addauth, path: nil) { handle, box in
             bytes.withUnsafeBufferPointer { buffer in
                 buffer.withMemoryRebound(to: CChar.self) { chars in
                     zoo_add_auth(handle, scheme, chars.baseAddress, Int32(chars.count), voidCompletion, box)
@@ -46,7 +46,7 @@ extension ZooKeeperSession {
 
     /// A node's access control list and stat.
     public func acl(of path: String) async throws -> (acl: [ACLEntry], stat: NodeStat) {
-        try await withCompletion(of: ([ACLEntry], NodeStat).self, operation: "getacl", path: path) { handle, box in
+        try await withCompletion(of: ([ACLEntry], NodeStat).self, .getacl, path: path) { handle, box in
             zoo_aget_acl(handle, path, aclCompletion, box)
         }
     }
@@ -55,7 +55,7 @@ extension ZooKeeperSession {
     /// it was not changed since.
     public func setACL(_ path: String, _ acl: [ACLEntry], version: Int32? = nil) async throws {
         let vector = ACLVector(acl)
-        try await withCompletion(of: Void.self, operation: "setacl", path: path) { handle, box in
+        try await withCompletion(of: Void.self, .setacl, path: path) { handle, box in
             zoo_aset_acl(handle, path, version ?? -1, vector.pointer, voidCompletion, box)
         }
     }
@@ -80,7 +80,7 @@ extension ZooKeeperSession {
     /// Reads a node's data and stat; `watch` arms a data watch on it.
     public func get(_ path: String, watch: Bool = false) async throws -> (data: Data, stat: NodeStat) {
         if watch { core.armed(ArmedWatch(path: path, children: false)) }
-        return try await withCompletion(of: (Data, NodeStat).self, operation: "get", path: path) { handle, box in
+        return try await withCompletion(of: (Data, NodeStat).self, .get, path: path) { handle, box in
             zoo_aget(handle, path, watch ? 1 : 0, dataCompletion, box)
         }
     }
@@ -88,7 +88,7 @@ extension ZooKeeperSession {
     /// Replaces a node's data; with `version`, only if the node is still at that version.
     @discardableResult
     public func set(_ path: String, data: Data, version: Int32? = nil) async throws -> NodeStat {
-        try await withCompletion(of: NodeStat.self, operation: "set", path: path) { handle, box in
+        try await withCompletion(of: NodeStat.self, .set, path: path) { handle, box in
             data.withUnsafeBytes { bytes in
                 zoo_aset(handle, path, bytes.baseAddress?.assumingMemoryBound(to: CChar.self),
                          Int32(bytes.count), version ?? -1, statCompletion, box)
@@ -98,7 +98,7 @@ extension ZooKeeperSession {
 
     /// Deletes a node; with `version`, only if the node is still at that version.
     public func delete(_ path: String, version: Int32? = nil) async throws {
-        try await withCompletion(of: Void.self, operation: "delete", path: path) { handle, box in
+        try await withCompletion(of: Void.self, .delete, path: path) { handle, box in
             zoo_adelete(handle, path, version ?? -1, voidCompletion, box)
         }
         core.own(ephemeral: path, data: nil)
@@ -109,7 +109,7 @@ extension ZooKeeperSession {
     public func exists(_ path: String, watch: Bool = false) async throws -> NodeStat? {
         if watch { core.armed(ArmedWatch(path: path, children: false)) }
         do {
-            return try await withCompletion(of: NodeStat.self, operation: "exists", path: path) { handle, box in
+            return try await withCompletion(of: NodeStat.self, .exists, path: path) { handle, box in
                 zoo_aexists(handle, path, watch ? 1 : 0, statCompletion, box)
             }
         } catch let error as ZooKeeperError where error.code == .noNode {
@@ -120,7 +120,7 @@ extension ZooKeeperSession {
     /// The names of a node's children, sorted; `watch` arms a child watch.
     public func children(_ path: String, watch: Bool = false) async throws -> [String] {
         if watch { core.armed(ArmedWatch(path: path, children: true)) }
-        let names = try await withCompletion(of: [String].self, operation: "children", path: path) { handle, box in
+        let names = try await withCompletion(of: [String].self, .children, path: path) { handle, box in
             zoo_aget_children(handle, path, watch ? 1 : 0, stringsCompletion, box)
         }
         return names.sorted()
@@ -130,14 +130,15 @@ extension ZooKeeperSession {
     /// handed to `submit` retained. When the C call itself fails (or the session is closed),
     /// the completion never runs: the box is released here instead.
     func withCompletion<T>(
-        of type: T.Type, operation: String, path: String?,
+        of type: T.Type, _ request: NodeRequest, path: String?,
         _ submit: (OpaquePointer, UnsafeRawPointer) -> Int32
     ) async throws -> T {
-        switch operation {
-        case "get", "exists", "children", "getacl": count(reads: 1)
-        case "addauth": break
-        default: count(writes: 1)
+        switch request {
+        case .get, .exists, .children, .getacl: count(reads: 1)
+        case .create, .set, .delete, .setacl: count(writes: 1)
+        case .addauth: break
         }
+        let operation = request.rawValue
         return try await withCheckedThrowingContinuation { continuation in
             let box = CompletionBox<T>(operation: operation, path: path, continuation: continuation)
             let retained = box.retained()
@@ -148,6 +149,12 @@ extension ZooKeeperSession {
             }
         }
     }
+}
+
+/// The requests sent through `withCompletion`, by the names errors give them; each is counted
+/// as a read or a write (`requests`), or not at all.
+enum NodeRequest: String {
+    case create, delete, set, setacl, get, exists, children, getacl, addauth
 }
 
 extension CreateMode {

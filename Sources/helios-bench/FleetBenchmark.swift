@@ -186,7 +186,7 @@ enum FleetBenchmark {
                 statuses["app\(index)"].map { $0.state == .done && $0.jobID.version == "\(version)" } ?? false
             }
             if done { return }
-            guard ContinuousClock.now < deadline else { throw SwarmBenchmark.SwarmError("rollouts not done after 600 s") }
+            guard ContinuousClock.now < deadline else { throw BenchmarkError("rollouts not done after 600 s") }
             try await Task.sleep(for: .milliseconds(20))
         }
     }
@@ -194,25 +194,9 @@ enum FleetBenchmark {
     /// Checks (untimed) every host's statuses until each runs every deployment at its version.
     static func waitUntilRunning(_ versions: [Int], hosts: [String], store: HeliosStore) async throws {
         let wanted = Set(versions.enumerated().map { "app\($0.offset):\($0.element)" })
-        var waiting = Set(hosts)
-        let deadline = ContinuousClock.now + .seconds(600)
-        while !waiting.isEmpty {
-            guard ContinuousClock.now < deadline else { throw SwarmBenchmark.SwarmError("\(waiting.count) hosts not RUNNING after 600 s") }
-            let sorted = waiting.sorted()
-            for chunk in stride(from: 0, to: sorted.count, by: 250).map({ sorted[$0..<min($0 + 250, sorted.count)] }) {
-                let done = try await withThrowingTaskGroup(of: String?.self) { group in
-                    for host in chunk {
-                        group.addTask {
-                            let running = Set(try await store.taskStatuses(host: host).values.filter { $0.state == .running }
-                                .map { $0.jobID.nameAndVersion })
-                            return wanted.isSubset(of: running) ? host : nil
-                        }
-                    }
-                    return try await group.reduce(into: [String]()) { if let host = $1 { $0.append(host) } }
-                }
-                waiting.subtract(done)
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        try await waitForStatuses(of: hosts, store: store, every: .milliseconds(50), timeout: .seconds(600),
+                                  "every deployment RUNNING at \(versions)") { statuses in
+            wanted.isSubset(of: Set(statuses.values.filter { $0.state == .running }.map { $0.jobID.nameAndVersion }))
         }
     }
 

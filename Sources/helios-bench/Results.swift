@@ -104,9 +104,12 @@ enum Report {
                 target + (figure.met.map { $0 ? " ✅" : " ❌" } ?? "")
             } ?? ""
             let name = figure.name + (figure.note.map { " (\($0))" } ?? "")
+            // A baseline named but not measured (renamed, or its part not run) says so.
+            let baselineText = baseline.map { "\($0.name): \(format($0.median, $0.unit))" }
+                ?? figure.baseline.map { "not in this run: \($0)" } ?? ""
             text += "| \(figure.part) | \(name) | \(format(figure.median, figure.unit)) | "
                 + "\(figure.samples.count > 1 ? format(figure.minimum, figure.unit) + "–" + format(figure.maximum, figure.unit) : "") | "
-                + "\(figure.samples.count) | \(baseline.map { "\($0.name): \(format($0.median, $0.unit))" } ?? "") | \(ratio) | \(target) |\n"
+                + "\(figure.samples.count) | \(baselineText) | \(ratio) | \(target) |\n"
         }
         return text
     }

@@ -1,5 +1,13 @@
 // Helpers every benchmark uses.
 import Foundation
+import HeliosModel
+import HeliosStore
+
+/// A benchmark that cannot go on: what went wrong, printed.
+struct BenchmarkError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
 
 func shell(_ arguments: [String], in directory: URL) throws {
     let process = Process()
@@ -20,10 +28,11 @@ func cpuSeconds(of pid: Int32) throws -> Double {
     return (Double(fields[11])! + Double(fields[12])!) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
-/// The resident set of process `pid` now, in MiB.
-func residentMiB(of pid: Int32) throws -> Double {
+/// The resident set of process `pid` now, in MiB: all of it (`VmRSS`), or only its private,
+/// anonymous part (`RssAnon`: heap and stacks, not the binary's and libraries' pages).
+func residentMiB(of pid: Int32, field: String = "VmRSS") throws -> Double {
     let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
-    let kib = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+    let kib = status.split(separator: "\n").first { $0.hasPrefix("\(field):") }
         .flatMap { $0.split(separator: " ").dropFirst().first }.flatMap { Double($0) } ?? 0
     return kib / 1024
 }
@@ -76,4 +85,28 @@ func measure<T>(rounds: Int = 5, _ body: () throws -> T) rethrows -> (millisecon
 func milliseconds(since start: ContinuousClock.Instant) -> Double {
     let elapsed = ContinuousClock.now - start
     return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+}
+
+/// Reads the task statuses of each of `hosts` (up to 250 at once) every `every` until `done`
+/// holds for that host's; throws after `timeout`, saying what it waited for.
+func waitForStatuses(of hosts: [String], store: HeliosStore, every: Duration, timeout: Duration, _ what: String,
+                     until done: @escaping @Sendable ([JobID: TaskStatus]) -> Bool) async throws {
+    var waiting = Set(hosts)
+    let deadline = ContinuousClock.now + timeout
+    while !waiting.isEmpty {
+        guard ContinuousClock.now < deadline else {
+            throw BenchmarkError("\(what): not after \(timeout) on \(waiting.count) host(s), e.g. \(waiting.min()!)")
+        }
+        let sorted = waiting.sorted()
+        for start in stride(from: 0, to: sorted.count, by: 250) {
+            let finished = try await withThrowingTaskGroup(of: String?.self) { group in
+                for host in sorted[start..<min(start + 250, sorted.count)] {
+                    group.addTask { done((try? await store.taskStatuses(host: host)) ?? [:]) ? host : nil }
+                }
+                return try await group.reduce(into: [String]()) { if let host = $1 { $0.append(host) } }
+            }
+            waiting.subtract(finished)
+        }
+        if !waiting.isEmpty { try await Task.sleep(for: every) }
+    }
 }

@@ -25,7 +25,7 @@ enum SwarmBenchmark {
                                                        headers: data == nil ? [] : ["Content-Type: application/json"],
                                                        timeout: .seconds(60)))
             guard (200..<300).contains(reply.status) else {
-                throw SwarmError("\(method) \(path): \(reply.status) \(String(decoding: reply.body.prefix(300), as: UTF8.self))")
+                throw BenchmarkError("\(method) \(path): \(reply.status) \(String(decoding: reply.body.prefix(300), as: UTF8.self))")
             }
             return reply.body.isEmpty ? nil : try JSONSerialization.jsonObject(with: reply.body, options: .fragmentsAllowed)
         }
@@ -37,7 +37,7 @@ enum SwarmBenchmark {
 
         func createService(_ spec: [String: Any]) async throws -> String {
             let reply = try await send("POST", "/services/create", spec) as? [String: Any]
-            guard let id = reply?["ID"] as? String else { throw SwarmError("no service id in \(String(describing: reply))") }
+            guard let id = reply?["ID"] as? String else { throw BenchmarkError("no service id in \(String(describing: reply))") }
             return id
         }
 
@@ -77,15 +77,10 @@ enum SwarmBenchmark {
         func waitUntilRunning(_ service: String, version: String, count: Int = 1) async throws {
             let deadline = ContinuousClock.now + .seconds(300)
             while try await runningVersions(of: service).filter({ $0 == version }).count < count {
-                guard ContinuousClock.now < deadline else { throw SwarmError("\(service) v\(version) not running after 300 s") }
+                guard ContinuousClock.now < deadline else { throw BenchmarkError("\(service) v\(version) not running after 300 s") }
                 try await Task.sleep(for: .milliseconds(10))
             }
         }
-    }
-
-    struct SwarmError: Error, CustomStringConvertible {
-        let description: String
-        init(_ description: String) { self.description = description }
     }
 
     static func spec(_ name: String, version: Int, replicas: Int = 1, parallelism: Int = 1, order: String = "stop-first") -> [String: Any] {
@@ -205,7 +200,7 @@ enum SwarmBenchmark {
         while true {
             let running = try await api.send("GET", "/containers/json?filters=\(filters)") as? [[String: Any]] ?? []
             if running.count >= DeployBenchmark.wideCount { break }
-            guard ContinuousClock.now < deadline else { throw SwarmError("the stack's services not running after 300 s") }
+            guard ContinuousClock.now < deadline else { throw BenchmarkError("the stack's services not running after 300 s") }
             try await Task.sleep(for: .milliseconds(50))
         }
         results.add("\(DeployBenchmark.wideCount) services, one docker stack deploy → all running", [milliseconds(since: start)],

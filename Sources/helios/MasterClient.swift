@@ -18,11 +18,7 @@ struct MasterOptions: ParsableArguments {
     @Flag(help: "The same as --format json.")
     var json = false
 
-    @Option(help: "A file holding the API token (default: $HELIOS_TOKEN, or the file $HELIOS_TOKEN_FILE names).")
-    var tokenFile: String?
-
-    @Option(help: "With an https master: the CA certificates (PEM) its certificate must chain to (default: $HELIOS_CA_FILE, else the system's).")
-    var caFile: String?
+    @OptionGroup var credentials: MasterCredentials
 
     /// Whether to print the master's JSON rather than a table.
     var printsJSON: Bool { json || format == .json }
@@ -31,7 +27,7 @@ struct MasterOptions: ParsableArguments {
         guard let url = master ?? Self.environmentMaster else {
             throw CLIError("this command talks to a master", hint: "give it with --master HOST:PORT or HELIOS_MASTER")
         }
-        return MasterClient(base: Self.url(url), token: try MasterClient.token(file: tokenFile), caFile: try MasterClient.caFile(caFile))
+        return try credentials.client(url)
     }
 
     /// `HELIOS_MASTER`, when set and not empty.
@@ -43,6 +39,21 @@ struct MasterOptions: ParsableArguments {
     static func url(_ text: String) -> String {
         let url = text.contains("://") ? text : "http://" + text
         return url.hasSuffix("/") ? String(url.dropLast()) : url
+    }
+}
+
+/// `--token-file` and `--ca-file`: what a command that talks to a master shows it, and checks
+/// it against (every such command takes the same two options).
+struct MasterCredentials: ParsableArguments {
+    @Option(help: "A file holding the API token (default: $HELIOS_TOKEN, or the file $HELIOS_TOKEN_FILE names).")
+    var tokenFile: String?
+
+    @Option(help: "With an https master: the CA certificates (PEM) its certificate must chain to (default: $HELIOS_CA_FILE, else the system's).")
+    var caFile: String?
+
+    /// The API of the master at `master` (host:port or a URL), with the token.
+    func client(_ master: String) throws -> MasterClient {
+        MasterClient(base: MasterOptions.url(master), token: try MasterClient.token(file: tokenFile), caFile: try MasterClient.caFile(caFile))
     }
 }
 

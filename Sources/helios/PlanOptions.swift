@@ -25,15 +25,12 @@ struct PlanOptions: ParsableArguments {
     @Flag(help: "In a git work tree, also plan untracked and ignored manifests (the master reads only committed ones).")
     var untracked = false
 
-    @Option(help: "With --master: a file holding the API token (default: $HELIOS_TOKEN, or the file $HELIOS_TOKEN_FILE names).")
-    var tokenFile: String?
-
-    @Option(help: "With an https --master: the CA certificates (PEM) its certificate must chain to (default: $HELIOS_CA_FILE, else the system's).")
-    var caFile: String?
+    /// With --master: its token and CA file.
+    @OptionGroup var credentials: MasterCredentials
 
     /// The master's API at `master`, with the token.
     func client(_ master: String) throws -> MasterClient {
-        MasterClient(base: MasterOptions.url(master), token: try MasterClient.token(file: tokenFile), caFile: try MasterClient.caFile(caFile))
+        try credentials.client(master)
     }
 
     @Flag(help: "No colour, even on a terminal (as a non-empty NO_COLOR or TERM=dumb).")
