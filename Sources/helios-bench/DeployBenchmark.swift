@@ -143,12 +143,14 @@ enum DeployBenchmark {
                 try await docker.listContainers(all: all, labels: ["helios.host=\(host)", "helios.deployment=overlap"]).map(\.id)
             }
             for _ in 0..<samples {
-                // The rollout before is over: DONE, its old task retired and its container removed
-                // (a sample begun while the agent still removes it would time the clean-up too).
+                // The rollout before is over: DONE, its old task retired, its container stopped and
+                // the one before removed (the agent keeps the newest stopped container of a
+                // deployment): a sample begun while the agent still cleans up would time that too.
                 let settled = ContinuousClock.now + .seconds(60)
-                while ContinuousClock.now < settled {
+                while true {
                     let done = try await store.rolloutStatuses()["overlap"].map { $0.state == .done } ?? true
-                    if done, try await overlapContainers(all: true).count == 1 { break }
+                    if done, try await overlapContainers().count == 1, try await overlapContainers(all: true).count <= 2 { break }
+                    guard ContinuousClock.now < settled else { throw BenchmarkError("the overlap rollout did not settle in 60 s") }
                     try await Task.sleep(for: .milliseconds(20))
                 }
                 let before = try await overlapContainers()
