@@ -139,8 +139,9 @@ enum DeployBenchmark {
             // With overlap: the new container runs before the old one stops.
             var overlapped: [Double] = []
             var downtime = 0
-            func overlapContainers(all: Bool = false) async throws -> [String] {
-                try await docker.listContainers(all: all, labels: ["helios.host=\(host)", "helios.deployment=overlap"]).map(\.id)
+            /// The deployment's containers on the host, running ones only unless `all`.
+            func overlapContainers(all: Bool = false) async throws -> [ContainerSummary] {
+                try await docker.listContainers(all: all, labels: ["helios.host=\(host)", "helios.deployment=overlap"])
             }
             for _ in 0..<samples {
                 // The rollout before is over: DONE, its old task retired, its container stopped and
@@ -149,18 +150,19 @@ enum DeployBenchmark {
                 let settled = ContinuousClock.now + .seconds(60)
                 while true {
                     let done = try await store.rolloutStatuses()["overlap"].map { $0.state == .done } ?? true
-                    if done, try await overlapContainers().count == 1, try await overlapContainers(all: true).count <= 2 { break }
+                    let containers = try await overlapContainers(all: true)
+                    if done, containers.filter({ $0.state == .running }).count == 1, containers.count <= 2 { break }
                     guard ContinuousClock.now < settled else { throw BenchmarkError("the overlap rollout did not settle in 60 s") }
                     try await Task.sleep(for: .milliseconds(20))
                 }
-                let before = try await overlapContainers()
+                let before = try await overlapContainers().map(\.id)
                 createStarts += try await AgentBenchmark.rawStarts(docker, label: host, count: 1)
                 overlapped.append(try await timed("overlap", hosts: [host]) {
                     versions["overlap"]! += 1
                     files["overlap.yaml"] = job("overlap", version: versions["overlap"]!) + "---\n"
                         + deployment("overlap", hosts: [host], rollout: "{ parallelism: 1, overlap: true }")
                 })
-                if !before.allSatisfy(try await overlapContainers().contains) { downtime += 1 }
+                if !before.allSatisfy(try await overlapContainers().map(\.id).contains) { downtime += 1 }
             }
             let floor = AgentBenchmark.median(createStarts)
             floors.add(createStart, createStarts)
