@@ -28,14 +28,18 @@ public struct DockerEvent: Sendable, Decodable, Equatable {
 }
 
 extension DockerClient {
-    /// Container events from now on for containers carrying every label in `labels`, until the
-    /// engine goes away (the stream then throws) or the reader stops iterating.
-    public func containerEvents(labels: [String] = []) -> AsyncThrowingStream<DockerEvent, any Error> {
+    /// Container events for containers carrying every label in `labels`, until the engine goes
+    /// away (the stream then throws) or the reader stops iterating: from now on, or from `since`
+    /// (the engine replays what it still holds of the events since then, so a reader that notes
+    /// the time before it acts misses nothing while the stream opens).
+    public func containerEvents(labels: [String] = [], since: Date? = nil) -> AsyncThrowingStream<DockerEvent, any Error> {
         AsyncThrowingStream { continuation in
             let listening = Task {
                 do {
                     let filters = try JSONEncoder().encode(["type": ["container"], "label": labels])
-                    let reply = try await stream("GET", "/events?filters=\(Self.escape(String(decoding: filters, as: UTF8.self)))") { line in
+                    var path = "/events?filters=\(Self.escape(String(decoding: filters, as: UTF8.self)))"
+                    if let since { path += "&since=" + String(format: "%.6f", since.timeIntervalSince1970) }
+                    let reply = try await stream("GET", path) { line in
                         if let event = try? JSONDecoder().decode(DockerEvent.self, from: line) { continuation.yield(event) }
                     }
                     guard reply.status == 200 else { throw error(reply, "follow events") }

@@ -142,14 +142,15 @@ struct DockerClientTests {
         }
     }
 
-    @Test func theEventStreamReportsTheLabelledContainersLifecycle() async throws {
+    @Test(.timeLimit(.minutes(1))) // a replay that never comes fails, not hangs
+    func theEventStreamReportsTheLabelledContainersLifecycle() async throws {
         let marker = UUID().uuidString
         let recorder = Recorder<DockerEvent>()
+        let since = Date() // what happens while the stream opens is replayed, not missed
         let following = Task {
-            for try await event in docker.containerEvents(labels: ["helios.test=\(marker)"]) { recorder.append(event) }
+            for try await event in docker.containerEvents(labels: ["helios.test=\(marker)"], since: since) { recorder.append(event) }
         }
         defer { following.cancel() }
-        try await Task.sleep(for: .milliseconds(500)) // the stream is open
         // A container without the label is not reported.
         try await withRunningContainer(command: ["true"]) { _, _ in }
         let id = try await docker.createContainer(
@@ -162,6 +163,13 @@ struct DockerClientTests {
         let actions = recorder.all.map(\.action)
         #expect(Array(actions.prefix(3)) == ["create", "start", "die"], "\(actions)")
         #expect(recorder.all.allSatisfy { $0.actor.id == id && $0.actor.attributes["helios.test"] == marker })
+        // A stream opened afterwards from the same moment replays the whole lifecycle.
+        var replayed: [String] = []
+        for try await event in docker.containerEvents(labels: ["helios.test=\(marker)"], since: since) {
+            replayed.append(event.action)
+            if event.action == "destroy" { break }
+        }
+        #expect(replayed == actions, "\(replayed)")
         // Stopping to read ends the stream's transfer.
         following.cancel()
         #expect(await eventually { following.isCancelled })

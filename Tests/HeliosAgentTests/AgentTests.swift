@@ -590,12 +590,12 @@ struct AgentTests {
         try await fixture.deploy(nil)
 
         let exits = Recorder<String>()
+        let since = Date() // a container that dies while the stream opens is still reported
         let follower = Task {
-            for try await event in fixture.docker.containerEvents(labels: ["helios.host=\(fixture.host)"]) where event.action == "die" {
+            for try await event in fixture.docker.containerEvents(labels: ["helios.host=\(fixture.host)"], since: since) where event.action == "die" {
                 exits.append(event.actor.attributes["exitCode"] ?? "?")
             }
         }
-        try await Task.sleep(for: .milliseconds(300)) // the event stream is open
         let agent = try fixture.startAgent()
         #expect(try await eventually(timeout: .seconds(30)) { try await fixture.containers().isEmpty })
         #expect(exits.all == ["137"], "killed at once, not ended by its TERM trap")
