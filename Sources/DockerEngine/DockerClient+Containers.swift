@@ -134,6 +134,11 @@ public struct ContainerDetails: Sendable, Decodable, Equatable {
         public var exitDescription: String {
             error.isEmpty ? "exited with status \(exitCode)" : error
         }
+
+        /// `startedAt` and `finishedAt` as moments, to the nanosecond Docker gives; nil for its
+        /// zero time (a container never started, or not yet ended).
+        public var started: Date? { Date(dockerTime: startedAt) }
+        public var finished: Date? { Date(dockerTime: finishedAt) }
     }
 
     /// What the container was created with, as Docker reports it.
@@ -309,5 +314,17 @@ extension DockerClient {
         let reply = try await call("GET", "/containers/json?\(query)")
         guard reply.status == 200 else { throw error(reply, operation) }
         return try decode([ContainerSummary].self, reply, operation)
+    }
+}
+
+extension Date {
+    /// A time as the Engine API writes it: RFC 3339 in UTC with up to nine fraction digits
+    /// (trailing zeros trimmed). nil for anything else, and for Docker's zero time
+    /// (`0001-01-01T00:00:00Z`: never happened).
+    public init?(dockerTime text: String) {
+        let parts = text.dropLast().split(separator: ".", maxSplits: 1)
+        guard text.hasSuffix("Z"), let first = parts.first,
+              let whole = ISO8601DateFormatter().date(from: first + "Z"), whole.timeIntervalSince1970 > 0 else { return nil }
+        self = whole.addingTimeInterval(parts.count == 2 ? Double("0." + parts[1]) ?? 0 : 0)
     }
 }

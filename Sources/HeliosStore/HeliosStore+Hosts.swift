@@ -67,6 +67,19 @@ extension HeliosStore {
         } catch let error as ZooKeeperError where error.code == .noNode {}
     }
 
+    /// When ZooKeeper recorded a task's steps on `host`, to the millisecond by its server's clock
+    /// (a status' own `at` is to the second): the master's write of the task, the agent's first
+    /// status of it and its latest. nil while the task is not written. What `make bench` breaks
+    /// a deployment's time down by.
+    public func taskTimes(_ id: JobID, host: String) async throws -> TaskTimes? {
+        func stat(_ path: String) async throws -> NodeStat? { try await session.exists(path) }
+        guard let assigned = try await stat(Paths.hostTask(host, id)) else { return nil }
+        let status = try await stat(Paths.taskStatus(host, id))
+        func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+        return TaskTimes(assigned: date(assigned.createdTime), firstReported: status.map { date($0.createdTime) },
+                         lastReported: status.map { date($0.modifiedTime) })
+    }
+
     /// What the agent of `host` reports of the task for `id`, if anything.
     public func taskStatus(_ id: JobID, host: String) async throws -> TaskStatus? {
         try await decode(TaskStatus.self, at: Paths.taskStatus(host, id))
@@ -80,4 +93,13 @@ extension HeliosStore {
         for (id, status) in zip(ids, statuses) { result[id] = status }
         return result
     }
+}
+
+/// When ZooKeeper recorded a task's steps on a host (`HeliosStore.taskTimes`).
+public struct TaskTimes: Sendable, Equatable {
+    /// The master wrote the task to the host.
+    public var assigned: Date
+    /// The agent first reported it, and last: nil until the agent has.
+    public var firstReported: Date?
+    public var lastReported: Date?
 }

@@ -139,6 +139,7 @@ enum FleetBenchmark {
         results.add("task starts per second through ZooKeeper, first deploy", unit: "/s", [tasks / initial * 1000],
                     note: "Nomad's C1M placed about 3,333/s")
         print(String(format: "first deploy of %.0f tasks: %.1f s (%.0f task starts/s)", tasks, initial / 1000, tasks / initial * 1000))
+        try addStartUp("first deploy", try await startUpLatencies(of: versions, on: hosts, store: watcher), to: results)
 
         // The leader idle, then during a version bump on every host.
         let idleWindow = 10.0
@@ -167,6 +168,7 @@ enum FleetBenchmark {
         results.add("leader during the bump: CPU", unit: "% of a core", [(cpuBusy - cpuAfter) / seconds * 100])
         results.add("leader after the bump: RSS", unit: "MiB", [try residentMiB(of: master.processIdentifier)])
         print(String(format: "version bump on %d hosts: %.1f s", hostCount, seconds))
+        try addStartUp("the bump", try await startUpLatencies(of: [versions[0]], on: hosts, store: watcher), to: results)
 
         master.terminate()
         master.waitUntilExit()
@@ -198,6 +200,42 @@ enum FleetBenchmark {
                                   "every deployment RUNNING at \(versions)") { statuses in
             wanted.isSubset(of: Set(statuses.values.filter { $0.state == .running }.map { $0.jobID.nameAndVersion }))
         }
+    }
+
+    /// Each task's start-up latency as Kubernetes counts a pod's: from its write (the master's, by
+    /// ZooKeeper's clock) to its RUNNING status (the agent's), for the deployments `app0…` at
+    /// `versions` on every host. Read after the run, untimed.
+    static func startUpLatencies(of versions: [Int], on hosts: [String], store: HeliosStore) async throws -> [Double] {
+        let wanted = Set(versions.enumerated().map { "app\($0.offset):\($0.element)" })
+        var latencies: [Double] = []
+        for start in stride(from: 0, to: hosts.count, by: 200) {
+            latencies += try await withThrowingTaskGroup(of: [Double].self) { group in
+                for host in hosts[start..<min(start + 200, hosts.count)] {
+                    group.addTask {
+                        var found: [Double] = []
+                        for id in try await store.taskStatuses(host: host).keys where wanted.contains(id.nameAndVersion) {
+                            guard let times = try await store.taskTimes(id, host: host), let running = times.lastReported else { continue }
+                            found.append(running.timeIntervalSince(times.assigned) * 1000)
+                        }
+                        return found
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+        }
+        return latencies
+    }
+
+    /// The start-up latencies' p50 and p99 (Kubernetes' SLO: p99 ≤ 5 s for a pod whose image is present).
+    static func addStartUp(_ when: String, _ latencies: [Double], to results: Results) throws {
+        let sorted = latencies.sorted()
+        guard !sorted.isEmpty else { throw BenchmarkError("\(when): no task start-up to measure") }
+        func percentile(_ p: Double) -> Double { sorted[max(0, Int((p * Double(sorted.count)).rounded(.up)) - 1)] }
+        let note = "task written → RUNNING, \(sorted.count) tasks, the simulated start 250–450 ms included"
+        results.add("task start-up p50, \(when)", [percentile(0.5)], note: note)
+        results.add("task start-up p99, \(when)", [percentile(0.99)], target: "≤ 5 s (Kubernetes' pod start-up SLO)",
+                    met: percentile(0.99) <= 5_000, note: note)
+        print(String(format: "task start-up, %@: p50 %.0f ms, p99 %.0f ms, max %.0f ms", when, percentile(0.5), percentile(0.99), sorted.last!))
     }
 
     /// The leader's ZooKeeper requests so far, from its `/metrics`.

@@ -67,7 +67,7 @@ enum Report {
     }
 
     /// The order of the parts in the table.
-    static let parts = ["floors", "Docker Swarm", "Helios", "scale (simulated)", "cold load", "apply", "footprint", "planner", "dashboard"]
+    static let parts = ["floors", "Docker Swarm", "Helios", "where the time goes", "scale (simulated)", "cold load", "apply", "footprint", "planner", "dashboard"]
 
     static func run() throws {
         let decoder = JSONDecoder()

@@ -25,9 +25,15 @@ struct DockerClientTests {
                                 environment: ["GREETING": "hello"], labels: ["helios.test": marker]))
         defer { Task { try? await docker.removeContainer(id, force: true) } }
 
+        let beforeStart = Date()
         try await docker.startContainer(id)
         let running = try await docker.inspectContainer(id)
         #expect(running.state.running)
+        // When it started, to a fraction of a second; not ended yet (Docker's zero time).
+        let started = try #require(running.state.started, "\(running.state.startedAt)")
+        #expect(started >= beforeStart.addingTimeInterval(-0.01) && started <= Date(), "\(running.state.startedAt)")
+        #expect(started.timeIntervalSince1970.truncatingRemainder(dividingBy: 1) != 0, "\(running.state.startedAt)")
+        #expect(running.state.finished == nil, "\(running.state.finishedAt)")
 
         let listed = try await docker.listContainers(labels: ["helios.test=\(marker)"])
         #expect(listed.map(\.id) == [id])
@@ -35,7 +41,9 @@ struct DockerClientTests {
         #expect(listed.first?.state == .running)
 
         try await docker.stopContainer(id, timeout: .seconds(1))
-        #expect(try await docker.inspectContainer(id).state.running == false)
+        let stopped = try await docker.inspectContainer(id).state
+        #expect(stopped.running == false)
+        #expect(try #require(stopped.finished) > started)
         try await docker.removeContainer(id)
         let gone = await #expect(throws: DockerError.self) { try await docker.inspectContainer(id) }
         #expect(gone?.isNotFound == true)

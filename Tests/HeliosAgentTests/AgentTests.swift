@@ -427,8 +427,8 @@ struct AgentTests {
         // bound only: a loaded machine makes it later, never earlier).
         let history = try await fixture.store.taskHistory(job.id, host: fixture.host)
         let stopping = try #require(history.last { $0.state == .stopping }?.at, "\(history)")
-        let finished = try #require(Self.instant(state.finishedAt), "\(state.finishedAt)")
-        let took = finished - stopping.timeIntervalSince1970
+        let finished = try #require(state.finished, "\(state.finishedAt)")
+        let took = finished.timeIntervalSince(stopping)
         #expect(took >= 2.9, "stopped \(took) s after STOPPING")
         await fixture.cleanUp(agent)
     }
@@ -477,13 +477,6 @@ struct AgentTests {
         await fixture.cleanUp(agent)
     }
 
-    /// Docker's RFC 3339 time with up to nine fraction digits (trailing zeros trimmed).
-    static func instant(_ text: String) -> Double? {
-        let parts = text.dropLast().split(separator: ".", maxSplits: 1)
-        guard let whole = ISO8601DateFormatter().date(from: parts[0] + "Z") else { return nil }
-        return whole.timeIntervalSince1970 + (parts.count == 2 ? Double("0." + parts[1]) ?? 0 : 0)
-    }
-
     /// A deployment's new task on a host starts only once its old one there has stopped: a
     /// rollout without `overlap` never runs both (the old one takes 2 s to stop here).
 
@@ -501,10 +494,10 @@ struct AgentTests {
         try await fixture.deploy(new)
         #expect(try await eventually { try await fixture.status(new.id)?.state == .running })
         let newContainer = try #require(try await fixture.containers().first { $0.id != oldContainer.id })
-        let stopped = try await fixture.docker.inspectContainer(oldContainer.id).state.finishedAt
-        let started = try await fixture.docker.inspectContainer(newContainer.id).state.startedAt
-        #expect(try #require(Self.instant(started)) > #require(Self.instant(stopped)),
-                "the new container started at \(started), before the old one stopped at \(stopped)")
+        let stopped = try await fixture.docker.inspectContainer(oldContainer.id).state
+        let started = try await fixture.docker.inspectContainer(newContainer.id).state
+        #expect(try #require(started.started) > #require(stopped.finished),
+                "the new container started at \(started.startedAt), before the old one stopped at \(stopped.finishedAt)")
         await fixture.cleanUp(agent)
     }
 

@@ -120,6 +120,27 @@ struct HeliosStoreTests {
         await observer.close()
     }
 
+    /// What `make bench` breaks a deployment down by: when the task was written and reported,
+    /// to the millisecond, in the order it happened.
+    @Test func aTasksStepsAreTimedInTheOrderTheyHappened() async throws {
+        let store = try await connect()
+        #expect(try await store.taskTimes(web1.id, host: "a") == nil)
+        let snapshot = try await store.readCluster()
+        try await store.apply(Planner.plan(desired: desired(web1, hosts: ["a"]), actual: snapshot.state,
+                                           base: PlanBase(kind: .cluster), target: "test", now: Date()), to: snapshot)
+        let written = try #require(try await store.taskTimes(web1.id, host: "a"))
+        #expect(written.firstReported == nil && written.lastReported == nil)
+        try await store.registerHost("a", agentID: "agent-a", info: HostInfo(hostname: "a", agentVersion: "test", dockerAPIVersion: nil))
+        try await store.setTaskStatus(TaskStatus(jobID: web1.id, goal: .start, state: .creating), host: "a")
+        try await Task.sleep(for: .milliseconds(20))
+        try await store.setTaskStatus(TaskStatus(jobID: web1.id, goal: .start, state: .running), host: "a")
+        let times = try #require(try await store.taskTimes(web1.id, host: "a"))
+        #expect(times.assigned == written.assigned)
+        let first = try #require(times.firstReported), last = try #require(times.lastReported)
+        #expect(times.assigned <= first && first < last, "\(times)")
+        await store.close()
+    }
+
     @Test func reRegisteringReplacesAnUpNodeLeftByAnEarlierSession() async throws {
         let chroot = TestServices.uniqueChroot("store")
         let old = try await connect(chroot)
