@@ -305,8 +305,10 @@ enum DeployBenchmark {
         }
         var last = Date.distantPast
         for host in hosts {
-            let (_, times) = try await task(name, version: version, on: host, store: store)
-            last = max(last, times.lastReported ?? .distantFuture)
+            guard let running = try await task(name, version: version, on: host, store: store).1.lastReported else {
+                throw BenchmarkError("\(name) version \(version) on \(host): RUNNING seen but no status node")
+            }
+            last = max(last, running)
         }
         return last
     }

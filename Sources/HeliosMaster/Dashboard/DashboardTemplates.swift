@@ -279,20 +279,27 @@ enum DashboardTemplates {
         "use strict";
         (function () {
           if (!window.EventSource || !window.fetch) return;
-          var pending = false, status = document.getElementById("live-state");
+          // One fetch at a time; an event during it asks for one more once it is done (the page
+          // it brings may predate that event), so the page always ends on the newest state.
+          var pending = false, again = false, status = document.getElementById("live-state");
+          function done() {
+            pending = false;
+            if (again) { again = false; refresh(); }
+          }
           function refresh() {
-            if (pending) return;
+            if (pending) { again = true; return; }
             pending = true;
             fetch(location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
               .then(function (reply) { return reply.ok ? reply.text() : null; })
               .then(function (html) {
-                pending = false;
-                if (!html) return;
-                var next = new DOMParser().parseFromString(html, "text/html").getElementById("main");
-                var main = document.getElementById("main");
-                if (next && main && next.innerHTML !== main.innerHTML) main.innerHTML = next.innerHTML;
+                if (html) {
+                  var next = new DOMParser().parseFromString(html, "text/html").getElementById("main");
+                  var main = document.getElementById("main");
+                  if (next && main && next.innerHTML !== main.innerHTML) main.innerHTML = next.innerHTML;
+                }
+                done();
               })
-              .catch(function () { pending = false; });
+              .catch(done);
           }
           var events = new EventSource("/v1/events");
           events.addEventListener("sync", refresh);
