@@ -226,11 +226,58 @@ def watch(driver, watched):
         failures.append("%s watch: the page was reloaded" % spec["name"])
 
 
+# Before the page's own script: an EventSource the test fires by hand and a fetch it answers by
+# hand, so the order of events and replies is the test's, not the machine's.
+FAKE_LIVE = """
+window.fakeListeners = {}; window.fakeReplies = [];
+window.EventSource = function () { this.addEventListener = function (type, f) { window.fakeListeners[type] = f; }; };
+window.fetch = function () { return new Promise(function (resolve) { window.fakeReplies.push(resolve); }); };
+window.fakeReply = function (index, main) {
+  window.fakeReplies[index]({ok: true, text: function () {
+    return Promise.resolve('<html><body><main id="main">' + main + '</main></body></html>'); }});
+};
+"""
+
+
+def refresh_ends_on_the_newest_state(driver, path):
+    """An event that arrives while the page is fetching itself is not lost: once the fetch in
+    flight (which may predate the event) is in, the page fetches itself again and ends on the
+    state after the event."""
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": FAKE_LIVE})
+    load(driver, path)
+
+    def wait_for(script, want):
+        deadline = time.time() + 10
+        while time.time() < deadline and driver.execute_script(script) != want:
+            time.sleep(0.05)
+        return driver.execute_script(script)
+    replies = "return window.fakeReplies.length;"
+    driver.execute_script("window.fakeListeners.rollout();")
+    wait_for(replies, 1)
+    driver.execute_script("window.fakeListeners.rollout();")  # while the first fetch is out
+    driver.execute_script("window.fakeReply(0, 'before the second event');")
+    main = "return document.getElementById('main').textContent;"
+    wait_for(main, "before the second event")
+    if wait_for(replies, 2) != 2:
+        failures.append("live: an event during a fetch was dropped (%d fetches, the page shows %r)"
+                        % (driver.execute_script(replies), driver.execute_script(main)))
+        return
+    driver.execute_script("window.fakeReply(1, 'after the second event');")
+    if wait_for(main, "after the second event") != "after the second event":
+        failures.append("live: the page did not end on the newest state: %r" % driver.execute_script(main))
+
+
 live = browser(javascript=True)
 try:
     sign_in(live)
     if "watch" in spec:
         watch(live, spec["watch"])
+        faked = browser(javascript=True)
+        try:
+            sign_in(faked)
+            refresh_ends_on_the_newest_state(faked, spec["watch"]["path"])
+        finally:
+            faked.quit()
     for page in spec.get("pages", []):
         check_page(live, page, "JavaScript on")
         check_accessibility(live, page)
