@@ -111,9 +111,9 @@ enum DeployBenchmark {
                 try push()
                 let pushed = Date()
                 if mode == "webhook" { try await sync(port: port) }
-                let running = try await waitUntilRunning(name, version: versions[name] ?? 1, hosts: hosts, store: store)
-                try await steps?.record(name, version: versions[name] ?? 1, host: hosts[0], pushedAt: pushed, store: store, docker: docker)
-                return running.timeIntervalSince(pushed) * 1000
+                let tasks = try await waitUntilRunning(name, version: versions[name] ?? 1, hosts: hosts, store: store)
+                try await steps?.record(tasks[0], pushedAt: pushed, docker: docker)
+                return try lastRunning(tasks).timeIntervalSince(pushed) * 1000
             }
             var bumps: [Double] = []
             for _ in 0..<samples {
@@ -294,27 +294,35 @@ enum DeployBenchmark {
         fatalError("the master on port \(port) never answered")
     }
 
-    /// Until `name` at `version` is RUNNING on every one of `hosts`; returns when the last of
-    /// them wrote RUNNING, as ZooKeeper recorded the write. Polled every 50 ms: the time comes
-    /// from ZooKeeper, so a light poll loses nothing and leaves the CPUs to what is measured.
+    /// Until `name` at `version` is RUNNING on every one of `hosts`; returns each host's task as
+    /// ZooKeeper recorded it, in the order of `hosts`. Polled every 50 ms: the time comes from
+    /// ZooKeeper's record (`lastRunning`), so a light poll loses nothing and leaves the CPUs to
+    /// what is measured.
     @discardableResult
-    static func waitUntilRunning(_ name: String, version: Int, hosts: [String], store: HeliosStore) async throws -> Date {
+    static func waitUntilRunning(_ name: String, version: Int, hosts: [String],
+                                 store: HeliosStore) async throws -> [(status: TaskStatus, times: TaskTimes)] {
         try await waitForStatuses(of: hosts, store: store, every: .milliseconds(50), timeout: .seconds(120),
                                   "\(name) version \(version) RUNNING") { statuses in
             statuses.contains { $0.key.name == name && $0.key.version == "\(version)" && $0.value.state == .running }
         }
-        var last = Date.distantPast
-        for host in hosts {
-            guard let running = try await task(name, version: version, on: host, store: store).1.lastReported else {
-                throw BenchmarkError("\(name) version \(version) on \(host): RUNNING seen but no status node")
+        var tasks: [(status: TaskStatus, times: TaskTimes)] = []
+        for host in hosts { tasks.append(try await task(name, version: version, on: host, store: store)) }
+        return tasks
+    }
+
+    /// When the last of `tasks` wrote RUNNING (its status node's last change).
+    static func lastRunning(_ tasks: [(status: TaskStatus, times: TaskTimes)]) throws -> Date {
+        try tasks.map { task in
+            guard let running = task.times.lastReported else {
+                throw BenchmarkError("\(task.status.jobID): RUNNING seen but no status node")
             }
-            last = max(last, running)
-        }
-        return last
+            return running
+        }.max() ?? .distantPast
     }
 
     /// The status and the recorded times of `name` at `version` on `host`.
-    static func task(_ name: String, version: Int, on host: String, store: HeliosStore) async throws -> (TaskStatus, TaskTimes) {
+    static func task(_ name: String, version: Int, on host: String,
+                     store: HeliosStore) async throws -> (status: TaskStatus, times: TaskTimes) {
         let statuses = try await store.taskStatuses(host: host)
         guard let (id, status) = statuses.first(where: { $0.key.name == name && $0.key.version == "\(version)" }),
               let times = try await store.taskTimes(id, host: host) else {
@@ -356,11 +364,11 @@ final class Steps {
     /// Each step's samples, in the order of `names`.
     private var samples = Array(repeating: [Double](), count: names.count)
 
-    func record(_ name: String, version: Int, host: String, pushedAt: Date, store: HeliosStore, docker: DockerClient) async throws {
-        let (status, times) = try await DeployBenchmark.task(name, version: version, on: host, store: store)
+    /// Notes the steps of `task` (as `DeployBenchmark.waitUntilRunning` read it).
+    func record(_ task: (status: TaskStatus, times: TaskTimes), pushedAt: Date, docker: DockerClient) async throws {
         var started: Date?
-        if let container = status.containerID { started = try await docker.inspectContainer(container).state.started }
-        for (index, moment) in [times.assigned, times.firstReported, started].enumerated() {
+        if let container = task.status.containerID { started = try await docker.inspectContainer(container).state.started }
+        for (index, moment) in [task.times.assigned, task.times.firstReported, started].enumerated() {
             if let moment { samples[index].append(moment.timeIntervalSince(pushedAt) * 1000) }
         }
     }

@@ -215,7 +215,6 @@ def watch(driver, watched):
         delay = change["at"] - before[-1]
         with open(os.path.join(artifacts, "live-delays.txt"), "a") as log:
             log.write("%s=%s shown %.0f ms after the event\n" % (name, value, delay))
-        print("live update: %s=%s shown %.0f ms after its event" % (name, value, delay))
         # Typically 50-300 ms here; a second under a loaded full suite is not unusual, so the
         # bound is what tells an update driven by the event from none (the page would only
         # change at a later event, or never): timings are for `make bench`, not for a test.

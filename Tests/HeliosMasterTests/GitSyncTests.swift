@@ -360,10 +360,7 @@ struct GitSyncTests {
         // arrives, not for a fixed time: under a loaded full suite the second sync can take longer
         // than any window chosen here.
         let streamFile = fixture.git.directory.path + "/events"
-        let events = Process()
-        events.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        events.arguments = ["curl", "-sN", "--max-time", "120", "-o", streamFile, "http://127.0.0.1:\(port)/v1/events"]
-        try events.run()
+        let events = try Self.followEvents(port: port, into: streamFile)
         defer { events.terminate() }
         func stream() -> String { (try? String(contentsOfFile: streamFile, encoding: .utf8)) ?? "" }
         #expect(await eventually { stream().contains("\"lastAppliedRevision\":\"\(head)\"") }, "nothing current was streamed: \(stream())")
@@ -378,6 +375,16 @@ struct GitSyncTests {
         await fixture.close()
     }
 
+    /// A client of `/v1/events` (curl) writing the stream to `file` as it arrives, for up to two
+    /// minutes or until terminated.
+    static func followEvents(port: Int, into file: String) throws -> Process {
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        client.arguments = ["curl", "-sN", "--max-time", "120", "-o", file, "http://127.0.0.1:\(port)/v1/events"]
+        try client.run()
+        return client
+    }
+
     @Test func everyEventSubscriberReadsOneSharedFeedNotZooKeeperItself() async throws {
         let fixture = try await Fixture()
         try fixture.git.commit(["web.yaml": Self.job + "---\n" + Self.deployment])
@@ -390,13 +397,7 @@ struct GitSyncTests {
         /// serves in two seconds while they stay open.
         func subscribe(_ count: Int) async throws -> Int {
             let files = (0..<count).map { fixture.git.directory.path + "/events-\(count)-\($0)" }
-            let clients = try files.map { file in
-                let client = Process()
-                client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                client.arguments = ["curl", "-sN", "--max-time", "120", "-o", file, "http://127.0.0.1:\(port)/v1/events"]
-                try client.run()
-                return client
-            }
+            let clients = try files.map { try Self.followEvents(port: port, into: $0) }
             defer { for client in clients { client.terminate() } }
             let current = await eventually(timeout: .seconds(60)) {
                 files.allSatisfy { file in
