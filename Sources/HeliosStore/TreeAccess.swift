@@ -151,7 +151,9 @@ public struct TreeAccess: Sendable {
             if let id { acl.append(ACLEntry(permissions: permissions, scheme: "digest", id: id)) }
         }
         switch parts.first {
-        case nil, "config", "status" where parts.count == 1, "history" where parts.count == 1:
+        case nil, "config",
+             "status" where parts.count == 1,
+             "history" where parts.count == 1:
             grant(.read, to: agents)
         case "status" where parts[1] == "hosts":
             if parts.count == 2 { grant([.read, .create], to: agents) } else { grant(.all, to: agent(parts[2])) }

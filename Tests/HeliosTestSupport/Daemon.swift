@@ -71,16 +71,33 @@ public var heliosExecutable: URL {
 
 /// A TCP port on 127.0.0.1 that nothing listens on right now.
 public func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw POSIXError(.EMFILE) }
-    defer { close(fd) }
-    guard withLoopbackAddress(port: 0, { bind(fd, $0, $1) }) == 0 else { throw POSIXError(.EADDRINUSE) }
-    var address = sockaddr_in()
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    try RefusingLoopbackPort().port // closed again at once
+}
+
+/// A TCP port on 127.0.0.1 that refuses connections for as long as this lives: bound, never
+/// listened on, so nothing else can take it meanwhile (a port from `freeLoopbackPort` is free
+/// only at the moment it is chosen; another test's server may bind it next).
+public final class RefusingLoopbackPort: @unchecked Sendable {
+    public let port: Int
+    private let fd: Int32
+
+    public init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EMFILE) }
+        guard withLoopbackAddress(port: 0, { bind(fd, $0, $1) }) == 0 else {
+            close(fd)
+            throw POSIXError(.EADDRINUSE)
+        }
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        self.fd = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
     }
-    return Int(UInt16(bigEndian: address.sin_port))
+
+    deinit { close(fd) }
 }
 
 /// Calls `body` (`bind`, `connect`) with 127.0.0.1:`port` as a socket address and its length.
