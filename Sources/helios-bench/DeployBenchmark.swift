@@ -108,11 +108,15 @@ enum DeployBenchmark {
             /// `hosts`; with `steps`, notes when each step of the first host's task was recorded.
             func timed(_ name: String, hosts: [String], steps: Steps? = nil, _ change: () -> Void) async throws -> Double {
                 change()
+                let metrics = steps == nil ? nil : try await MetricsPage.read(port: port)
                 try push()
                 let pushed = Date()
                 if mode == "webhook" { try await sync(port: port) }
                 let tasks = try await waitUntilRunning(name, version: versions[name] ?? 1, hosts: hosts, store: store)
-                try await steps?.record(tasks[0], pushedAt: pushed, docker: docker)
+                if let steps, let metrics {
+                    try await steps.record(tasks[0], pushedAt: pushed, docker: docker)
+                    steps.record(master: try await MetricsPage.read(port: port), since: metrics)
+                }
                 return try lastRunning(tasks).timeIntervalSince(pushed) * 1000
             }
             var bumps: [Double] = []
@@ -363,6 +367,8 @@ final class Steps {
     static let names = ["the master wrote the task", "the agent's first status", "Docker started the container"]
     /// Each step's samples, in the order of `names`.
     private var samples = Array(repeating: [Double](), count: names.count)
+    /// How long the master's fetch, and its read, plan and write after it, took (its own measure).
+    private var fetches: [Double] = [], syncs: [Double] = []
 
     /// Notes the steps of `task` (as `DeployBenchmark.waitUntilRunning` read it).
     func record(_ task: (status: TaskStatus, times: TaskTimes), pushedAt: Date, docker: DockerClient) async throws {
@@ -373,11 +379,21 @@ final class Steps {
         }
     }
 
-    /// One row a step, in the order the steps happen.
+    /// Notes what the master's `/metrics` say its sync of the sample took.
+    func record(master after: MetricsPage, since before: MetricsPage) {
+        if let fetch = after.mean("helios_git_fetch_duration_seconds", since: before) { fetches.append(fetch) }
+        if let sync = after.mean("helios_sync_duration_seconds", since: before) { syncs.append(sync) }
+    }
+
+    /// One row a step, in the order the steps happen, then the master's share of the first.
     func report(_ figure: String, to results: Results) {
         for (step, values) in zip(Self.names, samples) where !values.isEmpty {
             results.add("\(figure): \(step)", values, note: "ms after the push")
             print(String(format: "  %@: %@ %.1f ms after the push (median)", figure, step, AgentBenchmark.median(values)))
+        }
+        for (part, values) in [("the master's git fetch", fetches), ("the master's load, plan and write", syncs)] where !values.isEmpty {
+            results.add("\(figure): \(part)", values, note: "ms it took, by the master's /metrics")
+            print(String(format: "  %@: %@ took %.1f ms (median)", figure, part, AgentBenchmark.median(values)))
         }
     }
 }

@@ -240,12 +240,8 @@ enum FleetBenchmark {
 
     /// The leader's ZooKeeper requests so far, from its `/metrics`.
     static func leaderRequests(port: Int) async throws -> (reads: Int, writes: Int) {
-        let (body, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!)
-        let text = String(decoding: body, as: UTF8.self)
-        func value(_ kind: String) -> Int {
-            let line = text.split(separator: "\n").first { $0.hasPrefix("helios_zookeeper_requests_total{kind=\"\(kind)\"}") }
-            return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }.map { Int($0) } ?? 0
-        }
-        return (value("read"), value("write"))
+        let page = try await MetricsPage.read(port: port)
+        return (Int(page.value("helios_zookeeper_requests_total{kind=\"read\"}")),
+                Int(page.value("helios_zookeeper_requests_total{kind=\"write\"}")))
     }
 }

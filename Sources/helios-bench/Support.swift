@@ -1,5 +1,8 @@
 // Helpers every benchmark uses.
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import HeliosModel
 import HeliosStore
 
@@ -108,5 +111,27 @@ func waitForStatuses(of hosts: [String], store: HeliosStore, every: Duration, ti
             waiting.subtract(finished)
         }
         if !waiting.isEmpty { try await Task.sleep(for: every) }
+    }
+}
+
+/// A master's `/metrics` page, read once.
+struct MetricsPage {
+    let text: String
+
+    static func read(port: Int) async throws -> MetricsPage {
+        let (body, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!)
+        return MetricsPage(text: String(decoding: body, as: UTF8.self))
+    }
+
+    /// The sample `name` (with its labels, as the page spells them); 0 when the page has none.
+    func value(_ name: String) -> Double {
+        let line = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+        return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) } ?? 0
+    }
+
+    /// The mean of summary `name`'s observations since `earlier`, in ms; nil when none were made.
+    func mean(_ name: String, since earlier: MetricsPage) -> Double? {
+        let count = value(name + "_count") - earlier.value(name + "_count")
+        return count > 0 ? (value(name + "_sum") - earlier.value(name + "_sum")) / count * 1000 : nil
     }
 }
