@@ -21,8 +21,9 @@ actor RolloutController {
     let logger: Logger
     /// The check index at which no rollout was running.
     private var idleAt: Int32?
-    /// The cluster as this master's last write left it; when this controller last read it in full.
+    /// The cluster as this master's last write left it (git sync's writes keep it too).
     private let picture: ClusterPicture
+    /// When this controller last read the cluster in full.
     private var readInFull = ContinuousClock.now
     static let fullReadInterval: Duration = .seconds(30)
     /// How often the leader looks: a batch waits at most this long after its hosts are healthy.
