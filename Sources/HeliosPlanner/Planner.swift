@@ -39,6 +39,11 @@ public enum Planner {
         for tasks in config.tasks.values {
             for (id, task) in tasks where touchedJobs.contains(id) { names.insert(task.deployment) }
         }
+        // Deployments rolling out that keep a job the change touches (for a rollback, or to retire when done).
+        for (name, status) in actual.rollouts where status.state == .rollingOut
+            && (status.retiring + [status.previousJobID].compactMap(\.self)).contains(where: touchedJobs.contains) {
+            names.insert(name)
+        }
         // Both sides narrowed to those deployments, their jobs and tasks, and the changed jobs.
         var current = ClusterConfig()
         var jobs = change.jobs
@@ -256,11 +261,11 @@ public enum Planner {
             changes.append(.removeDeployment(deployment, rollout: rollout(
                 options: deployment.rollout, from: currentByDeployment[deployment.name] ?? [:], to: [:])))
         }
-        // Jobs no deployment uses any more and git no longer declares.
-        var used = Set(wanted.values.map(\.jobID))
-        for assigned in wantedByDeployment.values { for task in assigned.values { used.insert(task.jobID) } }
-        for id in config.jobs.keys.sorted() where desired.jobs[id] == nil && !used.contains(id) {
-            changes.append(.removeJob(id, afterRollout: false)) // staging says whether a rollout still needs it
+        // Jobs no deployment names any more and git no longer declares. Staging says whether a
+        // rollout still needs one (its hosts still run it, or a rollback returns to it).
+        let named = Set(wanted.values.map(\.jobID))
+        for id in config.jobs.keys.sorted() where desired.jobs[id] == nil && !named.contains(id) {
+            changes.append(.removeJob(id, afterRollout: false))
         }
 
         return Plan(base: base, target: target, changes: changes,

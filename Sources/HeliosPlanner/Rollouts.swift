@@ -63,7 +63,7 @@ public enum Rollouts {
         }
         // Even a rollout of one batch keeps the job before (a rollback returns to it; with
         // overlap, the old task runs until the new one is healthy).
-        guard !keptBy.isEmpty else { return staged }
+        guard !keptBy.isEmpty else { return sparingRolloutsUnderWay(staged, actual: actual) }
 
         // The jobs removed once their rollouts are done, and which rollout retires which.
         let removed = Set(plan.changes.compactMap { if case .removeJob(let id, _) = $0 { id } else { nil } })
@@ -96,7 +96,55 @@ public enum Rollouts {
             }
             if now { staged.tasks.append(task) } else { staged.pending.append(task) }
         }
-        return staged
+        return sparingRolloutsUnderWay(staged, actual: actual)
+    }
+
+    /// `plan` without the removal of a job that a rollout under way, which the plan leaves
+    /// going, still needs: one its later batches' hosts still run, the job a rollback would
+    /// return to, one it retires when done. Once its batches moved, no task may run the job
+    /// before and git may no longer declare it, yet a drift check or an unrelated commit must not
+    /// take it away. A job the rollout does not retire yet joins its `retiring` (its status is
+    /// written again, the removal waits for the rollout); one it retires already is not planned
+    /// at all, so a plan of a cluster mid-rollout is empty.
+    static func sparingRolloutsUnderWay(_ plan: Plan, actual: ClusterState) -> Plan {
+        let removed = Set(plan.changes.compactMap { if case .removeJob(let id, afterRollout: false) = $0 { id } else { nil } })
+        guard !removed.isEmpty, actual.rollouts.values.contains(where: { $0.state == .rollingOut }) else { return plan }
+        var deployments = actual.config.deployments
+        for change in plan.changes {
+            switch change {
+            case .createDeployment(let new, _), .updateDeployment(_, let new, _, _): deployments[new.name] = new
+            case .removeDeployment(let old, _): deployments[old.name] = nil
+            default: break
+            }
+        }
+        let restaged = Set(plan.rollouts.map(\.deployment))
+        let going = actual.rollouts.filter { name, status in
+            guard status.state == .rollingOut, !restaged.contains(name), let deployment = deployments[name] else { return false }
+            return supersededReason(status, by: deployment) == nil
+        }
+        var keeps = going.mapValues { Set($0.retiring + [$0.previousJobID].compactMap(\.self)) }
+        for tasks in actual.config.tasks.values {
+            for (id, task) in tasks where removed.contains(id) && keeps[task.deployment] != nil { keeps[task.deployment]!.insert(id) }
+        }
+        var planned = plan
+        var spared: Set<JobID> = [], waiting: Set<JobID> = []
+        for name in going.keys.sorted() {
+            let status = going[name]!
+            let needed = removed.intersection(keeps[name]!)
+            guard !needed.isEmpty else { continue }
+            spared.formUnion(needed)
+            let joining = needed.subtracting(status.retiring)
+            guard !joining.isEmpty else { continue }
+            waiting.formUnion(joining)
+            var retiring = status
+            retiring.retiring = (status.retiring + joining).sorted()
+            planned.rollouts.append(retiring)
+        }
+        planned.changes = plan.changes.compactMap { change in
+            guard case .removeJob(let id, afterRollout: false) = change, spared.contains(id) else { return change }
+            return waiting.contains(id) ? .removeJob(id, afterRollout: true) : nil
+        }
+        return planned
     }
 
     // MARK: Advancing

@@ -545,6 +545,52 @@ struct RolloutLifecycleTests {
         #expect(world.cluster.config.tasks["h1"]?.keys.map(\.self) == [v1.id])
     }
 
+    /// The drift check plans the whole cluster against git while a rollout runs: git no longer
+    /// declares the job before, and once the first batch moved no task runs it, yet a rollback
+    /// still returns to it.
+    @Test func aFullPlanMidRolloutKeepsTheJobARollbackReturnsTo() {
+        for hosts in [["h1"], ["h1", "h2"]] {
+            var world = RolloutWorld(hosts: hosts)
+            world.deploy(v2)
+            if hosts.count > 1 { // the second batch: no task of v1 stays
+                world.report("h1", v2, .running)
+                world.tick(at: t0.addingTimeInterval(1))
+            }
+            #expect(world.rollout?.state == .rollingOut && hosts.map(world.versions) == hosts.map { _ in ["2"] })
+            let desired = DesiredState(jobs: [v2.id: v2], deployments: ["web": world.deployment])
+            let drift = Planner.plan(desired: desired, actual: world.cluster,
+                                     base: PlanBase(kind: .cluster, checkIndex: world.cluster.checkIndex),
+                                     target: "t", now: t0.addingTimeInterval(2))
+            #expect(drift.isEmpty, "\(hosts.count) host(s): the cluster is as git and the rollout under way want it: \(drift.changes)")
+            world.cluster = world.cluster.applying(drift)
+            world.report(hosts.last!, v2, .failed)
+            world.tick(at: t0.addingTimeInterval(3))
+            #expect(world.rollout?.state == .rolledBack, "\(hosts.count) host(s)")
+            #expect(hosts.map(world.versions) == hosts.map { _ in ["1"] })
+        }
+    }
+
+    @Test func theJobBeforeDroppedFromGitMidRolloutGoesWhenTheRolloutIsDone() {
+        var world = RolloutWorld(hosts: ["h1", "h2"])
+        world.deployment.jobID = v2.id
+        func plan(_ jobs: [Job], at seconds: TimeInterval) -> Plan {
+            let desired = DesiredState(jobs: Dictionary(uniqueKeysWithValues: jobs.map { ($0.id, $0) }),
+                                       deployments: ["web": world.deployment])
+            return Planner.plan(desired: desired, actual: world.cluster, base: PlanBase(kind: .cluster),
+                                target: "t", now: t0.addingTimeInterval(seconds))
+        }
+        world.cluster = world.cluster.applying(plan([v1, v2], at: 0)) // git still declares v1: it is not retired
+        #expect(world.rollout?.retiring == [])
+        let dropped = plan([v2], at: 1)
+        #expect(dropped.changes == [.removeJob(v1.id, afterRollout: true)], "a rollback returns to v1: it stays")
+        #expect(dropped.rollouts.map(\.retiring) == [[v1.id]], "the rollout removes it when done")
+        world.cluster = world.cluster.applying(dropped)
+        #expect(plan([v2], at: 2).isEmpty)
+        world.settle(at: t0.addingTimeInterval(3))
+        #expect(world.rollout?.state == .done)
+        #expect(world.jobVersions == ["2"])
+    }
+
     @Test func anExpiredJobIsUndeployedAndRemovedWithItsDeployment() {
         var expiring = v1
         expiring.expires = t0.addingTimeInterval(20)
