@@ -33,16 +33,18 @@ public actor GitSync {
     /// Expiries up to here have been acted on.
     private var expiriesHandledAt: Date?
     private var writer: ClusterWriter { ClusterWriter(store: store, logger: logger) }
-    /// The cluster as this master's last write left it: the next commit is planned against it
-    /// (only what the commit changed) instead of a full read, while nobody else wrote meanwhile.
-    private var known: ConfigSnapshot?
+    /// The cluster as this master's last write left it (the rollout controller's too): the next
+    /// commit is planned against it (only what the commit changed) instead of a full read, while
+    /// nobody else wrote meanwhile.
+    private let picture: ClusterPicture
     /// The last fetch failed: the record says so until one works. Unknown at start (a master
     /// before this one may have recorded a failure): the first fetch that works looks.
     private var fetchFailing = true
 
     public init(remote: String, branch: String, subpath: String = "", credentials: GitCredentials? = nil,
                 fetchTimeout: Duration = .seconds(60), verifier: CommitVerifier? = nil,
-                mirrorPath: String, store: HeliosStore, logger: Logger, metrics: MasterMetrics = MasterMetrics()) throws {
+                mirrorPath: String, store: HeliosStore, logger: Logger, metrics: MasterMetrics = MasterMetrics(),
+                picture: ClusterPicture = ClusterPicture()) throws {
         self.repository = try GitRepository.mirror(of: remote, at: mirrorPath)
         self.remote = remote
         self.branch = branch
@@ -53,6 +55,7 @@ public actor GitSync {
         self.store = store
         self.logger = logger
         self.metrics = metrics
+        self.picture = picture
     }
 
     /// Fetches and, when the branch moved, applies its head. Returns the sync record written,
@@ -122,7 +125,7 @@ public actor GitSync {
 
         let outcome: ClusterWriter.Outcome
         do {
-            outcome = try await writer.change(from: known) { snapshot in
+            outcome = try await writer.change(from: picture.current) { snapshot in
                 let (wanted, actual, held) = Planner.holdingFailedRollouts(desired: desired, actual: snapshot.state)
                 let base = PlanBase(kind: .cluster, revision: snapshot.state.revision, branch: branch,
                                     checkIndex: snapshot.checkIndex)
@@ -150,7 +153,7 @@ public actor GitSync {
         } catch let error as HeliosStoreError {
             // Not applied: conflicts that persisted, or ZooKeeper refusing the writes. Tried again at the next look.
             lastAttempt = nil
-            known = nil
+            picture.forget()
             metrics.synced("failed", in: .now - start)
             let reason: SyncRecord.Reason = if case .stale = error { .conflict } else { .applyFailed }
             log.error("revision not applied", metadata: ["error": "\(error)"])
@@ -158,7 +161,7 @@ public actor GitSync {
                                          diagnostics: [], retried: true)
             throw error
         }
-        known = outcome.after
+        picture.keep(outcome.after)
         driftCheckedAt = outcome.checkIndex // the cluster is as this master left it
         guard let record = outcome.decision.record else { return nil }
         guard record.lastAppliedRevision == head.hex, let plan = outcome.decision.plan else {
@@ -221,8 +224,10 @@ public actor GitSync {
 
     /// The record this master just wrote alone, in its picture of the cluster.
     private func remember(_ written: (record: SyncRecord?, version: Int32)) {
-        known?.syncRecord = written.record
-        known?.syncRecordVersion = written.version
+        picture.amend {
+            $0.syncRecord = written.record
+            $0.syncRecordVersion = written.version
+        }
     }
 
     /// Writes the record of `head` refused.
@@ -303,7 +308,7 @@ public actor GitSync {
             return .init(plan: plan, record: record)
         }
         driftCheckedAt = outcome.checkIndex
-        known = outcome.after
+        picture.keep(outcome.after)
         guard let record = outcome.decision.record else { return nil }
         let changes = record.changes.map { "\($0.action) \($0.host.map { "\($0) " } ?? "")\($0.subject)" }
         switch record.reason {
@@ -329,7 +334,7 @@ public actor GitSync {
     /// Hosts registered, went UP or DOWN, or changed labels: the next drift check reads the cluster.
     public func hostsChanged() {
         hostsMoved = true
-        known = nil
+        picture.forget()
     }
 
     /// Syncs on every wakeup (the poll timer, a webhook) until they end or the task is
@@ -344,7 +349,7 @@ public actor GitSync {
             } catch {
                 // Fetch or ZooKeeper failures are transient: try the same revision again.
                 lastAttempt = nil
-                known = nil
+                picture.forget()
                 logger.warning("sync failed", metadata: ["error": "\(error)"])
             }
         }

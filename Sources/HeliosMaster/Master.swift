@@ -44,15 +44,16 @@ public struct Master: Service {
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),
                                  serverName: "helios-master"),
             logger: logger)
+        let picture = ClusterPicture()
         let sync = try configuration.repository.map {
             try GitSync(remote: $0, branch: configuration.branch, subpath: configuration.subpath,
                         credentials: configuration.gitCredentials, fetchTimeout: configuration.fetchTimeout,
                         verifier: configuration.commitVerifier, mirrorPath: configuration.mirrorPath,
-                        store: store, logger: logger, metrics: metrics)
+                        store: store, logger: logger, metrics: metrics, picture: picture)
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await api.run() }
-            group.addTask { await cancelWhenGracefulShutdown { await lead(store: store, sync: sync, leadership: leadership) } }
+            group.addTask { await cancelWhenGracefulShutdown { await lead(store: store, sync: sync, picture: picture, leadership: leadership) } }
             try await group.waitForAll()
         }
     }
@@ -60,7 +61,7 @@ public struct Master: Service {
     /// Stands for election and, while this master leads, runs the leader's work. Its node goes
     /// with its session, so a master that dies is replaced once ZooKeeper expires it; one whose
     /// session expired steps down and stands again.
-    private func lead(store: HeliosStore, sync: GitSync?, leadership: Leadership) async {
+    private func lead(store: HeliosStore, sync: GitSync?, picture: ClusterPicture, leadership: Leadership) async {
         let id = "http://\(configuration.httpHost):\(configuration.httpPort)"
         while !Task.isCancelled {
             var candidacy: Candidacy?
@@ -70,7 +71,7 @@ public struct Master: Service {
                 try await store.awaitLeadership(standing)
                 leadership.lead(true)
                 logger.info("leading", metadata: ["election.node": "\(standing.name)"])
-                try await work(store: store, sync: sync)
+                try await work(store: store, sync: sync, picture: picture)
             } catch is CancellationError {
             } catch {
                 logger.warning("not leading", metadata: ["error": "\(error)"])
@@ -82,7 +83,8 @@ public struct Master: Service {
     }
 
     /// The leader's work, until the session expires (the election node went with it).
-    private func work(store: HeliosStore, sync: GitSync?) async throws {
+    private func work(store: HeliosStore, sync: GitSync?, picture: ClusterPicture) async throws {
+        picture.forget() // what another leader wrote meanwhile is read afresh
         let events = store.events()
         let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let interval = configuration.pollInterval
@@ -104,7 +106,7 @@ public struct Master: Service {
                     }
                 }
             }
-            let rollouts = RolloutController(store: store, logger: logger)
+            let rollouts = RolloutController(store: store, logger: logger, picture: picture)
             group.addTask { try await rollouts.run(every: RolloutController.interval) }
             if let sync {
                 group.addTask { await sync.run(wakeups: wakeups) }

@@ -13,7 +13,7 @@ import Logging
 /// index, so while that stands still and no rollout was running, there is nothing to read.
 /// Rolling out, a look reads only the hosts of the batches in progress (whether each is UP and
 /// its agent's report of the task rolled out: two reads a host) into the cluster as this master
-/// last saw or left it; the whole cluster is
+/// last saw or left it (its `ClusterPicture`, which git sync's writes keep too); the whole cluster is
 /// read again when another writer moved the check index, and at least every `fullReadInterval`
 /// (hosts joining or leaving a selector show up then).
 actor RolloutController {
@@ -21,17 +21,19 @@ actor RolloutController {
     let logger: Logger
     /// The check index at which no rollout was running.
     private var idleAt: Int32?
-    /// The cluster at its check index, and when it was last read in full.
-    private var known: ConfigSnapshot?
+    /// The cluster as this master's last write left it (git sync's writes keep it too).
+    private let picture: ClusterPicture
+    /// When this controller last read the cluster in full.
     private var readInFull = ContinuousClock.now
     static let fullReadInterval: Duration = .seconds(30)
     /// How often the leader looks: a batch waits at most this long after its hosts are healthy.
     /// Idle, each look is one read.
     static let interval: Duration = .milliseconds(200)
 
-    init(store: HeliosStore, logger: Logger) {
+    init(store: HeliosStore, logger: Logger, picture: ClusterPicture = ClusterPicture()) {
         self.store = store
         self.logger = logger
+        self.picture = picture
     }
 
     /// Looks every `interval` until cancelled.
@@ -42,7 +44,7 @@ actor RolloutController {
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
-                known = nil
+                picture.forget()
                 logger.warning("rollout step failed", metadata: ["error": "\(error)"])
             }
             try await Task.sleep(for: interval)
@@ -54,7 +56,7 @@ actor RolloutController {
         let checkIndex = try await store.checkIndex()
         if checkIndex == idleAt { return }
         var current: ConfigSnapshot?
-        if let known, known.checkIndex == checkIndex, ContinuousClock.now - readInFull < Self.fullReadInterval {
+        if let known = picture.current, known.checkIndex == checkIndex, ContinuousClock.now - readInFull < Self.fullReadInterval {
             let rolling = known.rollouts.values.filter { $0.state == .rollingOut }
             guard !rolling.isEmpty else {
                 idleAt = checkIndex
@@ -63,7 +65,6 @@ actor RolloutController {
             current = try await store.refreshing(rolling.flatMap { status in status.batches[status.batch].map { ($0, status.jobID) } },
                                                  in: known)
         } else {
-            known = nil
             guard try await store.rolloutStatuses().values.contains(where: { $0.state == .rollingOut }) else {
                 idleAt = checkIndex
                 return
@@ -80,7 +81,7 @@ actor RolloutController {
             return .init(plan: plan, record: record == snapshot.syncRecord ? nil : record)
         }
         if !outcome.snapshot.derived { readInFull = .now }
-        known = outcome.after
+        picture.keep(outcome.after)
         for status in outcome.decision.plan?.rollouts ?? [] {
             let before = outcome.snapshot.rollouts[status.deployment]
             let metadata: Logger.Metadata = ["deployment": "\(status.deployment)", "job.id": "\(status.jobID)"]

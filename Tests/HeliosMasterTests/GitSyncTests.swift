@@ -16,19 +16,23 @@ import Testing
 struct GitSyncTests {
     static let job = "kind: Job\nname: web\nversion: '1'\nimage: busybox\n"
     static let deployment = "kind: Deployment\nname: web\njob: web\nhosts: [a]\n"
+    /// A second job and deployment on host a, for commits that change only them.
+    static let api = "kind: Job\nname: api\nversion: '1'\nimage: busybox\n---\nkind: Deployment\nname: api\njob: api\nhosts: [a]\n"
 
     struct Fixture {
         let git: GitFixture
         let store: HeliosStore
         let sync: GitSync
         let metrics = MasterMetrics()
+        /// The master's picture of the cluster, which `sync` keeps (a rollout controller may share it).
+        let picture = ClusterPicture()
 
         init(verifier: CommitVerifier? = nil) async throws {
             git = try GitFixture()
             store = try await HeliosStore.connect(servers: try TestServices.requireZooKeeper(),
                                                   chroot: TestServices.uniqueChroot("master"))
             sync = try GitSync(remote: git.remote, branch: "main", verifier: verifier, mirrorPath: git.directory.path + "/mirror.git",
-                               store: store, logger: Logger(label: "test"), metrics: metrics)
+                               store: store, logger: Logger(label: "test"), metrics: metrics, picture: picture)
             // Host a's agent is UP: rollouts wait for it (a host never registered would be skipped).
             try await store.registerHost("a", agentID: "test", info: HostInfo(hostname: "a", agentVersion: "test", dockerAPIVersion: nil))
         }
@@ -154,9 +158,31 @@ struct GitSyncTests {
         await fixture.close()
     }
 
+    @Test func aDriftCheckMidRolloutLeavesTheJobARollbackReturnsTo() async throws {
+        let fixture = try await Fixture()
+        let controller = RolloutController(store: fixture.store, logger: Logger(label: "test"), picture: fixture.picture)
+        try fixture.git.commit(["web.yaml": Self.job + "---\n" + Self.deployment])
+        try await fixture.sync.sync()
+        let v1 = try #require(try await fixture.store.rolloutStatuses()["web"]?.jobID)
+        try await fixture.store.setTaskStatus(TaskStatus(jobID: v1, goal: .start, state: .running), host: "a")
+        try await controller.step(now: Date())
+        // Version 2 goes to host a at once (one batch); git no longer declares version 1.
+        try fixture.git.commit(["web.yaml": Self.job.replacingOccurrences(of: "'1'", with: "'2'") + "---\n" + Self.deployment])
+        #expect(try await fixture.sync.sync()?.status == .progressing)
+        await fixture.sync.hostsChanged() // say, a host registered: the drift check plans the whole cluster
+        #expect(try await fixture.sync.checkDrift() == nil, "the cluster is as git and the rollout want it")
+        let v2 = try #require(try await fixture.store.rolloutStatuses()["web"]?.jobID)
+        try await fixture.store.setTaskStatus(TaskStatus(jobID: v2, goal: .start, state: .failed), host: "a")
+        try await controller.step(now: Date())
+        let cluster = try await fixture.store.readCluster()
+        #expect(cluster.rollouts["web"]?.state == .rolledBack, "\(cluster.rollouts["web"]?.error ?? "")")
+        #expect(cluster.config.tasks["a"].map { Array($0.keys) } == [v1])
+        await fixture.close()
+    }
+
     @Test func aCommitAfterOneThisMasterAppliedIsPlannedWithoutReadingTheCluster() async throws {
         let fixture = try await Fixture()
-        let api = "kind: Job\nname: api\nversion: '1'\nimage: busybox\n---\nkind: Deployment\nname: api\njob: api\nhosts: [a]\n"
+        let api = Self.api
         try fixture.git.commit(["web.yaml": Self.job + "---\n" + Self.deployment, "api.yaml": api])
         try await fixture.sync.sync()
         let reads = fixture.store.clusterReads
@@ -186,6 +212,29 @@ struct GitSyncTests {
         cluster = try await fixture.store.readCluster()
         #expect(cluster.config.deployments["api"]?.jobID.version == "3")
         #expect(cluster.config.deployments["web"]?.goal == .start, "the full plan after the conflict reverts the forced change")
+        await fixture.close()
+    }
+
+    @Test func aCommitAfterTheRolloutControllersStepIsPlannedWithoutReadingTheCluster() async throws {
+        let fixture = try await Fixture()
+        let api = Self.api
+        try fixture.git.commit(["web.yaml": Self.job + "---\n" + Self.deployment, "api.yaml": api])
+        try await fixture.sync.sync()
+        let reads = fixture.store.clusterReads
+        // Host a runs web: the rollout controller ends its rollout, a write that moves the check index.
+        let web = try #require(try await fixture.store.rolloutStatuses()["web"]?.jobID)
+        try await fixture.store.setTaskStatus(TaskStatus(jobID: web, goal: .start, state: .running), host: "a")
+        try await RolloutController(store: fixture.store, logger: Logger(label: "test"), picture: fixture.picture).step(now: Date())
+        #expect(try await fixture.store.rolloutStatuses()["web"]?.state == .done)
+        #expect(fixture.store.clusterReads == reads, "the rollout step read the whole cluster git sync had just written")
+        // The next commit is planned on the cluster as that step left it: no conflict, no full read.
+        try fixture.git.commit(["api.yaml": api.replacingOccurrences(of: "'1'", with: "'2'")])
+        let bumped = try #require(try await fixture.sync.sync())
+        #expect(bumped.status == .progressing, "\(bumped)")
+        #expect(fixture.store.clusterReads == reads, "the commit after the rollout step read the whole cluster")
+        let cluster = try await fixture.store.readCluster()
+        #expect(cluster.config.deployments["api"]?.jobID.version == "2")
+        #expect(cluster.rollouts["web"]?.state == .done, "the commit undid the rollout step")
         await fixture.close()
     }
 
