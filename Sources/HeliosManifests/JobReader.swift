@@ -298,37 +298,56 @@ enum JobReader {
     }
 }
 
-/// Docker's image reference rules: `[registry[:port]/]path[:tag][@digest]`.
+/// Docker's image reference rules: `[registry[:port]/]path[:tag][@digest]`, all ASCII. Read as
+/// bytes: every job of a repository is checked at each cold load.
 enum ImageReference {
     static func isValid(_ reference: String) -> Bool {
-        guard !reference.isEmpty, reference.count <= 512 else { return false }
-        var rest = Substring(reference)
-        if let at = rest.firstIndex(of: "@") {
-            let digest = rest[rest.index(after: at)...]
-            let parts = digest.split(separator: ":", maxSplits: 1)
-            guard parts.count == 2, !parts[0].isEmpty, parts[1].count >= 32, parts[1].allSatisfy(\.isHexDigit) else { return false }
+        let bytes = Array(reference.utf8)
+        guard !bytes.isEmpty, bytes.count <= 512 else { return false }
+        var rest = bytes[...]
+        if let at = rest.firstIndex(of: UInt8(ascii: "@")) {
+            let digest = rest[(at + 1)...]
+            guard let colon = digest.firstIndex(of: UInt8(ascii: ":")), colon > digest.startIndex else { return false }
+            let hex = digest[(colon + 1)...]
+            guard hex.count >= 32, hex.allSatisfy(isHexDigit) else { return false }
             rest = rest[..<at]
         }
-        var components = rest.split(separator: "/", omittingEmptySubsequences: false)
-        if let last = components.last, let colon = last.lastIndex(of: ":") {
-            let tag = last[last.index(after: colon)...]
-            guard !tag.isEmpty, tag.count <= 128, tag.first != "." && tag.first != "-",
-                  tag.allSatisfy({ ($0.isLetter || $0.isNumber) && $0.isASCII || "_.-".contains($0) }) else { return false }
+        var components = rest.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        if let last = components.last, let colon = last.lastIndex(of: UInt8(ascii: ":")) {
+            let tag = last[(colon + 1)...]
+            guard let first = tag.first, tag.count <= 128, first != UInt8(ascii: "."), first != UInt8(ascii: "-"),
+                  tag.allSatisfy({ isAlphanumeric($0) || "_.-".utf8.contains($0) }) else { return false }
             components[components.count - 1] = last[..<colon]
         }
         if components.count > 1, let registry = components.first,
-           registry.contains(".") || registry.contains(":") || registry == "localhost" {
-            guard registry.allSatisfy({ ($0.isLetter || $0.isNumber) && $0.isASCII || ".-:".contains($0) }) else { return false }
+           registry.contains(UInt8(ascii: ".")) || registry.contains(UInt8(ascii: ":")) || registry.elementsEqual("localhost".utf8) {
+            guard registry.allSatisfy({ isAlphanumeric($0) || ".-:".utf8.contains($0) }) else { return false }
             components.removeFirst()
         }
         return !components.isEmpty && components.allSatisfy { component in
-            !component.isEmpty && component.first!.isLowercaseAlphanumeric && component.last!.isLowercaseAlphanumeric
-                && component.allSatisfy { $0.isLowercaseAlphanumeric || "._-".contains($0) }
-                && !component.contains("..") && !component.contains("___")
+            guard let first = component.first, let last = component.last,
+                  isLowercaseAlphanumeric(first), isLowercaseAlphanumeric(last) else { return false }
+            var dots = 0, underscores = 0
+            for byte in component {
+                guard isLowercaseAlphanumeric(byte) || "._-".utf8.contains(byte) else { return false }
+                dots = byte == UInt8(ascii: ".") ? dots + 1 : 0
+                underscores = byte == UInt8(ascii: "_") ? underscores + 1 : 0
+                if dots == 2 || underscores == 3 { return false } // no `..`, no `___`
+            }
+            return true
         }
     }
-}
 
-private extension Character {
-    var isLowercaseAlphanumeric: Bool { isASCII && (isLowercase || isNumber) }
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+            || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
+    }
+
+    private static func isLowercaseAlphanumeric(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+    }
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        isLowercaseAlphanumeric(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+    }
 }

@@ -279,7 +279,7 @@ public enum ManifestLoader {
                 "file is \(bytes(file.content.count)); a manifest may be at most \(bytes(maxFileBytes)) (1 MiB)"))
             return []
         }
-        guard !file.content.contains(0), let text = String(data: file.content, encoding: .utf8) else {
+        guard let text = String(validating: file.content, as: UTF8.self), !text.utf8.contains(0) else {
             sink.append(Diagnostic(file: file.path, line: 1, column: 1, message: "not a text file: manifests are UTF-8 YAML"))
             return []
         }

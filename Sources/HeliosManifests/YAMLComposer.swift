@@ -50,8 +50,8 @@ enum YAMLComposer {
             return .failure(Refusal(diagnostic: Diagnostic(file: file, line: 1, column: 1, message: "out of memory reading YAML")))
         }
         defer { yaml_parser_delete(&parser) }
-        var bytes = Array(text.utf8)
-        return bytes.withUnsafeMutableBufferPointer { buffer -> Result<[Node], Refusal> in
+        var bytes = text // the same storage: libyaml reads it in place
+        return bytes.withUTF8 { buffer -> Result<[Node], Refusal> in
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
             yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
             var documents: [Node] = []

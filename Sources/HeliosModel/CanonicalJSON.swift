@@ -70,6 +70,75 @@ public struct CanonicalJSONWriter {
         }
         raw("]")
     }
+
+    // Objects member by member: the writer puts the commas. Members must come in key order.
+
+    /// Whether each object open, innermost last, has no member yet.
+    private var empty: [Bool] = []
+
+    public mutating func open() {
+        raw("{")
+        empty.append(true)
+    }
+
+    public mutating func close() {
+        raw("}")
+        empty.removeLast()
+    }
+
+    /// A member's key (a plain identifier: nothing to escape), then its value is written.
+    public mutating func key(_ name: StaticString) {
+        separate()
+        raw("\"")
+        raw(name)
+        raw("\":")
+    }
+
+    private mutating func key(_ name: String) {
+        separate()
+        string(name)
+        raw(":")
+    }
+
+    private mutating func separate() {
+        if empty[empty.count - 1] { empty[empty.count - 1] = false } else { raw(",") }
+    }
+
+    /// Members whose value is nil are left out, as `encodeIfPresent` does.
+    public mutating func field(_ name: StaticString, _ value: String?) {
+        guard let value else { return }
+        key(name)
+        string(value)
+    }
+
+    public mutating func field(_ name: StaticString, _ value: (some BinaryInteger)?) {
+        guard let value else { return }
+        key(name)
+        number(value)
+    }
+
+    public mutating func field(_ name: StaticString, _ values: [String]?) {
+        guard let values else { return }
+        key(name)
+        strings(values)
+    }
+
+    /// A dictionary: an object with its keys in code-point order.
+    public mutating func field<Value>(_ name: StaticString, _ values: [String: Value]?,
+                                      _ write: (inout CanonicalJSONWriter, Value) -> Void) {
+        guard let values else { return }
+        key(name)
+        open()
+        for (member, value) in values.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+            key(member)
+            write(&self, value)
+        }
+        close()
+    }
+
+    public mutating func field(_ name: StaticString, _ values: [String: String]?) {
+        field(name, values) { $0.string($1) }
+    }
 }
 
 /// A JSON value while it is built. Objects and arrays are boxes: containers fill them in.

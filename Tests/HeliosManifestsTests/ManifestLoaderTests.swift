@@ -15,6 +15,25 @@ struct ManifestLoaderTests {
         }
     }
 
+    static let digest = "sha256:" + String(repeating: "0123456789abcdef", count: 4)
+    static let validImages = ["busybox", "busybox:1.36", "library/busybox", "registry.example.com/web:1.4.3",
+                              "localhost:5000/app", "localhost/app:v1", "a/b/c", "my_app__x.y-z", "web@\(digest)",
+                              "registry.local:5000/team/web:1_A.b-c@\(digest)", "web:" + String(repeating: "t", count: 128)]
+    static let invalidImages = ["Example/Web:latest", "web:", "web:.x", "web:-x", "web@sha256:abc", "web@:\(digest.dropFirst(7))",
+                                "a..b", "a___b", "-web", "web-", "/web", "web/", "reg istry.com/web", "wéb", "web:t@g",
+                                "web:" + String(repeating: "t", count: 129), String(repeating: "a", count: 513), "web@sha256:" + String(repeating: "g", count: 64)]
+
+    @Test(arguments: validImages.map { ($0, true) } + invalidImages.map { ($0, false) })
+    func imageReferencesFollowDockersRules(_ image: String, _ valid: Bool) {
+        let result = ManifestLoader.load(files(["web.yaml": "kind: Job\nname: web\nversion: '1'\nimage: '\(image)'\n"]))
+        switch result {
+        case .success: #expect(valid, "\(image) was taken")
+        case .failure(let error):
+            #expect(!valid, "\(error.diagnostics)")
+            #expect(error.diagnostics.map(\.message) == ["invalid image reference '\(Printable.escape(image))'"])
+        }
+    }
+
     static let web = """
         kind: Job
         name: web

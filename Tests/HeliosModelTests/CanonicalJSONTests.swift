@@ -90,4 +90,49 @@ struct CanonicalJSONTests {
         }
         #expect(checked == 36)
     }
+
+    @Test func aJobsHandWrittenEncodingEqualsTheGenericOneWhateverItSets() {
+        var full = Job(name: "web \"1\"", version: "1.0", image: "registry.local:5000/web@sha256:" + String(repeating: "a", count: 64),
+                       command: ["sh", "-c", "echo \\ \n"])
+        full.env = ["B": "1", "a": "x\ty", "é": "", "a\"b": "q", "A_TOKEN": "s3cret"]
+        full.secrets = ["DB_PASSWORD": "db-password"]
+        full.ports = ["http": PortMapping(internal: 80, external: 8080, protocol: "udp"), "admin": PortMapping(internal: 9000)]
+        full.healthCheck = HealthCheck(http: .init(port: "http", path: "/health"), tcp: .init(port: "admin"), exec: ["true"])
+        full.gracePeriod = 500
+        full.stopTimeout = 0
+        full.volumes = ["/data:/data:ro", "/cache"]
+        full.ramdisks = ["/tmp": "rw,size=64m"]
+        full.resources = Resources(memory: 1 << 30, memorySwap: 2 << 30, cpuShares: 512, cpuset: "0-1")
+        full.networkMode = "host"
+        full.hostname = "web-1"
+        full.labels = ["team": "core", "Tier": "1"]
+        full.metadata = ["owner": "ops"]
+        full.addCapabilities = ["NET_ADMIN"]
+        full.dropCapabilities = ["ALL"]
+        full.securityOpt = ["no-new-privileges"]
+        full.registration = ["web/http": Registration(port: "http")]
+        full.expires = Date(timeIntervalSince1970: 2_000_000_000)
+        full.sensitive = ["B"]
+        // Every field on its own, left out: each member and its comma are right wherever it stands.
+        let unsetters: [(inout Job) -> Void] = [
+            { $0.command = nil }, { $0.env = nil }, { $0.secrets = nil }, { $0.ports = nil }, { $0.healthCheck = nil },
+            { $0.healthCheck?.http = nil }, { $0.healthCheck?.tcp = nil }, { $0.healthCheck?.exec = nil },
+            { $0.gracePeriod = nil }, { $0.stopTimeout = nil }, { $0.volumes = nil }, { $0.ramdisks = nil },
+            { $0.resources = nil }, { $0.resources?.cpuset = nil }, { $0.resources?.memory = nil }, { $0.networkMode = nil },
+            { $0.hostname = nil }, { $0.labels = nil }, { $0.metadata = nil }, { $0.addCapabilities = nil },
+            { $0.dropCapabilities = nil }, { $0.securityOpt = nil }, { $0.registration = nil }, { $0.expires = nil },
+            { $0.sensitive = nil }, { $0.env = [:] }, { $0.ports?["http"]?.external = nil }, { $0.ports?["http"]?.protocol = nil },
+        ]
+        var jobs = [full, Job(name: "web", version: "1", image: "busybox")]
+        for unset in unsetters {
+            var job = full
+            unset(&job)
+            jobs.append(job)
+        }
+        for job in jobs {
+            #expect(CanonicalJSON.encode(job) == CanonicalJSON.encodeGenerically(job),
+                    "\(String(decoding: CanonicalJSON.encode(job), as: UTF8.self))")
+            #expect(CanonicalJSON.encode(job.normalised()) == CanonicalJSON.encodeGenerically(job.normalised()))
+        }
+    }
 }
