@@ -48,6 +48,10 @@ public enum Planner {
         var current = ClusterConfig()
         var jobs = change.jobs
         for name in names {
+            // The jobs its rollout returns to or retires, though no host may run them any more.
+            if let status = actual.rollouts[name], status.state == .rollingOut {
+                jobs.formUnion(status.retiring + [status.previousJobID].compactMap(\.self))
+            }
             guard let deployment = config.deployments[name] else { continue }
             current.deployments[name] = deployment
             jobs.insert(deployment.jobID)

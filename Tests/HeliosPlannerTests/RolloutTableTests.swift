@@ -591,6 +591,28 @@ struct RolloutLifecycleTests {
         #expect(world.jobVersions == ["2"])
     }
 
+    /// A commit planned on what changed, while a rollout whose every host moved is not closed
+    /// yet: the job it retires goes with the one the commit drops, as a full plan has it.
+    @Test func aCommitBeforeTheRolloutIsClosedPlansWhatItRetiresAsAFullPlanDoes() {
+        var world = RolloutWorld(hosts: ["h1", "h2"])
+        world.deploy(v2)
+        world.report("h1", v2, .running)
+        world.tick(at: t0.addingTimeInterval(1))
+        #expect(world.rollout?.retiring == [v1.id] && world.versions("h2") == ["2"], "every host moved, v1 kept to retire")
+        let before = DesiredState(jobs: [v2.id: v2], deployments: ["web": world.deployment])
+        var deployment = world.deployment
+        deployment.jobID = v3.id
+        let after = DesiredState(jobs: [v3.id: v3], deployments: ["web": deployment])
+        let base = PlanBase(kind: .cluster, checkIndex: world.cluster.checkIndex)
+        let now = t0.addingTimeInterval(2)
+        let full = Planner.plan(desired: after, actual: world.cluster, base: base, target: "t", now: now)
+        let narrowed = Planner.plan(desired: after, actual: world.cluster, change: DesiredChange(from: before, to: after),
+                                    base: base, target: "t", now: now)
+        #expect(full.changes.contains(.removeJob(v1.id, afterRollout: false)), "\(full.changes)")
+        #expect(narrowed.changes == full.changes)
+        #expect(narrowed.rollouts == full.rollouts)
+    }
+
     @Test func anExpiredJobIsUndeployedAndRemovedWithItsDeployment() {
         var expiring = v1
         expiring.expires = t0.addingTimeInterval(20)
