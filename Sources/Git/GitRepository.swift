@@ -115,20 +115,28 @@ public final class GitRepository: Sendable {
         let attempt = FetchAttempt()
         let fetched: ObjectID = try await withCheckedThrowingContinuation { continuation in
             let outcome = Once(continuation)
+            let finished = DispatchSemaphore(value: 0)
             let thread = Thread {
                 let result = Result { try Self.fetch(branch: branch, into: path, credentials: credentials, attempt: attempt) }
                 if !outcome.resume(with: result) { Self.stalledFetches.subtract(1, ordering: .relaxed) }
+                finished.signal()
             }
             thread.name = "git-fetch"
             thread.start()
-            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(timeout.components.seconds) * 1_000_000_000
-                                                                        + Int(timeout.components.attoseconds / 1_000_000_000))) {
+            // The deadline on a thread of its own too: a timer on a shared queue fires only once
+            // one of that queue's threads is free, and a busy process may have none for a while.
+            let deadline = DispatchTime.now() + .nanoseconds(Int(timeout.components.seconds) * 1_000_000_000
+                                                             + Int(timeout.components.attoseconds / 1_000_000_000))
+            let watchdog = Thread {
+                guard finished.wait(timeout: deadline) == .timedOut else { return }
                 attempt.abandon()
                 if outcome.resume(with: .failure(GitError(code: GitError.timeoutCode, operation: "fetch origin \(branch)",
                                                           message: "no answer from the remote within \(timeout)"))) {
                     Self.stalledFetches.add(1, ordering: .relaxed)
                 }
             }
+            watchdog.name = "git-fetch-deadline"
+            watchdog.start()
         }
         return fetched
     }

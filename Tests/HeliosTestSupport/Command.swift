@@ -30,6 +30,22 @@ public func execute(_ arguments: [String], in directory: String? = nil,
                          errors: String(decoding: errData, as: UTF8.self))
 }
 
+/// Reads what a started `process` writes to its standard output (a `Pipe`) until it exits, on
+/// a thread of its own: an async test that blocked on a long-running program (a browser, for
+/// a minute) would hold one of the cooperative pool's few threads, and every other test's
+/// awaits (a fetch's timeout firing) would wait for it.
+public func output(of process: Process) async -> String {
+    await withCheckedContinuation { continuation in
+        let thread = Thread {
+            let data = (process.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            continuation.resume(returning: String(decoding: data, as: UTF8.self))
+        }
+        thread.name = "test-process-wait"
+        thread.start()
+    }
+}
+
 /// Runs a program to completion and returns its standard output; throws on a non-zero exit.
 @discardableResult
 public func run(_ arguments: [String], in directory: String? = nil,

@@ -47,9 +47,8 @@ struct DashboardTests {
         return process
     }
 
-    func finish(_ process: Process, _ what: String) {
-        let output = String(decoding: (process.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+    func finish(_ process: Process, _ what: String) async {
+        let output = await output(of: process)
         #expect(process.terminationStatus == 0, "\(what): \(output)")
     }
 
@@ -106,9 +105,9 @@ struct DashboardTests {
             ] as [String: Any])
             #expect(await eventually(timeout: .seconds(60)) { FileManager.default.fileExists(atPath: Self.artifacts + "/ready-\(suffix)") })
             let second = try git.commit(["web.yaml": Self.job(2) + "\n---\n" + Self.deployment(hosts)], message: "web 2")
-            finish(watcher, "watching the rollout")
+            await finish(watcher, "watching the rollout")
 
-            finish(try browse(base, token: token, [
+            await finish(try browse(base, token: token, [
                 "name": "synced",
                 "pages": [
                     ["path": "/ui", "tests": ["sync-status": "SYNCED", "hosts-up": "2", "hosts-down": "0", "deployments-in-sync": "1"]],
@@ -128,7 +127,7 @@ struct DashboardTests {
                 (try? APISecurityTests.call("GET", base + "/v1/hosts/\(hosts[1])", headers: ["Authorization: Bearer \(token)"]))?.body
                     .contains("\"up\":false") == true
             })
-            finish(try browse(base, token: token, [
+            await finish(try browse(base, token: token, [
                 "name": "host-down",
                 "pages": [["path": "/ui", "tests": ["hosts-up": "1", "hosts-down": "1"]],
                           ["path": "/ui/hosts/\(hosts[1])", "tests": ["host-state": "DOWN"]],
@@ -140,7 +139,7 @@ struct DashboardTests {
             #expect(await eventually(timeout: .seconds(30)) {
                 (try? APISecurityTests.call("GET", base + "/v1/sync", headers: ["Authorization: Bearer \(token)"]))?.body.contains(broken) == true
             })
-            finish(try browse(base, token: token, [
+            await finish(try browse(base, token: token, [
                 "name": "refused",
                 "pages": [["path": "/ui", "tests": ["sync-status": "FAILED", "sync-reason": "InvalidManifests",
                                                      "sync-attempted": String(broken.prefix(12))],
@@ -159,7 +158,7 @@ struct DashboardTests {
             // It keeps the rollouts before it: web 1 and web 2, both DONE.
             let earlier = (rolloutStatus()?["history"] as? [[String: Any]] ?? []).map { "\($0["jobId"] ?? "") \($0["state"] ?? "")" }
             #expect(earlier.count == 2 && earlier.allSatisfy { $0.hasSuffix(" DONE") }, "earlier rollouts: \(earlier); \(master.log.suffix(6000))")
-            finish(try browse(base, token: token, [
+            await finish(try browse(base, token: token, [
                 "name": "rolled-back",
                 "pages": [["path": "/ui/deployments/web", "tests": ["rollout-state": "ROLLED_BACK", "rollout-batch": "failed in batch 1 of 2"],
                            "text": ["IMAGE_PULL_FAILED", "rolled back to web:2"]],
