@@ -34,9 +34,10 @@ public enum ManifestSource {
     /// Every manifest in `commit`'s tree, read from the object database without a checkout.
     /// With `subpath`, only the files below it, with paths relative to it.
     public static func commit(_ commit: ObjectID, in repository: GitRepository, subpath: String = "") throws -> [ManifestFile] {
-        try repository.files(at: commit).compactMap { file in
-            try manifestPath(file.path, below: subpath).map { ManifestFile(path: $0, content: try repository.blob(file.blob)) }
+        let manifests = try repository.files(at: commit).compactMap { file in
+            manifestPath(file.path, below: subpath).map { (path: $0, blob: file.blob) }
         }
+        return zip(manifests, try repository.blobs(manifests.map(\.blob))).map { ManifestFile(path: $0.path, content: $1) }
     }
 
     /// The manifests that differ between two commits: the changed and added ones read, the

@@ -150,7 +150,7 @@ enum PlannerBenchmark {
         let baseline = cold.add("libyaml event parse of the \(jobCount)-job repository", [rawParse.milliseconds], note: "best of \(rounds)")
         cold.add("\(jobCount)-job repository: full load from git", [fullLoad.milliseconds], baseline: baseline.name,
                  target: "≤ 1000 ms", met: fullLoad.milliseconds <= 1000, note: "best of \(rounds): tree, blobs, parse, validate, resolve")
-        cold.add("of which: the tree walk and blob reads", [read.milliseconds], note: "best of \(rounds)")
+        cold.add("of which: the tree walk and blob reads", [read.milliseconds], note: "best of \(rounds), the blobs on \(ProcessInfo.processInfo.activeProcessorCount) cores")
         cold.add("of which: parse, validate, resolve", [parsed.milliseconds], note: "best of \(rounds), on \(ProcessInfo.processInfo.activeProcessorCount) cores")
         let planner = Results(part: "planner")
         planner.add("full plan: empty cluster → \(taskCount) tasks", [fullPlan.milliseconds], target: "< 1000 ms",

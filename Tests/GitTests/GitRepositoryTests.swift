@@ -24,6 +24,27 @@ struct GitRepositoryTests {
         #expect(try await working.fetch(branch: "main", timeout: .seconds(30)).hex == head)
     }
 
+    @Test func manyBlobsReadOnEveryCoreComeBackInOrder() async throws {
+        let fixture = try GitFixture()
+        defer { fixture.remove() }
+        var files: [String: String?] = [:]
+        for index in 0..<600 { files["jobs/job-\(index).yaml"] = "index: \(index)\n" + String(repeating: "x", count: index) }
+        try fixture.commit(files)
+        let mirror = try GitRepository.mirror(of: fixture.remote, at: fixture.directory.path + "/mirror.git")
+        let head = try await mirror.fetch(branch: "main")
+        let tree = try mirror.files(at: head)
+        let contents = try mirror.blobs(tree.map(\.blob))
+        #expect(contents.count == 600)
+        for (file, content) in zip(tree, contents) {
+            #expect(content == (try mirror.blob(file.blob)), "\(file.path)")
+            #expect(String(decoding: content, as: UTF8.self) == files[file.path]!, "\(file.path)")
+        }
+        // One that is not there fails the whole read.
+        var ids = tree.map(\.blob)
+        ids[300] = try #require(ObjectID(hex: String(repeating: "0", count: 40)))
+        #expect(throws: GitError.self) { try mirror.blobs(ids) }
+    }
+
     @Test func fetchReturnsTheBranchHeadAndReadsTheTreeWithoutCheckout() async throws {
         let fixture = try GitFixture()
         defer { fixture.remove() }
