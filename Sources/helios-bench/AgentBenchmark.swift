@@ -14,7 +14,7 @@ enum AgentBenchmark {
     static let idleTasks = 50
     static let idleWindow: Duration = .seconds(60)
     static let image = ProcessInfo.processInfo.environment["HELIOS_TEST_IMAGE"] ?? "helios/busybox:latest"
-    static let command = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+    static let command = ["sh", "-c", DeployBenchmark.command]
 
     static func run(servers: String, dockerSocket: String) async throws {
         let docker = DockerClient(socketPath: dockerSocket)

@@ -200,8 +200,10 @@ enum SwarmBenchmark {
         let stack = "hb\(run)"
         let compose = FileManager.default.temporaryDirectory.appendingPathComponent("\(stack).yaml")
         defer { try? FileManager.default.removeItem(at: compose) }
+        // `$$`: a compose file interpolates `$`.
+        let escaped = DeployBenchmark.command.replacingOccurrences(of: "$", with: "$$")
         let services = (0..<DeployBenchmark.wideCount).map { index in
-            "  s\(index):\n    image: \(image)\n    command: [\"sh\", \"-c\", \"\(DeployBenchmark.command)\"]\n"
+            "  s\(index):\n    image: \(image)\n    command: [\"sh\", \"-c\", \"\(escaped)\"]\n"
         }.joined()
         // The stack's overlay network gets a /16: the default /24 has no room for 200 services' addresses.
         let network = "networks:\n  default:\n    ipam:\n      config:\n        - subnet: 10.201.0.0/16\n"
