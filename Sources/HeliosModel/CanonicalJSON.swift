@@ -76,18 +76,8 @@ public struct CanonicalJSONWriter {
     /// Whether each object open, innermost last, has no member yet.
     private var empty: [Bool] = []
 
-    public mutating func open() {
-        raw("{")
-        empty.append(true)
-    }
-
-    public mutating func close() {
-        raw("}")
-        empty.removeLast()
-    }
-
     /// A member's key (a plain identifier: nothing to escape), then its value is written.
-    public mutating func key(_ name: StaticString) {
+    private mutating func key(_ name: StaticString) {
         separate()
         raw("\"")
         raw(name)
@@ -123,21 +113,38 @@ public struct CanonicalJSONWriter {
         strings(values)
     }
 
-    /// A dictionary: an object with its keys in code-point order.
-    public mutating func field<Value>(_ name: StaticString, _ values: [String: Value]?,
-                                      _ write: (inout CanonicalJSONWriter, Value) -> Void) {
+    /// An object whose members `write` writes.
+    public mutating func object(_ write: (inout CanonicalJSONWriter) -> Void) {
+        raw("{")
+        empty.append(true)
+        write(&self)
+        raw("}")
+        empty.removeLast()
+    }
+
+    /// A member that is an object, its members written by `write`; left out when nil.
+    public mutating func object<Value>(_ name: StaticString, _ value: Value?,
+                                       _ write: (inout CanonicalJSONWriter, Value) -> Void) {
+        guard let value else { return }
+        key(name)
+        object { write(&$0, value) }
+    }
+
+    /// A dictionary: an object with its keys in code-point order; left out when nil.
+    public mutating func dictionary<Value>(_ name: StaticString, _ values: [String: Value]?,
+                                           _ write: (inout CanonicalJSONWriter, Value) -> Void) {
         guard let values else { return }
         key(name)
-        open()
-        for (member, value) in values.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
-            key(member)
-            write(&self, value)
+        object { writer in
+            for (member, value) in values.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+                writer.key(member)
+                write(&writer, value)
+            }
         }
-        close()
     }
 
     public mutating func field(_ name: StaticString, _ values: [String: String]?) {
-        field(name, values) { $0.string($1) }
+        dictionary(name, values) { $0.string($1) }
     }
 }
 

@@ -79,6 +79,10 @@ public struct RolloutStatus: Sendable, Equatable, Codable {
     /// True when it ended badly: the deployment does not run what it was asked to.
     public var hasFailed: Bool { state == .failed || state == .rolledBack }
 
+    /// The jobs it keeps whether or not a host runs them: the one a rollback returns to and
+    /// those it removes when done.
+    public var keptJobs: Set<JobID> { Set(retiring + [previousJobID].compactMap(\.self)) }
+
     enum CodingKeys: String, CodingKey {
         case deployment, state, jobID = "jobId", previousJobID = "previousJobId", batches, batch, batchStartedAt,
              healthySince, skipped, retiring, revision, error, endedAt, startedAt, history

@@ -41,7 +41,7 @@ public enum Planner {
         }
         // Deployments rolling out that keep a job the change touches (for a rollback, or to retire when done).
         for (name, status) in actual.rollouts where status.state == .rollingOut
-            && (status.retiring + [status.previousJobID].compactMap(\.self)).contains(where: touchedJobs.contains) {
+            && !status.keptJobs.isDisjoint(with: touchedJobs) {
             names.insert(name)
         }
         // Both sides narrowed to those deployments, their jobs and tasks, and the changed jobs.
@@ -50,7 +50,7 @@ public enum Planner {
         for name in names {
             // The jobs its rollout returns to or retires, though no host may run them any more.
             if let status = actual.rollouts[name], status.state == .rollingOut {
-                jobs.formUnion(status.retiring + [status.previousJobID].compactMap(\.self))
+                jobs.formUnion(status.keptJobs)
             }
             guard let deployment = config.deployments[name] else { continue }
             current.deployments[name] = deployment

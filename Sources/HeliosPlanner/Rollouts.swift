@@ -122,7 +122,7 @@ public enum Rollouts {
             guard status.state == .rollingOut, !restaged.contains(name), let deployment = deployments[name] else { return false }
             return supersededReason(status, by: deployment) == nil
         }
-        var keeps = going.mapValues { Set($0.retiring + [$0.previousJobID].compactMap(\.self)) }
+        var keeps = going.mapValues(\.keptJobs)
         for tasks in actual.config.tasks.values {
             for (id, task) in tasks where removed.contains(id) && keeps[task.deployment] != nil { keeps[task.deployment]!.insert(id) }
         }
