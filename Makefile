@@ -40,7 +40,7 @@ cli:
 build: deps
 	$(SWIFT) build
 
-## release: one self-contained binary, the way to ship agents.
+## release: self-contained binaries: helios (CLI and master) and helios-agent, the one to ship to hosts.
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib $(REVISION_FLAG)
 
@@ -68,11 +68,12 @@ bench-clean:
 bench-report:
 	.build/release/helios-bench report
 
-## bench-build: helios-bench and the helios binary the benchmarks start, built as `make release`
-## ships it (the same flags for both: a flag that differs rebuilds every module).
+## bench-build: helios-bench and the helios and helios-agent binaries the benchmarks start, built
+## as `make release` ships them (the same flags for all: a flag that differs rebuilds every module).
 bench-build: deps
 	$(SWIFT) build -c release --static-swift-stdlib --product helios-bench
 	$(SWIFT) build -c release --static-swift-stdlib --product helios
+	$(SWIFT) build -c release --static-swift-stdlib --product helios-agent
 
 bench-plan: bench-build
 	.build/release/helios-bench plan

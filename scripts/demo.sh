@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 demo=$PWD/.demo
 helios=$PWD/.build/debug/helios
+helios_agent=$PWD/.build/debug/helios-agent  # the agent binary hosts run
 http=${DEMO_HTTP:-127.0.0.1:5801}
 # Each demo run gets a ZooKeeper tree of its own: a reused ZooKeeper keeps older runs' state.
 chroot=/helios-demo-$(date +%s)
@@ -58,7 +59,7 @@ step "Start a master (polling the repository every second) and an agent named de
     --repo "$demo/manifests.git" --poll 1s \
     --state-dir "$demo/master" --http "$http" --api-tokens "$demo/tokens" > "$demo/master.log" 2>&1 &
 echo $! > "$demo/master.pid"
-"$helios" agent --zk "$HELIOS_TEST_ZK" --chroot "$chroot" --zk-auth-file "$demo/agent.auth" --name demo-host \
+"$helios_agent" --zk "$HELIOS_TEST_ZK" --chroot "$chroot" --zk-auth-file "$demo/agent.auth" --name demo-host \
     --reconcile-interval 5s --state-dir "$demo/agent-state" > "$demo/agent.log" 2>&1 &
 echo $! > "$demo/agent.pid"
 [ -n "${KEEP:-}" ] || trap stop_daemons EXIT

@@ -24,10 +24,6 @@ CURLcode CCurlShims_setopt_write_function(CURL *handle, CCurlShims_write_callbac
     return curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, callback);
 }
 
-CURLcode CCurlShims_setopt_xferinfo_function(CURL *handle, CCurlShims_xferinfo_callback callback) {
-    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
-}
-
 CURLcode CCurlShims_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

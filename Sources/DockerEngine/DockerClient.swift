@@ -15,7 +15,7 @@ public final class DockerClient: Sendable {
 
     /// A client of the engine listening on `socketPath`.
     public init(socketPath: String = "/var/run/docker.sock") {
-        transport = HTTPTransport(.unixSocket(socketPath))
+        transport = HTTPTransport(unixSocket: socketPath)
     }
 
     /// The socket path from `DOCKER_HOST=unix://…`, else Docker's default.

@@ -63,7 +63,7 @@ enum AgentBenchmark {
         print(String(format: "idle with %d tasks over %.0f s: CPU %.2f %% of one core, RSS %.1f MiB (%.1f MiB anonymous)",
                      idleTasks, Double(idleWindow.components.seconds), idle.cpuPercent, idle.rssMiB, anonymous))
         results.add("agent idle with \(idleTasks) tasks: RSS", unit: "MiB", [idle.rssMiB], target: "≤ 30 MiB", met: idle.rssMiB <= 30,
-                    note: "the static release binary, as `make release` ships it")
+                    note: "helios-agent, the static release binary `make release` ships for hosts")
         results.add("agent idle with \(idleTasks) tasks: anonymous part of the RSS (heap, stacks)", unit: "MiB", [anonymous],
                     note: "the rest is the binary's and libraries' pages, shared and reclaimable")
         results.add("agent idle with \(idleTasks) tasks: CPU", unit: "% of a core", [idle.cpuPercent], target: "≤ 0.5%",
@@ -94,14 +94,19 @@ enum AgentBenchmark {
     }
 
     /// The `helios` binary built next to this one.
-    static var heliosBinary: URL {
-        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("helios")
+    static var heliosBinary: URL { binary("helios") }
+
+    /// The `helios-agent` binary built next to this one: the agent as hosts run it.
+    static var agentBinary: URL { binary("helios-agent") }
+
+    static func binary(_ name: String) -> URL {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent(name)
     }
 
     static func startAgent(host: String, servers: String, dockerSocket: String, chroot: String? = nil) throws -> Process {
         let process = Process()
-        process.executableURL = heliosBinary
-        process.arguments = ["agent", "--zk", servers, "--chroot", chroot ?? "/\(host)", "--name", host,
+        process.executableURL = agentBinary
+        process.arguments = ["--zk", servers, "--chroot", chroot ?? "/\(host)", "--name", host,
                              "--docker-socket", dockerSocket, "--log-level", "warning",
                              "--state-dir", FileManager.default.temporaryDirectory.appendingPathComponent(host).path]
         try process.run()

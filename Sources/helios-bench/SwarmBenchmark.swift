@@ -108,7 +108,7 @@ enum SwarmBenchmark {
 
     static func run(dockerSocket: String) async throws {
         let docker = DockerClient(socketPath: dockerSocket)
-        let api = API(transport: HTTPTransport(.unixSocket(dockerSocket)), version: try await docker.apiVersion())
+        let api = API(transport: HTTPTransport(unixSocket: dockerSocket), version: try await docker.apiVersion())
         let results = Results(part: "Docker Swarm")
         let state = try await api.state()
         guard state == "inactive" else {

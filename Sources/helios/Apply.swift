@@ -1,3 +1,4 @@
+import HeliosAgentCommand
 import ArgumentParser
 import Foundation
 import HeliosMaster

@@ -3,20 +3,9 @@ import Foundation
 import HeliosModel
 import Git
 import HeliosManifests
+import HeliosAgentCommand
 
-/// A failure the person at the terminal can act on: one line saying what, and a hint saying
-/// how to go on. Exit 1, never a usage text (that is for flags the parser refused).
-struct CLIError: Error, CustomStringConvertible {
-    let message: String
-    var hint: String?
-
-    init(_ message: String, hint: String? = nil) {
-        self.message = message
-        self.hint = hint
-    }
-
-    var description: String { message }
-
+extension CLIError {
     /// What is printed for any error a command's run throws: Foundation's, libgit2's and
     /// decoding errors in words, not as dumps.
     static func explaining(_ error: any Error) -> CLIError {

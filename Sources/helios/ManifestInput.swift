@@ -1,3 +1,4 @@
+import HeliosAgentCommand
 import Foundation
 import Git
 import HeliosManifests

@@ -1,7 +1,9 @@
+import HeliosAgentCommand
 import ArgumentParser
 import Foundation
 import HeliosModel
 import HTTPTransport
+import URLTransport
 
 /// `--master URL` (default `$HELIOS_MASTER`): where the online commands reach the cluster.
 struct MasterOptions: ParsableArguments {
@@ -62,12 +64,12 @@ struct MasterClient {
     let base: String
     /// Sent as `Authorization: Bearer …`: `HELIOS_TOKEN`, else the file `HELIOS_TOKEN_FILE` names.
     var token: String? = MasterClient.environmentToken
-    private let transport: HTTPTransport
+    private let transport: URLTransport
 
     init(base: String, token: String? = MasterClient.environmentToken, caFile: String? = nil) {
         self.base = base
         self.token = token
-        transport = HTTPTransport(.url(base, caFile: caFile))
+        transport = URLTransport(base: base, caFile: caFile)
     }
 
     /// `--ca-file FILE`, else `HELIOS_CA_FILE`; it must be readable.

@@ -1,13 +1,12 @@
 import ArgumentParser
-import CBuildInfo
-import HeliosAgent
+import HeliosAgentCommand
 
 /// `helios version`: what is installed, and the revision it was built from.
 struct VersionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "version", abstract: "Print Helios' version.")
 
     /// `helios 0.1.0 (3f2a1bc)`.
-    static var text: String { "helios \(Agent.version) (\(String(cString: helios_build_revision())))" }
+    static var text: String { BuildVersion.text(of: "helios") }
 
     func run() {
         print(Self.text)

@@ -60,13 +60,23 @@ public final class Daemon: @unchecked Sendable {
 /// The `helios` binary built next to the test bundle (or `HELIOS_BIN`).
 public var heliosExecutable: URL {
     if let path = ProcessInfo.processInfo.environment["HELIOS_BIN"] { return URL(fileURLWithPath: path) }
+    return builtExecutable("helios")
+}
+
+/// The `helios-agent` binary built next to the test bundle (or `HELIOS_AGENT_BIN`).
+public var heliosAgentExecutable: URL {
+    if let path = ProcessInfo.processInfo.environment["HELIOS_AGENT_BIN"] { return URL(fileURLWithPath: path) }
+    return builtExecutable("helios-agent")
+}
+
+private func builtExecutable(_ name: String) -> URL {
     let testBinary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     var directory = testBinary.deletingLastPathComponent()
     // The test binary may sit inside an .xctest bundle directory.
     while directory.pathExtension == "xctest" || directory.lastPathComponent == "MacOS" {
         directory.deleteLastPathComponent()
     }
-    return directory.appendingPathComponent("helios")
+    return directory.appendingPathComponent(name)
 }
 
 /// A TCP port on 127.0.0.1 that nothing listens on right now.

@@ -47,8 +47,9 @@ struct WalkingSkeletonTests {
             "master", "--zk", zooKeeper, "--chroot", chroot, "--repo", git.remote, "--poll", "500ms",
             "--state-dir", directory.path + "/master", "--http", "127.0.0.1:\(port)",
         ], directory: directory)
-        let agent = try Daemon(name: "agent", executable: heliosExecutable, arguments: [
-            "agent", "--zk", zooKeeper, "--chroot", chroot, "--name", host,
+        // The agent as hosts run it: the helios-agent binary (`helios agent` elsewhere).
+        let agent = try Daemon(name: "agent", executable: heliosAgentExecutable, arguments: [
+            "--zk", zooKeeper, "--chroot", chroot, "--name", host,
             "--docker-socket", try TestServices.requireDocker(), "--reconcile-interval", "5s",
             "--state-dir", directory.path + "/agent",
         ], directory: directory)

@@ -5,18 +5,20 @@ import HeliosStore
 import Logging
 
 /// Flags every daemon takes.
-struct DaemonOptions: ParsableArguments {
+public struct DaemonOptions: ParsableArguments {
+    public init() {}
+
     @Option(name: .customLong("zk"), help: "ZooKeeper servers, host:port[,host:port…] (default: $HELIOS_ZK).")
-    var zooKeeper: String?
+    public var zooKeeper: String?
 
     @Option(help: "The ZooKeeper chroot Helios keeps its tree under.")
-    var chroot = "/helios"
+    public var chroot = "/helios"
 
     @Option(help: "A file (mode 600) with this process' ZooKeeper digest identity, user:password: the master's, or an agent's two lines from `helios zk credentials HOST`. Secures the tree.")
-    var zkAuthFile: String?
+    public var zkAuthFile: String?
 
     /// The ZooKeeper identity from `--zk-auth-file`; an agent's names its host.
-    func zooKeeperSecurity(host: String? = nil) throws -> StoreSecurity {
+    public func zooKeeperSecurity(host: String? = nil) throws -> StoreSecurity {
         guard let zkAuthFile else { return .open }
         do {
             return try StoreSecurity.load(zkAuthFile, host: host)
@@ -26,16 +28,16 @@ struct DaemonOptions: ParsableArguments {
     }
 
     @Option(help: "Log level.")
-    var logLevel: Logger.Level = .info
+    public var logLevel: Logger.Level = .info
 
-    func zooKeeperServers() throws -> String {
+    public func zooKeeperServers() throws -> String {
         guard let servers = zooKeeper ?? ProcessInfo.processInfo.environment["HELIOS_ZK"] else {
             throw CLIError("give ZooKeeper's address with --zk HOST:PORT or HELIOS_ZK")
         }
         return servers
     }
 
-    func bootstrapLogging(label: String) -> Logger {
+    public func bootstrapLogging(label: String) -> Logger {
         let level = logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -49,13 +51,13 @@ struct DaemonOptions: ParsableArguments {
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 /// Parses durations as manifests write them: `500ms`, `5s`, `2m`, `1h30m`.
-struct DurationArgument: ExpressibleByArgument {
-    let duration: Duration
-    let text: String
+public struct DurationArgument: ExpressibleByArgument, Sendable {
+    public let duration: Duration
+    public let text: String
 
-    var defaultValueDescription: String { text }
+    public var defaultValueDescription: String { text }
 
-    init?(argument: String) {
+    public init?(argument: String) {
         guard let milliseconds = Durations.parse(argument), milliseconds > 0 else { return nil }
         text = argument
         duration = .milliseconds(milliseconds)
