@@ -51,7 +51,7 @@ enum StoreBenchmark {
         print("""
 
             Store benchmark: plans applied to ZooKeeper at \(servers), znodes written per second
-            (each figure the best of \(rounds) runs, every run into a fresh chroot; raw baselines write the
+            (each figure the best of \(rounds) runs or more — 25 for 100 jobs, 15 for 1,000 —, every run into a fresh chroot; raw baselines write the
             same znodes through the C client directly, to the same server, in this run)
 
             """)
@@ -62,7 +62,10 @@ enum StoreBenchmark {
             var best = (creates: Double.infinity, multi: Double.infinity, helios: Double.infinity)
             var znodes = 0
             var journaled = false
-            for _ in 0..<rounds {
+            // A small apply takes a few milliseconds, where one scheduling hiccup on this shared
+            // machine is a third of the figure: small sizes take the best of more runs.
+            let runs = max(rounds, min(25, 15_000 / jobs))
+            for _ in 0..<runs {
                 // Helios: plan against the empty tree, then apply; only the apply is timed.
                 let (store, session, _) = try await freshStore(servers, "helios")
                 let snapshot = try await store.readCluster()
@@ -109,7 +112,7 @@ enum StoreBenchmark {
             let multi = results.add("raw pipelined multi: \(jobs) jobs (\(znodes) znodes)", unit: "znodes/s", [rate(best.multi)])
             results.add("Helios apply: \(jobs) jobs", unit: "znodes/s", [rate(best.helios)], baseline: multi.name,
                         target: "≥ 70% of raw multi", met: rate(best.helios) >= 0.7 * rate(best.multi),
-                        note: (journaled ? "journal" : "one transaction") + ", best of \(rounds)")
+                        note: (journaled ? "journal" : "one transaction") + ", best of \(runs)")
         }
         print("\ntarget: Helios at least 70% of the best raw figure")
     }
