@@ -29,7 +29,8 @@ public struct HTTPTransport: Sendable {
             self.timeout = timeout
         }
 
-        var operation: String { "\(method) \(path)" }
+        /// `GET /path`: what a failure names.
+        public var operation: String { "\(method) \(path)" }
     }
 
     public struct Response: Sendable {

@@ -136,7 +136,7 @@ final class UnixSocketConnection: Sendable {
 }
 
 /// How a reply's body is delimited.
-enum BodyFraming: Equatable {
+enum BodyFraming {
     case none
     case length(Int)
     case chunked
@@ -160,14 +160,14 @@ struct ReplyReader {
         let end = try readUntil([13, 10, 13, 10], limit: UnixSocketConnection.headLimit, what: "the reply's head")
         let head = String(decoding: buffer[start..<end], as: UTF8.self)
         start = end + 4
-        let (status, framing) = try Self.parseHead(head, method: method, failure: connection.failure)
+        let (status, framing) = try parse(head, method: method)
         sink.status = status
         return framing
     }
 
     /// The status and body framing of a reply head (RFC 9112 §6.3).
-    static func parseHead(_ head: String, method: String,
-                          failure: (String) -> HTTPTransport.Failure) throws -> (Int, BodyFraming) {
+    private func parse(_ head: String, method: String) throws -> (Int, BodyFraming) {
+        let failure = connection.failure
         let lines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
         let statusLine = lines.first.map(String.init) ?? ""
         let parts = statusLine.split(separator: " ", maxSplits: 2)

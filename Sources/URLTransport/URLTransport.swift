@@ -25,7 +25,7 @@ public struct URLTransport: Sendable {
 
     private static func perform(base: String, caFile: String?, request: HTTPTransport.Request) throws -> HTTPTransport.Response {
         Curl.initialize()
-        let operation = "\(request.method) \(request.path)"
+        let operation = request.operation
         guard let handle = curl_easy_init() else {
             throw HTTPTransport.Failure(operation: operation, message: "curl_easy_init failed")
         }
